@@ -1,0 +1,198 @@
+"""The ``fashion`` command: train, export, inspect and query models from the shell.
+
+Errors the user can fix (a missing file, a bad version, an unreachable server) end as one line on
+stderr and exit status 1; usage errors exit 2 as argparse does. No traceback for either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fashion.client import DEFAULT_TIMEOUT, ServingClient, ServingError
+from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
+from fashion.export import ExportError, export_version, format_description, inspect, parse_version
+from fashion.idx import IdxFormatError
+from fashion.model import MODEL_BUILDERS
+from fashion.preprocess import PreprocessError, scale_images
+
+__all__ = ["build_parser", "main"]
+
+
+class CommandError(Exception):
+    """Raised by a subcommand for a failure the user can act on; printed as one line."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return parse_version(text)
+    except ExportError as exc:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--data-dir", type=Path, help="directory of the four Fashion-MNIST IDX files"
+    )
+    source.add_argument(
+        "--synthetic", action="store_true", help="use the synthetic look-alike data set"
+    )
+
+
+def _dataset(args: argparse.Namespace) -> Dataset:
+    """The data set the options name; without options, real data if found, else synthetic."""
+    if args.synthetic:
+        return load_synthetic()
+    dataset = load_dataset(args.data_dir, fallback_to_synthetic=True)
+    if dataset.synthetic:
+        print(
+            "Fashion-MNIST not found in the Keras cache (pass --data-dir DIR to use the IDX "
+            "files); using the SYNTHETIC look-alike data set",
+            file=sys.stderr,
+        )
+    return dataset
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from fashion.model import build, train
+
+    dataset = _dataset(args)
+    print(
+        f"data: {dataset.source}" + (" (SYNTHETIC, not Fashion-MNIST)" if dataset.synthetic else "")
+    )
+    model = build(args.model, dataset.num_classes, seed=args.seed)
+    result = train(
+        model,
+        dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        verbose=0 if args.quiet else "auto",
+    )
+    print(f"validation accuracy: {result.final_val_accuracy:.4f}")
+    if args.output:
+        model.save(args.output)
+        print(f"saved Keras model: {args.output}")
+    if args.export_base:
+        path = export_version(model, args.export_base, args.version, overwrite=args.overwrite)
+        print(f"exported version {args.version}: {path}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    if not args.model_file.is_file():
+        raise CommandError(f"{args.model_file}: no such file")
+    import keras
+
+    model = keras.models.load_model(args.model_file)
+    path = export_version(model, args.base_path, args.version, overwrite=args.overwrite)
+    print(f"exported version {args.version}: {path}")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    print(format_description(inspect(args.path, args.tag_set), args.tag_set))
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    dataset = _dataset(args)
+    images = dataset.x_test[: args.count]
+    with ServingClient(args.url, args.model_name, timeout=args.timeout) as client:
+        probabilities = client.predict(
+            scale_images(images),
+            version=args.version,
+            label=args.label,
+            signature_name=args.signature_name,
+        )
+    if not hasattr(probabilities, "argmax"):
+        raise CommandError(f"model {args.model_name} has several outputs; expected one")
+    note = " (synthetic data)" if dataset.synthetic else ""
+    for index, row in enumerate(probabilities):
+        true_name = CLASS_NAMES[int(dataset.y_test[index])]
+        predicted = CLASS_NAMES[int(row.argmax())]
+        print(
+            f"image {index}{note}: true {true_name!r}, predicted {predicted!r} (p={row.max():.3f})"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, separate from :func:`main` so tests and docs can inspect it."""
+    parser = argparse.ArgumentParser(
+        prog="fashion", description="Fashion-MNIST through the TensorFlow 2 serving path."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model, optionally save and export it")
+    _add_data_options(train)
+    train.add_argument("--model", choices=sorted(MODEL_BUILDERS), default="seed-v1")
+    train.add_argument("--epochs", type=_positive_int, default=5)
+    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--output", type=Path, help="save the Keras model here (.keras)")
+    train.add_argument(
+        "--export-base", type=Path, help="export a SavedModel version under this base path"
+    )
+    train.add_argument(
+        "--version", type=_positive_int, default=1, help="version to export (default 1)"
+    )
+    train.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_cmd_train)
+
+    export = commands.add_parser("export", help="export a saved Keras model as a version")
+    export.add_argument(
+        "model_file", type=Path, help="a .keras file written by 'fashion train --output'"
+    )
+    export.add_argument("base_path", type=Path, help="the model's base path")
+    export.add_argument("version", type=_positive_int)
+    export.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    export.set_defaults(handler=_cmd_export)
+
+    show = commands.add_parser(
+        "inspect", help="show a SavedModel's signatures like saved_model_cli"
+    )
+    show.add_argument("path", type=Path, help="a SavedModel (version) directory")
+    show.add_argument("--tag-set", default="serve")
+    show.set_defaults(handler=_cmd_inspect)
+
+    predict = commands.add_parser("predict", help="ask a running server about test images")
+    _add_data_options(predict)
+    predict.add_argument("--url", default="http://127.0.0.1:8501")
+    predict.add_argument("--model-name", default="fashion_model")
+    pinned = predict.add_mutually_exclusive_group()
+    pinned.add_argument("--version", type=_positive_int)
+    pinned.add_argument("--label")
+    predict.add_argument("--signature-name")
+    predict.add_argument("--count", type=_positive_int, default=3)
+    predict.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    predict.set_defaults(handler=_cmd_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``fashion`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (
+        CommandError,
+        ExportError,
+        IdxFormatError,
+        PreprocessError,
+        ServingError,
+        OSError,
+        ValueError,
+    ) as exc:
+        print(f"fashion {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"fashion {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

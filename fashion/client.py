@@ -1,0 +1,291 @@
+"""A small REST client for TensorFlow Serving's API, built on ``requests``.
+
+Every call has a timeout, and every failure surfaces as one exception family rooted at
+:class:`ServingError`: the HTTP-level error carries the status code and the server's ``error``
+text; ``requests``' own exceptions are translated in one place and never leak.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+import requests
+
+from fashion.preprocess import columnar_body, instances_body
+from fashion.waiting import WaitTimeoutError, wait_until
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ServingClient",
+    "ServingConnectionError",
+    "ServingError",
+    "ServingHTTPError",
+    "ServingProtocolError",
+    "ServingTimeoutError",
+    "VersionStatus",
+]
+
+#: Seconds any single request may take before it is abandoned.
+DEFAULT_TIMEOUT = 30.0
+
+
+class ServingError(Exception):
+    """Raised when a call to the model server fails, whatever the reason.
+
+    Attributes:
+        status_code: the HTTP status, when the server answered.
+        error: the server's ``error`` text, when it sent one.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, error: str | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.error = error
+
+
+class ServingHTTPError(ServingError):
+    """Raised when the server answers with a non-2xx status."""
+
+
+class ServingConnectionError(ServingError):
+    """Raised when the server cannot be reached (refused, reset, DNS)."""
+
+
+class ServingTimeoutError(ServingError):
+    """Raised when the server does not answer, or a version does not load, in time."""
+
+
+class ServingProtocolError(ServingError):
+    """Raised when a 2xx answer is not the JSON the API promises."""
+
+
+@dataclass(frozen=True)
+class VersionStatus:
+    """One entry of ``model_version_status``."""
+
+    version: int
+    state: str
+    error_code: str
+    error_message: str
+
+
+def _decode_json(response: requests.Response) -> Any:
+    # TF Serving writes NaN and Infinity as bare tokens, which json accepts and strict parsers do
+    # not; so json, not orjson, on this side.
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        snippet = response.content[:200].decode("utf-8", "replace")
+        raise ServingProtocolError(
+            f"{response.request.method} {response.url} answered {response.status_code} with a "
+            f"body that is not JSON: {snippet!r}",
+            status_code=response.status_code,
+        ) from exc
+
+
+def _as_array(value: Any) -> np.ndarray:
+    return np.asarray(value, dtype=np.float32) if _is_numeric(value) else np.asarray(value)
+
+
+def _is_numeric(value: Any) -> bool:
+    while isinstance(value, list) and value:
+        value = value[0]
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class ServingClient:
+    """Talks to one model on one TF Serving REST endpoint.
+
+    Args:
+        base_url: e.g. ``http://127.0.0.1:8501``.
+        model_name: the served model's name.
+        timeout: seconds for each request.
+
+    Use as a context manager, or call :meth:`close`, to release the connection pool.
+    """
+
+    def __init__(self, base_url: str, model_name: str, *, timeout: float = DEFAULT_TIMEOUT):
+        self.base_url = base_url.rstrip("/")
+        self.model_name = model_name
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def __enter__(self) -> ServingClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def model_url(self, *, version: int | None = None, label: str | None = None) -> str:
+        """The URL prefix for this model, optionally pinned to a version or a label."""
+        if version is not None and label is not None:
+            raise ValueError("give a version or a label, not both")
+        url = f"{self.base_url}/v1/models/{quote(self.model_name, safe='')}"
+        if version is not None:
+            url += f"/versions/{int(version)}"
+        elif label is not None:
+            url += f"/labels/{quote(label, safe='')}"
+        return url
+
+    @contextmanager
+    def _translated(self, method: str, url: str) -> Iterator[None]:
+        try:
+            yield
+        except requests.Timeout as exc:
+            raise ServingTimeoutError(
+                f"{method} {url}: no answer within {self.timeout:g} s"
+            ) from exc
+        except requests.ConnectionError as exc:
+            raise ServingConnectionError(f"{method} {url}: cannot connect ({exc})") from exc
+        except requests.RequestException as exc:
+            raise ServingError(f"{method} {url}: {exc}") from exc
+
+    def request(self, method: str, url: str, *, body: bytes | None = None) -> Any:
+        """Send one request and return the decoded JSON of a 2xx answer.
+
+        Raises:
+            ServingHTTPError: non-2xx status (``status_code`` and ``error`` set).
+            ServingConnectionError, ServingTimeoutError, ServingProtocolError: see their docs.
+        """
+        with self._translated(method, url):
+            response = self._session.request(
+                method,
+                url,
+                data=body,
+                timeout=self.timeout,
+                headers={"Content-Type": "application/json"} if body is not None else None,
+            )
+        if response.ok:
+            return _decode_json(response)
+        error = None
+        try:
+            payload = json.loads(response.content)
+            if isinstance(payload, dict) and isinstance(payload.get("error"), str):
+                error = payload["error"]
+        except ValueError:
+            pass
+        detail = error if error is not None else response.text[:200]
+        raise ServingHTTPError(
+            f"{method} {url} answered {response.status_code}: {detail}",
+            status_code=response.status_code,
+            error=error,
+        )
+
+    def predict_json(
+        self,
+        body: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> Any:
+        """POST a ready-made predict body and return the decoded answer as it came."""
+        url = self.model_url(version=version, label=label) + ":predict"
+        return self.request("POST", url, body=json.dumps(body).encode())
+
+    def predict(
+        self,
+        instances: np.ndarray | list[Any],
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str | None = None,
+        columnar: bool = False,
+    ) -> np.ndarray | dict[str, np.ndarray]:
+        """Predict, in row (``instances``) or columnar (``inputs``) format.
+
+        Returns:
+            The output as an array (float32 for numbers) when the signature has one output, else
+            a dict of arrays by output name.
+
+        Raises:
+            ServingError: any failure (see :meth:`request`).
+        """
+        if columnar:
+            body = columnar_body(instances, signature_name=signature_name)
+        else:
+            body = instances_body(instances, signature_name=signature_name)
+        answer = self.predict_json(body, version=version, label=label)
+        key = "outputs" if columnar else "predictions"
+        if not isinstance(answer, dict) or key not in answer:
+            raise ServingProtocolError(f"predict answer has no {key!r} key: {str(answer)[:200]}")
+        result = answer[key]
+        if columnar:
+            if isinstance(result, dict):
+                return {name: _as_array(value) for name, value in result.items()}
+            return _as_array(result)
+        if result and isinstance(result[0], dict):
+            return {name: _as_array([row[name] for row in result]) for name in result[0]}
+        return _as_array(result)
+
+    def status(self, version: int | None = None) -> list[VersionStatus]:
+        """The model's ``model_version_status`` entries, as the server orders them."""
+        answer = self.request("GET", self.model_url(version=version))
+        try:
+            return [
+                VersionStatus(
+                    version=int(entry["version"]),
+                    state=entry["state"],
+                    error_code=entry["status"]["error_code"],
+                    error_message=entry["status"]["error_message"],
+                )
+                for entry in answer["model_version_status"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServingProtocolError(f"unexpected status answer: {str(answer)[:200]}") from exc
+
+    def metadata(self, *, version: int | None = None, label: str | None = None) -> dict[str, Any]:
+        """The model's metadata (``model_spec`` and ``metadata.signature_def``)."""
+        return self.request("GET", self.model_url(version=version, label=label) + "/metadata")
+
+    def wait_until_available(
+        self, version: int | None = None, *, timeout: float = 60.0, interval: float = 0.1
+    ) -> VersionStatus:
+        """Poll the model status until ``version`` (or, if None, any version) is AVAILABLE.
+
+        Connection failures and 404s count as "not yet" (the server may still be starting); a
+        version whose load ended in an error fails at once instead of waiting for the deadline.
+
+        Raises:
+            ServingTimeoutError: not AVAILABLE within ``timeout`` seconds; says what was seen.
+            ServingError: the version's load failed, or the server answered something unusable.
+        """
+        last_seen: list[str] = ["no answer yet"]
+
+        def available() -> VersionStatus | None:
+            try:
+                entries = self.status(version)
+            except (ServingConnectionError, ServingTimeoutError) as exc:
+                last_seen[0] = str(exc)
+                return None
+            except ServingHTTPError as exc:
+                if exc.status_code != 404:
+                    raise
+                last_seen[0] = str(exc)
+                return None
+            last_seen[0] = ", ".join(f"{e.version}:{e.state}" for e in entries)
+            for entry in entries:
+                if entry.state == "AVAILABLE":
+                    return entry
+                if version is not None and entry.state == "END" and entry.error_code != "OK":
+                    raise ServingError(
+                        f"model {self.model_name} version {entry.version} failed to load: "
+                        f"{entry.error_code}: {entry.error_message}",
+                        error=entry.error_message,
+                    )
+            return None
+
+        what = f"model {self.model_name}" + (f" version {version}" if version else "")
+        try:
+            return wait_until(available, timeout, f"{what} to be AVAILABLE", interval=interval)
+        except WaitTimeoutError as exc:
+            raise ServingTimeoutError(f"{exc}; last seen: {last_seen[0]}") from exc

@@ -1,0 +1,137 @@
+"""The ``fashion`` command: help, one-line errors, and the train -> export -> inspect path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from fashion.cli import main
+from fashion.data import CLASS_NAMES, load_synthetic
+
+
+def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("train", "export", "inspect", "predict"):
+        assert command in out
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["fly"], ["export", "m.keras", "base", "0"], ["train", "--epochs", "x"]]
+)
+def test_bad_arguments_exit_2_with_usage(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "usage: fashion" in capsys.readouterr().err
+
+
+def test_missing_model_file_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", str(tmp_path / "none.keras"), str(tmp_path / "base"), "1"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"fashion export: error: {tmp_path / 'none.keras'}: no such file\n"
+
+
+def test_inspect_of_a_non_savedmodel_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inspect", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"fashion inspect: error: {tmp_path}: no saved_model.pb (is this a SavedModel directory?)\n"
+    )
+
+
+def test_missing_data_directory_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--data-dir", str(tmp_path / "nope"), "--quiet"]) == 1
+    assert (
+        capsys.readouterr().err == f"fashion train: error: {tmp_path / 'nope'}: no such directory\n"
+    )
+
+
+def test_the_command_is_installed_and_fails_without_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fashion.cli", "inspect", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("(is this a SavedModel directory?)")
+
+
+def test_train_export_and_inspect_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = tmp_path / "base"
+    model_file = tmp_path / "tiny.keras"
+    argv = ["train", "--synthetic", "--model", "tiny", "--epochs", "1", "--quiet"]
+    assert (
+        main([*argv, "--output", str(model_file), "--export-base", str(base), "--version", "1"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "data: synthetic (SYNTHETIC, not Fashion-MNIST)" in out
+    assert f"exported version 1: {base / '1'}" in out
+    assert main(["export", str(model_file), str(base), "2"]) == 0
+    assert sorted(p.name for p in base.iterdir()) == ["1", "2"]
+    assert main(["export", str(model_file), str(base), "2"]) == 1
+    assert "version 2 already exists" in capsys.readouterr().err
+    assert main(["inspect", str(base / "2")]) == 0
+    assert "inputs['images'] tensor_info:" in capsys.readouterr().out
+
+
+def test_predict_prints_true_and_predicted_labels(
+    httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = load_synthetic().y_test[:2]
+    rows = [[1.0 if k == int(label) else 0.0 for k in range(10)] for label in labels]
+    httpserver.expect_oneshot_request("/v1/models/fm/versions/1:predict").respond_with_json(
+        {"predictions": rows}
+    )
+    code = main(
+        [
+            "predict",
+            "--synthetic",
+            "--url",
+            httpserver.url_for("/"),
+            "--model-name",
+            "fm",
+            "--version",
+            "1",
+            "--count",
+            "2",
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [CLASS_NAMES[int(label)] for label in labels]
+    assert lines == [
+        f"image {i} (synthetic data): true {name!r}, predicted {name!r} (p=1.000)"
+        for i, name in enumerate(names)
+    ]
+
+
+def test_predict_against_no_server_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert (
+        main(["predict", "--synthetic", "--url", f"http://127.0.0.1:{port}", "--timeout", "2"]) == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("fashion predict: error: POST http://127.0.0.1:")
+    assert "cannot connect" in err
+    assert err.count("\n") == 1
