@@ -15,6 +15,75 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fashion.data import Dataset, load_synthetic
+from fashion.launcher import (
+    MODEL_SERVER_ENV,
+    ModelServerBinary,
+    ServerStartError,
+    resolve_model_server,
+)
+
+#: The model name the serving suite uses, as in the seed notebook.
+MODEL_NAME = "fashion_model"
+
+_BINARY_KEY = pytest.StashKey["ModelServerBinary | ServerStartError"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--model-server",
+        default=None,
+        help=(
+            "which model server the serving tests run: 'auto' (default: tensorflow_model_server "
+            "if on PATH, else the stand-in), 'stand-in', or a path to a binary taking "
+            f"tensorflow_model_server's flags. Also ${MODEL_SERVER_ENV}."
+        ),
+    )
+
+
+def _binary(config: pytest.Config) -> ModelServerBinary:
+    if _BINARY_KEY not in config.stash:
+        try:
+            config.stash[_BINARY_KEY] = resolve_model_server(config.getoption("--model-server"))
+        except ServerStartError as exc:
+            config.stash[_BINARY_KEY] = exc
+    found = config.stash[_BINARY_KEY]
+    if isinstance(found, ServerStartError):
+        raise found
+    return found
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    try:
+        return [f"model server: {_binary(config).description}"]
+    except ServerStartError as exc:
+        return [f"model server: UNUSABLE: {exc}"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked real_server_only are expected to fail (never skipped) on the stand-in."""
+    if not any(item.get_closest_marker("real_server_only") for item in items):
+        return
+    try:
+        kind = _binary(config).kind
+    except ServerStartError:
+        return
+    if kind == "real":
+        return
+    for item in items:
+        if item.get_closest_marker("real_server_only"):
+            item.add_marker(
+                pytest.mark.xfail(
+                    reason="only the real tensorflow_model_server can satisfy this test",
+                    strict=True,
+                    run=True,
+                )
+            )
+
+
+@pytest.fixture(scope="session")
+def model_server_binary(pytestconfig: pytest.Config) -> ModelServerBinary:
+    """The server the serving tests run against (see ``--model-server``)."""
+    return _binary(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +120,36 @@ def exported_v1(trained_tiny, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from fashion.export import export_version
 
     return export_version(trained_tiny, tmp_path_factory.mktemp("exported") / "base", 1)
+
+
+@pytest.fixture(scope="session")
+def fashion_server(
+    xprocess,
+    model_server_binary: ModelServerBinary,
+    trained_tiny,
+    tmp_path_factory: pytest.TempPathFactory,
+):
+    """A server for ``fashion_model`` with version 1 only, shared by read-only tests.
+
+    Tests that change what is on disk use their own server (see test_versions.py).
+    """
+    from fashion.export import export_version
+    from fashion.harness import spawn_model_server
+
+    base = tmp_path_factory.mktemp("served") / MODEL_NAME
+    export_version(trained_tiny, base, 1)
+    server = spawn_model_server(
+        xprocess, model_server_binary, "fashion-server", model_name=MODEL_NAME, base_path=base
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fashion_client(fashion_server):
+    """A client for the shared server; fails at once, with the log, if the server died."""
+    fashion_server.assert_alive()
+    with fashion_server.client(MODEL_NAME) as client:
+        yield client

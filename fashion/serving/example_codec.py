@@ -1,0 +1,207 @@
+"""Classify/regress bodies to serialised ``tf.train.Example`` s, and results back (spec §8).
+
+TF Serving reads the whole body before it looks the model up
+(``FillClassifyRegressRequestFromJson``), so every body error here wins over a 404. Each
+example object becomes a ``tf.train.Example``: strings and b64 objects become bytes features,
+numbers with a fraction or exponent float features, integers and booleans int64 features.
+With a ``context`` object the model receives the serialised context followed by the
+serialised example, i.e. their proto merge, in which the example's features override the
+context's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tensorflow.core.example import example_pb2, feature_pb2
+
+from fashion.serving.json_document import (
+    DeepValue,
+    json_type_name,
+    members,
+    too_deep_error,
+    utf8_bytes,
+)
+from fashion.serving.rapidjson_writer import debug_json, decimal_strings, quote
+from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.tensor_codec import read_request_object
+from fashion.serving.tensor_values import decode_base64, is_base64_object
+
+__all__ = [
+    "ExamplesRequest",
+    "encode_classify_response",
+    "encode_regress_response",
+    "read_examples_request",
+]
+
+_MISSING = object()
+_INT64_END = 1 << 63
+
+
+@dataclass(frozen=True)
+class ExamplesRequest:
+    """A classify/regress body converted to what the model is fed.
+
+    Attributes:
+        signature_name: as sent; ``""`` when absent (``""`` means ``serving_default``).
+        examples: one serialised ``tf.train.Example`` per JSON example, context merged in.
+    """
+
+    signature_name: str
+    examples: list[bytes]
+
+    @property
+    def signature_key(self) -> str:
+        """The signature to look up: ``serving_default`` unless one was named."""
+        return self.signature_name or "serving_default"
+
+
+def read_examples_request(body: bytes) -> ExamplesRequest:
+    """Parse and convert a classify/regress body (spec §8.1, §18.3).
+
+    Raises:
+        ServingStatusError: INVALID_ARGUMENT with TF Serving's texts.
+    """
+    document, signature_name = read_request_object(body)
+    root = document.root
+    prefix = b""
+    context = root.get("context", _MISSING)
+    if context is not _MISSING:
+        prefix = _make_example(context).SerializeToString(deterministic=True)
+    examples = root.get("examples", _MISSING)
+    if examples is _MISSING:
+        raise _invalid(
+            f"JSON Value: {debug_json(root)} When method is classify, key 'examples' is expected "
+            "and was not found"
+        )
+    if not isinstance(examples, list) and not (
+        isinstance(examples, DeepValue) and examples.kind == "Array"
+    ):
+        raise _invalid(
+            f"JSON Value: {debug_json(root)} Expecting 'examples' value to be an list/array"
+        )
+    if isinstance(examples, DeepValue):
+        raise too_deep_error()
+    if not examples:
+        raise _invalid(f"JSON Value: {debug_json(root)} 'examples' value is an empty array")
+    serialized = [
+        prefix + _make_example(item).SerializeToString(deterministic=True) for item in examples
+    ]
+    return ExamplesRequest(signature_name, serialized)
+
+
+def encode_classify_response(results: Sequence[Sequence[tuple[bytes | str, float]]]) -> bytes:
+    """``MakeJsonFromClassificationResult``: ``[label, score]`` pairs per example (spec §8.2).
+
+    Args:
+        results: per example, its classes in the model's order as ``(label, score)``.
+
+    Raises:
+        ServingStatusError: ``Cannot convert empty ClassificationResults to JSON``.
+    """
+    if not results:
+        raise _invalid("Cannot convert empty ClassificationResults to JSON")
+    items = []
+    for classes in results:
+        scores = decimal_strings(np.array([score for _, score in classes], dtype=np.float32))
+        pairs = [
+            "[" + quote(_text(label)) + ", " + score + "]"
+            for (label, _), score in zip(classes, scores, strict=True)
+        ]
+        items.append("[" + ", ".join(pairs) + "]")
+    return utf8_bytes('{\n    "results": [' + ", ".join(items) + "\n    ]\n}")
+
+
+def encode_regress_response(values: Sequence[float]) -> bytes:
+    """``MakeJsonFromRegressionResult``: one number per example on one line (spec §8.2).
+
+    Raises:
+        ServingStatusError: ``Cannot convert empty RegressionResults to JSON``.
+    """
+    if len(values) == 0:
+        raise _invalid("Cannot convert empty RegressionResults to JSON")
+    numbers = decimal_strings(np.asarray(values, dtype=np.float32))
+    return utf8_bytes('{\n    "results": [' + ", ".join(numbers) + "]\n}")
+
+
+def _make_example(value: Any) -> example_pb2.Example:
+    """``MakeExampleFromJsonObject``; a later member of the same name replaces an earlier one."""
+    if not isinstance(value, dict):
+        if isinstance(value, DeepValue) and value.kind == "Object":
+            raise too_deep_error()
+        raise _invalid(f"Example must be JSON object but got JSON {json_type_name(value)}")
+    example = example_pb2.Example()
+    features = example.features.feature
+    for name, content in members(value):
+        builder = _FeatureBuilder(name)
+        if isinstance(content, list):
+            for item in content:
+                builder.add(item)
+        else:
+            builder.add(content)
+        features[name].CopyFrom(builder.feature())
+    return example
+
+
+class _FeatureBuilder:
+    """``AddValueToFeature``: the first value fixes the feature's kind."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.kind: str | None = None
+        self.values: list[Any] = []
+
+    def add(self, value: Any) -> None:
+        name = self.name
+        kind_name = json_type_name(value)
+        if kind_name in ("Null", "Array"):
+            raise _invalid(f"Feature: {name} has element with unexpected JSON type: {kind_name}")
+        if kind_name in ("True", "False"):
+            self._expect("int64")
+            self.values.append(1 if value else 0)
+        elif kind_name == "Object":
+            if not is_base64_object(value):
+                raise _invalid(f"Feature: {name} has element with unexpected JSON type: Object")
+            self._expect("bytes")
+            self.values.append(decode_base64(value))
+        elif kind_name == "String":
+            self._expect("bytes")
+            self.values.append(utf8_bytes(value))
+        elif isinstance(value, float):
+            self._expect("float")
+            with np.errstate(over="ignore"):
+                self.values.append(float(np.float32(value)))
+        else:
+            self._expect("int64")
+            if value >= _INT64_END:
+                raise _invalid(f"Feature: {name} has uint64_t element. Only int64_t is supported.")
+            self.values.append(value)
+
+    def _expect(self, kind: str) -> None:
+        if self.kind is None:
+            self.kind = kind
+        elif self.kind != kind:
+            raise _invalid(
+                f"Unexpected element type in feature: {self.name} expecting type: {self.kind}"
+            )
+
+    def feature(self) -> feature_pb2.Feature:
+        feature = feature_pb2.Feature()
+        if self.kind == "bytes":
+            feature.bytes_list.value.extend(self.values)
+        elif self.kind == "float":
+            feature.float_list.value.extend(self.values)
+        elif self.kind == "int64":
+            feature.int64_list.value.extend(self.values)
+        return feature
+
+
+def _text(label: bytes | str) -> str:
+    return label.decode("utf-8", "surrogateescape") if isinstance(label, bytes) else label
+
+
+def _invalid(message: str) -> ServingStatusError:
+    return ServingStatusError(Code.INVALID_ARGUMENT, message)

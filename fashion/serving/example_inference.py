@@ -1,0 +1,150 @@
+"""Classify and regress on a loaded version: signature checks, the run, result checks.
+
+TF Serving's classifier and regressor (``classifier.cc``, ``regressor.cc``) accept any signature
+whose *shape* fits (one ``inputs`` tensor of serialised ``tf.Example``s; ``classes``/``scores``
+or ``outputs``), whatever its method name unless ``--enable_signature_method_name_check`` is set
+(spec §8.3, §8.4). The texts below are theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from google.protobuf import text_format
+
+from fashion.serving.status import Code, ServingStatusError
+
+__all__ = ["classify", "regress"]
+
+_CLASSIFY_METHOD = "tensorflow/serving/classify"
+_REGRESS_METHOD = "tensorflow/serving/regress"
+
+
+def _invalid(message: str) -> ServingStatusError:
+    return ServingStatusError(Code.INVALID_ARGUMENT, message)
+
+
+def _signature(handle: Any, name: str) -> tuple[Any, Any]:
+    info = handle.signatures.get(name)
+    if info is None:
+        raise _invalid(f"No signature was found with the name: {name}")
+    return info, handle.signature_defs[name]
+
+
+def _shape_text(array: np.ndarray) -> str:
+    return "[" + ",".join(str(dim) for dim in array.shape) + "]"
+
+
+def _feed(examples: Sequence[bytes]) -> np.ndarray:
+    return np.array(list(examples), dtype=object)
+
+
+def classify(
+    handle: Any,
+    signature_name: str,
+    examples: Sequence[bytes],
+    *,
+    timeout_ms: int | None,
+    check_method_name: bool,
+) -> list[list[tuple[bytes, float]]]:
+    """Run a classification signature; one list of ``(label, score)`` per example.
+
+    Raises:
+        ServingStatusError: the signature does not fit, the run fails, or the outputs are off.
+    """
+    info, signature_def = _signature(handle, signature_name)
+    if check_method_name and info.method_name != _CLASSIFY_METHOD:
+        raise _invalid(
+            f"Expected classification signature method_name to be {_CLASSIFY_METHOD}. "
+            f"Was: {info.method_name}"
+        )
+    debug = text_format.MessageToString(signature_def)
+    if len(info.inputs) != 1:
+        raise _invalid("Expected one input Tensor.")
+    if len(info.outputs) not in (1, 2):
+        raise _invalid(f"Expected one or two output Tensors, found {len(info.outputs)}")
+    if "inputs" not in info.inputs:
+        raise _invalid(f"No classification inputs found in SignatureDef: {debug}")
+    has_classes, has_scores = "classes" in info.outputs, "scores" in info.outputs
+    if not (has_classes or has_scores):
+        raise _invalid(
+            "Expected classification signature outputs to contain at least one of "
+            f'"classes" or "scores". Signature was: {debug}'
+        )
+    outputs = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms)
+    batch = len(examples)
+    classes = outputs.get("classes") if has_classes else None
+    scores = outputs.get("scores") if has_scores else None
+    for tensor, dtype, what in ((classes, "string", "classes"), (scores, "float", "scores")):
+        if tensor is None:
+            continue
+        if info.outputs[what].dtype != dtype:
+            raise _invalid(f"Expected {what} Tensor of DT_{dtype.upper()}.")
+        if tensor.ndim != 2:
+            raise _invalid(
+                f"Expected Tensor shape: [batch_size num_classes] but got {_shape_text(tensor)}"
+            )
+        if tensor.shape[0] != batch:
+            raise _invalid(f"Expected {what} output batch size of {batch}. Got: {tensor.shape[0]}")
+    if classes is not None and scores is not None and classes.shape != scores.shape:
+        raise _invalid(
+            f"Tensors class and score should match in shape. Classes shape: "
+            f"{_shape_text(classes)} Scores shape: {_shape_text(scores)}"
+        )
+    width = (classes if classes is not None else scores).shape[1]  # type: ignore[union-attr]
+    return [
+        [
+            (
+                bytes(classes[row, col]) if classes is not None else b"",
+                float(scores[row, col]) if scores is not None else 0.0,
+            )
+            for col in range(width)
+        ]
+        for row in range(batch)
+    ]
+
+
+def regress(
+    handle: Any,
+    signature_name: str,
+    examples: Sequence[bytes],
+    *,
+    timeout_ms: int | None,
+    check_method_name: bool,
+) -> list[float]:
+    """Run a regression signature; one value per example.
+
+    Raises:
+        ServingStatusError: the signature does not fit, the run fails, or the output is off.
+    """
+    info, signature_def = _signature(handle, signature_name)
+    if check_method_name and info.method_name != _REGRESS_METHOD:
+        raise _invalid(
+            f"Expected regression signature method_name to be {_REGRESS_METHOD}. "
+            f"Was: {info.method_name}"
+        )
+    debug = text_format.MessageToString(signature_def)
+    if len(info.inputs) != 1:
+        raise _invalid("Expected one input Tensor.")
+    if len(info.outputs) != 1:
+        raise _invalid("Expected one output Tensor.")
+    if "inputs" not in info.inputs:
+        raise _invalid(f"No regression inputs found in SignatureDef: {debug}")
+    if "outputs" not in info.outputs:
+        raise _invalid(f"No regression outputs found in SignatureDef: {debug}")
+    output = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms)["outputs"]
+    if info.outputs["outputs"].dtype != "float":
+        raise _invalid("Expected output Tensor of DT_FLOAT.")
+    if not (output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1)):
+        raise _invalid(
+            "Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got "
+            f"{_shape_text(output)}"
+        )
+    if output.shape[0] != len(examples):
+        raise _invalid(
+            f"Input batch size did not match output batch size: {len(examples)} vs. "
+            f"{output.shape[0]}"
+        )
+    return [float(value) for value in output.reshape(-1)]

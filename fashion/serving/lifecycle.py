@@ -1,0 +1,362 @@
+"""Loading, serving and unloading versions: TF Serving's AspiredVersionsManager and BasicManager.
+
+The scanner hands over each model's aspired versions; every manager round (about 100 ms) flushes
+finished versions, takes in the aspired sets, asks the AvailabilityPreservingPolicy for one action
+and starts it. Loads run with retries on a load executor (inline in the manager thread when it has
+no threads), unloads wait for in-flight requests, and each transition is published to the
+:class:`~fashion.serving.version_states.StateMonitor` and logged with TF Serving's texts (spec
+§3.2, §9.3, §12).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fashion.serving.policy import (
+    Action,
+    ActionKind,
+    HarnessState,
+    VersionSnapshot,
+    choose_action,
+    next_action,
+)
+from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.version_states import StateMonitor, VersionState
+
+__all__ = ["Harness", "Loader", "VersionLifecycle", "servable_id"]
+
+_LOG = logging.getLogger("fashion.serving")
+
+# Loads a version directory; raises ServingStatusError on failure. The result needs ``close()``.
+Loader = Callable[[str], Any]
+
+_FLUSHABLE = (HarnessState.NEW, HarnessState.DISABLED, HarnessState.ERROR)
+
+
+def servable_id(model: str, version: int) -> str:
+    """TF Serving's ``ServableId::DebugString``: ``{name: m version: 1}``."""
+    return f"{{name: {model} version: {version}}}"
+
+
+@dataclasses.dataclass(eq=False)
+class Harness:
+    """One managed version: its state, its servable once loaded, and its in-flight requests."""
+
+    model: str
+    version: int
+    path: str
+    state: HarnessState = HarnessState.NEW
+    aspired: bool = True
+    serving: bool = False
+    servable: Any = None
+    refs: int = 0
+    cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    @property
+    def id(self) -> str:
+        """The servable id as TF Serving logs it."""
+        return servable_id(self.model, self.version)
+
+
+class _Executor:
+    """Runs tasks inline (no threads) or on at most ``num_threads`` daemon threads.
+
+    Daemon threads, so that a TensorFlow load that cannot be interrupted never holds up the
+    process at exit; a task still queued when ``stop`` is set is dropped.
+    """
+
+    def __init__(self, num_threads: int, stop: threading.Event, name: str) -> None:
+        self._num_threads = max(num_threads, 0)
+        self._slots = threading.BoundedSemaphore(max(self._num_threads, 1))
+        self._stop = stop
+        self._name = name
+
+    @property
+    def inline(self) -> bool:
+        """Whether tasks run on the submitting thread."""
+        return self._num_threads == 0
+
+    def submit(self, task: Callable[[], None]) -> None:
+        if self.inline:
+            task()
+            return
+
+        def run() -> None:
+            while not self._slots.acquire(timeout=0.1):
+                if self._stop.is_set():
+                    return
+            try:
+                task()
+            finally:
+                self._slots.release()
+
+        threading.Thread(target=run, name=self._name, daemon=True).start()
+
+
+class VersionLifecycle:
+    """Owns every managed version and drives it through load, serve and unload.
+
+    Args:
+        monitor: where state transitions are published.
+        loader: loads a version directory.
+        max_num_load_retries: retries after a failed load attempt.
+        load_retry_interval_micros: pause between attempts (negative = none).
+        num_load_threads: load executor size (0 = inline in the manager thread).
+        num_unload_threads: unload executor size (0 = inline).
+        stop: set when the whole manager stops.
+    """
+
+    def __init__(
+        self,
+        monitor: StateMonitor,
+        loader: Loader,
+        *,
+        max_num_load_retries: int,
+        load_retry_interval_micros: int,
+        num_load_threads: int,
+        num_unload_threads: int,
+        stop: threading.Event,
+    ) -> None:
+        self._monitor = monitor
+        self._loader = loader
+        self._max_retries = max(max_num_load_retries, 0)
+        self._retry_interval = max(load_retry_interval_micros, 0) / 1e6
+        self._stop = stop
+        self._cond = threading.Condition(threading.RLock())
+        self._decision_lock = threading.Lock()
+        self._harnesses: dict[str, dict[int, Harness]] = {}
+        self._pending: dict[str, dict[int, str]] = {}
+        self._load_executor = _Executor(num_load_threads, stop, "fashion-serving-load")
+        self._unload_executor = _Executor(num_unload_threads, stop, "fashion-serving-unload")
+
+    # ----------------------------------------------------------------- inputs from the source
+    def set_aspired_versions(self, model: str, versions: Mapping[int, str]) -> None:
+        """Queue a model's full aspired set (version -> path); the next round takes it in."""
+        with self._cond:
+            self._pending[model] = dict(versions)
+
+    def set_num_load_threads(self, num_threads: int) -> None:
+        """Resize the load executor (start-up loads use more threads than later ones)."""
+        with self._cond:
+            self._load_executor = _Executor(num_threads, self._stop, "fashion-serving-load")
+
+    # ------------------------------------------------------------------------ manager round
+    def manage_round(self) -> None:
+        """One manager round: flush, take in aspired sets, start at most one action."""
+        with self._cond:
+            self._flush()
+            started = self._handle_pending()
+            action = choose_action(
+                [next_action(model, self._snapshots(model)) for model in sorted(self._harnesses)]
+            )
+            task = self._start_action(action) if action is not None else None
+        # Publish outside the lock: listeners may call back into the manager.
+        for model, version in started:
+            self._monitor.publish(model, version, VersionState.START)
+        if task is not None:
+            task()
+
+    def _snapshots(self, model: str) -> list[VersionSnapshot]:
+        return [
+            VersionSnapshot(h.version, h.state, h.aspired)
+            for h in self._harnesses.get(model, {}).values()
+        ]
+
+    def _flush(self) -> None:
+        """Forget versions that are done with (never loaded, unloaded or failed) and unaspired."""
+        for model in list(self._harnesses):
+            versions = self._harnesses[model]
+            for version in [
+                v for v, h in versions.items() if h.state in _FLUSHABLE and not h.aspired
+            ]:
+                del versions[version]
+            if not versions:
+                del self._harnesses[model]
+
+    def _handle_pending(self) -> list[tuple[str, int]]:
+        """Take in queued aspired sets; return the versions that start being managed."""
+        started: list[tuple[str, int]] = []
+        for model in list(self._pending):
+            aspired = self._pending[model]
+            versions = self._harnesses.get(model, {})
+            # A version coming back while its old incarnation is still managed must wait until
+            # that one is unloaded and flushed (``ContainsAnyReaspiredVersions``).
+            if any(v in aspired and not h.aspired for v, h in versions.items()):
+                continue
+            del self._pending[model]
+            for version, harness in versions.items():
+                if version not in aspired:
+                    harness.aspired = False
+                    harness.cancelled.set()
+            for version in sorted(aspired):
+                if version not in versions:
+                    harness = Harness(model, version, aspired[version])
+                    self._harnesses.setdefault(model, {})[version] = harness
+                    started.append((model, version))
+        return started
+
+    def _start_action(self, action: Action) -> Callable[[], None]:
+        harness = self._harnesses[action.model][action.version]
+        if action.kind is ActionKind.LOAD:
+            harness.state = HarnessState.LOAD_REQUESTED
+            executor = self._load_executor
+            return lambda: executor.submit(lambda: self._execute_load(harness))
+        harness.state = HarnessState.UNLOAD_REQUESTED
+        executor = self._unload_executor
+        return lambda: executor.submit(lambda: self._execute_unload(harness))
+
+    # -------------------------------------------------------------------------------- load
+    def _execute_load(self, harness: Harness) -> None:
+        with self._decision_lock:
+            _LOG.info("Successfully reserved resources to load servable %s", harness.id)
+            with self._cond:
+                harness.state = HarnessState.LOAD_APPROVED
+            _LOG.info("Approving load for servable version %s", harness.id)
+        self._monitor.publish(harness.model, harness.version, VersionState.LOADING)
+        with self._cond:
+            harness.state = HarnessState.LOADING
+        _LOG.info("Loading servable version %s", harness.id)
+        servable, error = self._load_with_retries(harness)
+        if self._stop.is_set():
+            # Shutting down: report nothing more, just release what was loaded.
+            if servable is not None:
+                servable.close()
+            return
+        if error is None and harness.cancelled.is_set():
+            # The version stopped being aspired while it loaded: do not report it AVAILABLE.
+            self._unload_servable(harness, servable)
+            error = ServingStatusError(Code.CANCELLED, "Loading of servable cancelled")
+            self._monitor.publish(harness.model, harness.version, VersionState.END, error)
+            _LOG.error("Servable %s cannot be loaded: %s", harness.id, error.as_status_text())
+            return
+        if error is not None:
+            with self._cond:
+                harness.state = HarnessState.ERROR
+            self._monitor.publish(harness.model, harness.version, VersionState.END, error)
+            _LOG.info(
+                "Encountered an error for servable version %s: %s",
+                harness.id,
+                error.as_status_text(),
+            )
+            _LOG.error("Servable %s cannot be loaded: %s", harness.id, error.as_status_text())
+            return
+        with self._cond:
+            harness.servable = servable
+            harness.state = HarnessState.READY
+            _LOG.info("Successfully loaded servable version %s", harness.id)
+            harness.serving = True
+        self._monitor.publish(harness.model, harness.version, VersionState.AVAILABLE)
+
+    def _attempt_load(self, harness: Harness) -> tuple[Any, ServingStatusError | None]:
+        try:
+            return self._loader(harness.path), None
+        except ServingStatusError as exc:
+            error = exc
+        # A loader is user-replaceable; whatever else it raises is a failed load, not a dead thread.
+        except Exception as exc:
+            error = ServingStatusError(Code.UNKNOWN, str(exc))
+        _LOG.error("Loading servable: %s failed: %s", harness.id, error.as_status_text())
+        return None, error
+
+    def _load_with_retries(self, harness: Harness) -> tuple[Any, ServingStatusError | None]:
+        """TF Serving's ``Retry``: up to 1 + max retries attempts, cancelled when unaspired.
+
+        Unlike TF Serving, a cancellation ends the pause between attempts at once instead of
+        after one more attempt.
+        """
+        tries = 0
+        servable, error = None, None
+        while True:
+            if tries > 0:
+                harness.cancelled.wait(self._retry_interval)
+                if harness.cancelled.is_set():
+                    break
+                _LOG.info("Retrying of Loading servable: %s retry: %d", harness.id, tries)
+            servable, error = self._attempt_load(harness)
+            tries += 1
+            if error is None or tries >= self._max_retries + 1 or harness.cancelled.is_set():
+                break
+        if harness.cancelled.is_set():
+            _LOG.info("Retrying of Loading servable: %s was cancelled.", harness.id)
+        if tries == self._max_retries + 1:
+            _LOG.info(
+                "Retrying of Loading servable: %s exhausted max_num_retries: %d",
+                harness.id,
+                self._max_retries,
+            )
+        return servable, error
+
+    # ------------------------------------------------------------------------------ unload
+    def _execute_unload(self, harness: Harness) -> None:
+        with self._decision_lock, self._cond:
+            harness.state = HarnessState.QUIESCING
+            _LOG.info("Quiescing servable version %s", harness.id)
+        self._monitor.publish(harness.model, harness.version, VersionState.UNLOADING)
+        with self._cond:
+            harness.serving = False
+            self._cond.wait_for(lambda: harness.refs == 0 or self._stop.is_set())
+            if harness.refs:
+                return  # stopping with requests in flight: leave the session to them
+            harness.state = HarnessState.QUIESCED
+            servable, harness.servable = harness.servable, None
+        _LOG.info("Done quiescing servable version %s", harness.id)
+        self._unload_servable(harness, servable)
+        self._monitor.publish(harness.model, harness.version, VersionState.END)
+
+    def _unload_servable(self, harness: Harness, servable: Any) -> None:
+        with self._cond:
+            harness.state = HarnessState.UNLOADING
+        _LOG.info("Unloading just-loaded servable version %s", harness.id)
+        if servable is not None:
+            servable.close()
+        with self._cond:
+            harness.state = HarnessState.DISABLED
+        _LOG.info("Done unloading servable version %s", harness.id)
+
+    # ---------------------------------------------------------------------------- requests
+    def acquire(self, model: str, version: int | None) -> Harness | None:
+        """Take a reference on the serving version (highest one when ``version`` is None)."""
+        with self._cond:
+            serving = [h for h in self._harnesses.get(model, {}).values() if h.serving]
+            if version is None:
+                harness = max(serving, key=lambda h: h.version, default=None)
+            else:
+                harness = next((h for h in serving if h.version == version), None)
+            if harness is not None:
+                harness.refs += 1
+            return harness
+
+    def release(self, harness: Harness) -> None:
+        """Drop a reference taken by :meth:`acquire`; the last one lets a pending unload go on."""
+        with self._cond:
+            harness.refs -= 1
+            self._cond.notify_all()
+
+    def serving_versions(self, model: str) -> list[int]:
+        """Versions of ``model`` that currently answer requests, highest first."""
+        with self._cond:
+            versions = self._harnesses.get(model, {})
+            return sorted((v for v, h in versions.items() if h.serving), reverse=True)
+
+    # -------------------------------------------------------------------------------- stop
+    def stop(self) -> None:
+        """Cancel loads and retries, stop serving, and close every idle session.
+
+        ``stop`` (the event given at construction) must already be set.
+        """
+        with self._cond:
+            idle = []
+            for versions in self._harnesses.values():
+                for harness in versions.values():
+                    harness.cancelled.set()
+                    harness.serving = False
+                    if harness.refs == 0 and harness.servable is not None:
+                        idle.append(harness.servable)
+                        harness.servable = None
+            self._cond.notify_all()
+        for servable in idle:
+            servable.close()

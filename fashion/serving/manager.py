@@ -1,0 +1,370 @@
+"""The model manager: TF Serving's ServerCore without the network.
+
+It owns the configured models, the file-system scanner thread, the manager thread that applies
+the AvailabilityPreservingPolicy, the version labels and the state record, and answers the three
+questions the REST layer asks: which servable answers this request (:meth:`ModelManager.acquire`),
+what is the status of this model (:meth:`ModelManager.model_status`), and did start-up succeed
+(:meth:`ModelManager.wait_until_initial_load`). Behaviour and texts follow spec §3, §9, §11-§14.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from tensorflow_serving.apis import get_model_status_pb2
+
+from fashion.serving.discovery import poll_file_system
+from fashion.serving.lifecycle import Harness, Loader, VersionLifecycle
+from fashion.serving.manager_types import (
+    LoadFailure,
+    ManagerOptions,
+    ServableHandle,
+    describe_unavailable,
+)
+from fashion.serving.model_spec import ModelSpec
+from fashion.serving.servable import Servable
+from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.version_states import StateListener, StateMonitor, VersionState
+
+__all__ = [
+    "LoadFailure",
+    "ManagerOptions",
+    "ModelManager",
+    "ServableHandle",
+    "describe_unavailable",
+]
+
+_LOG = logging.getLogger("fashion.serving")
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SUPPORTED_PLATFORMS = ("tensorflow",)
+_JOIN_TIMEOUT_SECONDS = 0.5
+
+
+def _validate(models: Sequence[ModelSpec]) -> None:
+    """ServerCore's ``ValidateModelConfigList``: unique names, absolute base paths."""
+    seen: set[str] = set()
+    for spec in models:
+        if spec.name in seen:
+            raise ServingStatusError(
+                Code.INVALID_ARGUMENT,
+                f"Illegal to list model {spec.name} multiple times in config list",
+            )
+        seen.add(spec.name)
+    for spec in models:
+        if not spec.base_path.startswith("/") and not _URI_SCHEME.match(spec.base_path):
+            raise ServingStatusError(
+                Code.INVALID_ARGUMENT,
+                f"Expected model {spec.name} to have an absolute path or URI; got "
+                f"base_path()={spec.base_path}",
+            )
+
+
+class ModelManager:
+    """Loads, serves and unloads the versions of the configured models.
+
+    Call :meth:`start`, then :meth:`wait_until_initial_load`; serve with :meth:`acquire`; apply
+    new configs with :meth:`apply_config`; finish with :meth:`stop`.
+
+    Args:
+        models: the initial configuration.
+        options: management options.
+        loader: loads one version directory (default: :meth:`Servable.load` with
+            ``options.load_options``); tests may pass a fake.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[ModelSpec],
+        options: ManagerOptions | None = None,
+        loader: Loader | None = None,
+    ) -> None:
+        self._options = options or ManagerOptions()
+        self._initial = list(models)
+        self._models: dict[str, ModelSpec] = {}
+        self._labels: dict[str, dict[str, int]] = {}
+        self._labels_lock = threading.Lock()
+        self._config_lock = threading.Lock()
+        self._source_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._monitor = StateMonitor()
+        load_options = self._options.load_options
+        self._lifecycle = VersionLifecycle(
+            self._monitor,
+            loader or (lambda path: Servable.load(path, load_options)),
+            max_num_load_retries=self._options.max_num_load_retries,
+            load_retry_interval_micros=self._options.load_retry_interval_micros,
+            num_load_threads=self._options.num_initial_load_threads,
+            num_unload_threads=self._options.num_unload_threads,
+            stop=self._stop,
+        )
+        self._threads: list[threading.Thread] = []
+        self._start_seq = 0
+
+    # ------------------------------------------------------------------------------ config
+    @property
+    def models(self) -> Mapping[str, ModelSpec]:
+        """The configuration currently in force, by name."""
+        with self._source_lock:
+            return dict(self._models)
+
+    def labels(self, model: str) -> Mapping[str, int]:
+        """The version labels in force for ``model``."""
+        with self._labels_lock:
+            return dict(self._labels.get(model, {}))
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Be told of every state transition (on the transitioning thread; keep it short)."""
+        self._monitor.add_listener(listener)
+
+    def _compute_labels(
+        self, models: Sequence[ModelSpec], allow: bool
+    ) -> dict[str, dict[str, int]]:
+        """ServerCore's ``UpdateModelVersionLabelMap`` checks (spec §13.2)."""
+        with self._labels_lock:
+            current = {m: dict(labels) for m, labels in self._labels.items()}
+        new: dict[str, dict[str, int]] = {}
+        for spec in models:
+            for label, version in spec.labels.items():
+                existing = current.get(spec.name, {}).get(label)
+                allowed = allow and (existing is None or existing == version)
+                status = self._monitor.get(spec.name, version)
+                if not allowed and (status is None or status.state is not VersionState.AVAILABLE):
+                    raise ServingStatusError(
+                        Code.FAILED_PRECONDITION,
+                        f"Request to assign label to version {version} of model {spec.name}, "
+                        "which is not currently available for inference",
+                    )
+                new.setdefault(spec.name, {})[label] = version
+        return new
+
+    def _install(self, models: Sequence[ModelSpec], allow: bool) -> set[str]:
+        """Validate and apply a config up to the point of waiting; return the new model names."""
+        _validate(models)
+        old = self.models
+        for spec in models:
+            previous = old.get(spec.name)
+            if previous is not None and previous.platform != spec.platform:
+                raise ServingStatusError(
+                    Code.INVALID_ARGUMENT,
+                    f"Illegal to change a model's platform. For model {spec.name} platform was "
+                    f"{previous.platform} and new platform requested is {spec.platform}",
+                )
+        labels = self._compute_labels(models, allow)
+        with self._labels_lock:
+            self._labels = labels
+        _LOG.info("Adding/updating models.")
+        for spec in models:
+            _LOG.info(" (Re-)adding model: %s", spec.name)
+        for spec in models:
+            if spec.platform not in _SUPPORTED_PLATFORMS:
+                raise ServingStatusError(
+                    Code.INVALID_ARGUMENT,
+                    f"Model {spec.name} requests unsupported platform {spec.platform}",
+                )
+        with self._source_lock:
+            removed = set(self._models) - {spec.name for spec in models}
+            added = {spec.name for spec in models} - set(self._models)
+            self._models = {spec.name: spec for spec in models}
+            for name in sorted(removed):
+                self._lifecycle.set_aspired_versions(name, {})
+        return added
+
+    # ----------------------------------------------------------------------------- threads
+    def start(self) -> None:
+        """Validate the initial config, install its labels and start scanning and managing.
+
+        Raises:
+            ServingStatusError: the config is invalid or a label names an unavailable version.
+        """
+        self._start_seq = self._monitor.seq
+        self._install(self._initial, self._options.allow_version_labels_for_unavailable_models)
+        for target, name in (
+            (self._scan_loop, "fashion-serving-scanner"),
+            (self._manage_loop, "fashion-serving-manager"),
+        ):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _manage_loop(self) -> None:
+        interval = self._options.manage_state_interval_seconds
+        while not self._stop.is_set():
+            self._lifecycle.manage_round()
+            self._stop.wait(interval)
+
+    def _scan_once(self) -> None:
+        with self._source_lock:
+            found = poll_file_system(self._models.values())
+            if found is None:
+                return
+            for name, versions in found.items():
+                self._lifecycle.set_aspired_versions(name, versions)
+
+    def _scan_loop(self) -> None:
+        interval = self._options.file_system_poll_wait_seconds
+        if interval < 0:
+            return
+        while not self._stop.is_set():
+            self._scan_once()
+            if interval == 0 or self._stop.wait(interval):
+                return
+
+    def wait_until_initial_load(self, timeout: float | None = None) -> list[LoadFailure]:
+        """Block until every initial model has a version that is AVAILABLE or failed (§3.1).
+
+        Start-up loads run on ``num_initial_load_threads``; afterwards ``num_load_threads`` apply.
+
+        Args:
+            timeout: seconds to wait at most (TF Serving has none).
+
+        Returns:
+            The models that ended without an AVAILABLE version; empty on success. The caller
+            prints ``Failed to start server. Error: UNKNOWN: `` + :func:`describe_unavailable`.
+
+        Raises:
+            ServingStatusError: CANCELLED when stopped or timed out first.
+        """
+        names = [spec.name for spec in self._initial]
+        reached = self._monitor.wait_for_models(names, self._start_seq, self._stop, timeout)
+        self._lifecycle.set_num_load_threads(self._options.num_load_threads)
+        failures = [
+            LoadFailure(s.model, s.version, s.error)
+            for s in reached.values()
+            if s.state is not VersionState.AVAILABLE
+        ]
+        if not failures:
+            _LOG.info("Finished adding/updating models")
+        return sorted(failures, key=lambda f: (f.model, f.version))
+
+    def apply_config(
+        self,
+        new_models: Iterable[ModelSpec],
+        allow_version_labels_for_unavailable_models: bool | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Apply a reloaded config (spec §14.2) and wait for the models it adds.
+
+        On a validation or label error nothing of the new config is applied. Removed models are
+        unloaded without waiting; added models are found by the next scan and waited for.
+
+        Args:
+            new_models: the complete new configuration.
+            allow_version_labels_for_unavailable_models: overrides the option when given.
+            timeout: seconds to wait for added models at most.
+
+        Raises:
+            ServingStatusError: the error of validation, labels, or ``UNKNOWN: {n} model(s) did
+                not become available: ...``.
+        """
+        models = list(new_models)
+        allow = allow_version_labels_for_unavailable_models
+        if allow is None:
+            allow = self._options.allow_version_labels_for_unavailable_models
+        with self._config_lock:
+            since = self._monitor.seq
+            added = self._install(models, allow)
+            reached = self._monitor.wait_for_models(sorted(added), since, self._stop, timeout)
+            failures = [
+                LoadFailure(s.model, s.version, s.error)
+                for s in reached.values()
+                if s.state is not VersionState.AVAILABLE
+            ]
+            if failures:
+                raise ServingStatusError(Code.UNKNOWN, describe_unavailable(failures, "model"))
+            _LOG.info("Finished adding/updating models")
+
+    def stop(self) -> None:
+        """Stop scanning, managing, loading and retrying; close idle sessions. Returns promptly."""
+        self._stop.set()
+        self._monitor.wake()
+        self._lifecycle.stop()
+        for thread in self._threads:
+            thread.join(_JOIN_TIMEOUT_SECONDS)
+
+    def __enter__(self) -> ModelManager:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------------------- requests
+    def _request_version(self, model: str, version: int | None, label: str | None) -> int | None:
+        if version is not None and label is not None:
+            raise ValueError("give a version or a label, not both")
+        if label is None:
+            return version
+        with self._labels_lock:
+            found = self._labels.get(model, {}).get(label)
+        if found is None:
+            raise ServingStatusError(
+                Code.INVALID_ARGUMENT, f"Unrecognized servable version label: {label}"
+            )
+        return found
+
+    @contextlib.contextmanager
+    def acquire(
+        self, model: str, version: int | None = None, label: str | None = None
+    ) -> Iterator[ServableHandle]:
+        """Hold the version that answers a request; its unload waits until the block ends.
+
+        Args:
+            model: model name.
+            version: a specific version, or None for the highest AVAILABLE one.
+            label: a version label (instead of ``version``).
+
+        Yields:
+            The resolved version and its servable.
+
+        Raises:
+            ServingStatusError: 400 ``Unrecognized servable version label: {l}``, or 404
+                ``Servable not found for request: Latest({m})`` / ``Specific({m}, {v})``.
+        """
+        wanted = self._request_version(model, version, label)
+        harness: Harness | None = self._lifecycle.acquire(model, wanted)
+        if harness is None:
+            request = f"Latest({model})" if wanted is None else f"Specific({model}, {wanted})"
+            raise ServingStatusError(Code.NOT_FOUND, f"Servable not found for request: {request}")
+        try:
+            yield ServableHandle(model, harness.version, harness.servable)
+        finally:
+            self._lifecycle.release(harness)
+
+    def resolve(self, model: str, version: int | None = None, label: str | None = None) -> int:
+        """The version that would answer a request now (same errors as :meth:`acquire`)."""
+        with self.acquire(model, version, label) as handle:
+            return handle.version
+
+    def model_status(
+        self, model: str, version: int | None = None
+    ) -> get_model_status_pb2.GetModelStatusResponse:
+        """Every version ever managed (or one), highest first, as the status API reports it.
+
+        Raises:
+            ServingStatusError: 404 ``Could not find any versions of model {m}`` /
+                ``Could not find version {v} of model {m}``.
+        """
+        if version is not None:
+            status = self._monitor.get(model, version)
+            if status is None:
+                raise ServingStatusError(
+                    Code.NOT_FOUND, f"Could not find version {version} of model {model}"
+                )
+            statuses = [status]
+        else:
+            statuses = self._monitor.versions(model)
+            if not statuses:
+                raise ServingStatusError(
+                    Code.NOT_FOUND, f"Could not find any versions of model {model}"
+                )
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for status in statuses:
+            entry = response.model_version_status.add()
+            entry.version = status.version
+            entry.state = get_model_status_pb2.ModelVersionStatus.State.Value(status.state.value)
+            entry.status.error_code = int(status.code)
+            entry.status.error_message = status.message
+        return response

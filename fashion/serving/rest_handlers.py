@@ -1,0 +1,108 @@
+"""The REST API's handlers: decode, ask the model manager, encode. Nothing else.
+
+Each handler takes a routed request and its body and returns the response body, or raises
+:class:`~fashion.serving.status.ServingStatusError` with TF Serving's code and text. They are
+plain blocking functions: the HTTP layer runs them on its worker pool, so a TensorFlow session
+run never blocks the event loop (TF releases the GIL while it computes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fashion.serving.example_codec import (
+    encode_classify_response,
+    encode_regress_response,
+    read_examples_request,
+)
+from fashion.serving.example_inference import classify, regress
+from fashion.serving.manager import ModelManager
+from fashion.serving.predict_response import encode_predict_response
+from fashion.serving.proto_json import encode_model_metadata, encode_model_status
+from fashion.serving.routes import Route
+from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.tensor_codec import decode_inputs, read_predict_request
+
+__all__ = ["RestHandlers"]
+
+_PREDICT_METHODS = (
+    "tensorflow/serving/predict",
+    "tensorflow/serving/classify",
+    "tensorflow/serving/regress",
+)
+
+
+@dataclass(frozen=True)
+class RestHandlers:
+    """The handlers, bound to one model manager and the REST-related flags.
+
+    Attributes:
+        manager: resolves and holds the versions.
+        timeout_ms: ``--rest_api_timeout_in_ms`` (None or <= 0: no deadline).
+        check_method_name: ``--enable_signature_method_name_check``.
+    """
+
+    manager: ModelManager
+    timeout_ms: int | None = None
+    check_method_name: bool = False
+
+    @property
+    def _deadline(self) -> int | None:
+        return self.timeout_ms if self.timeout_ms and self.timeout_ms > 0 else None
+
+    def predict(self, route: Route, body: bytes) -> bytes:
+        """``POST .../{model}[/versions/{v}|/labels/{l}]:predict`` (spec §7, in §7.1's order)."""
+        request = read_predict_request(body)
+        with self.manager.acquire(route.model_name, route.version, route.label) as handle:
+            info = handle.signatures.get(request.signature_key)
+            if info is None:
+                raise ServingStatusError(
+                    Code.INVALID_ARGUMENT,
+                    f'Serving signature name: "{request.signature_key}" not found in signature def',
+                )
+            if self.check_method_name and info.method_name not in _PREDICT_METHODS:
+                raise ServingStatusError(
+                    Code.INTERNAL,
+                    "Expected prediction signature method_name to be one of {"
+                    + ", ".join(_PREDICT_METHODS)
+                    + f"}}. Was: {info.method_name}",
+                )
+            if not info.inputs:
+                raise ServingStatusError(
+                    Code.INVALID_ARGUMENT,
+                    f"Failed to get input map for signature: {request.signature_name or 'DEFAULT'}",
+                )
+            decoded = decode_inputs(request, {key: t.dtype for key, t in info.inputs.items()})
+            outputs = handle.run(request.signature_key, decoded.tensors, self._deadline)
+        dtypes = {key: tensor.dtype for key, tensor in info.outputs.items()}
+        ordered = {key: outputs[key] for key in info.outputs if key in outputs}
+        return encode_predict_response(ordered, dtypes, decoded.row_format)
+
+    def classify(self, route: Route, body: bytes) -> bytes:
+        """``POST ...:classify`` (spec §8): the whole body is checked before the model."""
+        request = read_examples_request(body)
+        with self.manager.acquire(route.model_name, route.version, route.label) as handle:
+            results = classify(
+                handle, request.signature_key, request.examples,
+                timeout_ms=self._deadline, check_method_name=self.check_method_name,
+            )  # fmt: skip
+        return encode_classify_response(results)
+
+    def regress(self, route: Route, body: bytes) -> bytes:
+        """``POST ...:regress`` (spec §8)."""
+        request = read_examples_request(body)
+        with self.manager.acquire(route.model_name, route.version, route.label) as handle:
+            values = regress(
+                handle, request.signature_key, request.examples,
+                timeout_ms=self._deadline, check_method_name=self.check_method_name,
+            )  # fmt: skip
+        return encode_regress_response(values)
+
+    def status(self, route: Route, body: bytes) -> bytes:
+        """``GET /v1/models/{model}[/versions/{v}]`` (spec §9); labels are ignored there."""
+        return encode_model_status(self.manager.model_status(route.model_name, route.version))
+
+    def metadata(self, route: Route, body: bytes) -> bytes:
+        """``GET .../metadata`` (spec §10)."""
+        with self.manager.acquire(route.model_name, route.version, route.label) as handle:
+            return encode_model_metadata(route.model_name, handle.version, handle.signature_defs)

@@ -1,0 +1,237 @@
+"""Start-up and shutdown of the stand-in, in the order of ``tensorflow_model_server`` (spec §3).
+
+Flags are parsed and checked, the model config is built, every model's first version is loaded
+(no port is open meanwhile), then the REST port opens and the ``Exporting HTTP/REST API`` line is
+logged: a harness that waits for the real server's port or log line works unchanged. SIGTERM and
+SIGINT stop it cleanly within a second.
+"""
+
+from __future__ import annotations
+
+import gc
+import signal
+import socket
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from fashion.serving import log
+from fashion.serving.flags import (
+    EXIT_FAILURE,
+    ServerOptions,
+    check_options_after_config,
+    check_options_before_config,
+    parse_flags,
+)
+from fashion.serving.http_app import RestApp
+from fashion.serving.manager import ModelManager
+from fashion.serving.manager_types import ManagerOptions, describe_unavailable
+from fashion.serving.model_config import (
+    ConfigKind,
+    CustomModelConfigError,
+    ModelServerConfig,
+    read_model_server_config,
+    single_model_config,
+    validate_config,
+    validate_platforms,
+)
+from fashion.serving.rest_handlers import RestHandlers
+from fashion.serving.servable import LoadOptions
+from fashion.serving.status import ServingStatusError
+
+__all__ = ["main"]
+
+#: How long in-flight requests may take to finish once a stop signal arrives.
+_SHUTDOWN_GRACE_SECONDS = 0.5
+
+
+def _fail(error: ServingStatusError) -> int:
+    print(f"Failed to start server. Error: {error.as_status_text()}", flush=True)
+    return EXIT_FAILURE
+
+
+def _load_config(options: ServerOptions) -> ModelServerConfig:
+    if options.model_config_file:
+        return read_model_server_config(options.model_config_file)
+    return single_model_config(options.model_name, options.model_base_path)
+
+
+def _manager_options(options: ServerOptions) -> ManagerOptions:
+    return ManagerOptions(
+        file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
+        num_load_threads=options.num_load_threads,
+        num_unload_threads=options.num_unload_threads,
+        max_num_load_retries=options.max_num_load_retries,
+        load_retry_interval_micros=options.load_retry_interval_micros,
+        allow_version_labels_for_unavailable_models=(
+            options.allow_version_labels_for_unavailable_models
+        ),
+        load_options=LoadOptions(
+            tags=tuple(tag.strip() for tag in options.saved_model_tags.split(",") if tag.strip()),
+            intra_op_parallelism=options.tensorflow_intra_op_parallelism,
+            inter_op_parallelism=options.tensorflow_inter_op_parallelism,
+            session_parallelism=options.tensorflow_session_parallelism,
+            enable_warmup=options.enable_model_warmup,
+            warmup_iterations=options.num_request_iterations_for_warmup,
+        ),
+    )
+
+
+class _ConfigPoller(threading.Thread):
+    """Re-reads ``--model_config_file`` every N seconds and applies it (spec §14.2)."""
+
+    def __init__(
+        self,
+        options: ServerOptions,
+        manager: ModelManager,
+        stop: threading.Event,
+        current: ModelServerConfig,
+    ) -> None:
+        super().__init__(name="config-poller", daemon=True)
+        self._options = options
+        self._manager = manager
+        self._stop = stop
+        self._current = current
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self._reload()
+            self._stop.wait(self._options.model_config_file_poll_wait_seconds)
+
+    def _reload(self) -> None:
+        try:
+            config = read_model_server_config(self._options.model_config_file)
+        except ServingStatusError as exc:
+            log.failed_to_read_config_file(exc)
+            return
+        try:
+            validate_config(config, self._current)
+            validate_platforms(config)
+            self._manager.apply_config(config.models)
+        except ServingStatusError as exc:
+            log.reload_config_failed(exc)
+            return
+        self._current = config
+
+
+def _bind(options: ServerOptions) -> socket.socket | None:
+    family = socket.AF_INET6 if ":" in options.rest_api_bind_address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((options.rest_api_bind_address, options.rest_api_port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        return None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_forever_without_rest(stop: threading.Event) -> None:
+    """What the real server does without a REST port: run (gRPC only) until killed."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+
+
+def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event) -> None:
+    import uvicorn
+
+    if options.rest_api_port == 0:
+        _serve_forever_without_rest(stop)
+        return
+    if options.rest_api_port == options.port:
+        log.rest_port_same_as_grpc_port()
+        _serve_forever_without_rest(stop)
+        return
+    sock = _bind(options)
+    if sock is None:
+        log.failed_to_start_http_server(options.rest_api_port)
+        _serve_forever_without_rest(stop)
+        return
+    executor = ThreadPoolExecutor(options.rest_api_num_threads, thread_name_prefix="rest")
+    handlers = RestHandlers(
+        manager,
+        timeout_ms=options.rest_api_timeout_in_ms,
+        check_method_name=options.enable_signature_method_name_check,
+    )
+    app = RestApp(
+        handlers,
+        executor,
+        enable_cors=options.rest_api_enable_cors_support,
+        max_body_bytes=options.rest_api_max_body_bytes,
+    )
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
+        timeout_keep_alive=60,
+    )
+    server = uvicorn.Server(config)
+    log.exporting_rest_api(options.rest_api_port)
+    log.net_log_entering_event_loop()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        stop.set()
+        executor.shutdown(wait=False, cancel_futures=True)
+        sock.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stand-in with ``tensorflow_model_server``'s command line; returns the exit status."""
+    outcome = parse_flags(list(sys.argv[1:] if argv is None else argv))
+    if outcome.stdout:
+        sys.stdout.write(outcome.stdout)
+        sys.stdout.flush()
+    log.configure_logging()
+    for message in outcome.errors:
+        log.error(message)
+    if outcome.exit_code is not None or outcome.options is None:
+        return outcome.exit_code if outcome.exit_code is not None else EXIT_FAILURE
+    options = outcome.options
+    for flag in options.ignored_flags_given:
+        log.ignored_flag(flag)
+    try:
+        check_options_before_config(options)
+        config = _load_config(options)
+        check_options_after_config(options)
+        validate_config(config)
+        validate_platforms(config)
+    except CustomModelConfigError:
+        log.custom_model_config_unsupported()
+        return 134  # the real binary aborts (SIGABRT)
+    except ServingStatusError as exc:
+        return _fail(exc)
+    if config.kind is ConfigKind.NOT_SET:
+        log.taking_no_action_for_empty_config()
+    manager = ModelManager(config.models, _manager_options(options))
+    stop = threading.Event()
+    try:
+        try:
+            manager.start()
+        except ServingStatusError as exc:
+            return _fail(exc)
+        failures = manager.wait_until_initial_load()
+        if failures:
+            print(
+                f"Failed to start server. Error: UNKNOWN: {describe_unavailable(failures)}",
+                flush=True,
+            )
+            return EXIT_FAILURE
+        # TensorFlow leaves ~300,000 long-lived objects; freezing them keeps the cyclic
+        # collector from rescanning them while large request bodies are decoded.
+        gc.freeze()
+        if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
+            _ConfigPoller(options, manager, stop, config).start()
+        _serve(options, manager, stop)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop.set()
+        manager.stop()

@@ -1,0 +1,275 @@
+"""Predict request bodies to input tensors, with TF Serving's checks and texts (spec §7.1-7.6).
+
+The REST handler needs the body checked in two steps, because TF Serving reports body errors
+before it looks the model up and signature errors after (spec §7.1):
+
+1. :func:`read_predict_request` - parse, top level is an object, ``signature_name`` a string;
+2. (caller) resolve model, version and signature;
+3. :func:`decode_inputs` - ``instances``/``inputs`` against the signature's inputs.
+
+Conversion follows ``json_tensor.cc``: a value's shape comes from the first item at each level,
+every leaf is checked against the input's dtype, row-format instances are stacked. The checks
+walk the JSON without recursion, and lists that the parser already converted into numpy arrays
+(:meth:`JsonDocument.block`) are taken in one piece when that cannot change the outcome, so a
+well-formed 256x28x28x1 float request never touches its floats one by one in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fashion.serving.json_document import (
+    DeepValue,
+    JsonDocument,
+    members,
+    parse_json_document,
+    too_deep_error,
+)
+from fashion.serving.rapidjson_writer import debug_json
+from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.tensor_values import (
+    TensorBuilder,
+    block_as,
+    dense_shape,
+    is_array,
+    is_base64_object,
+    is_object,
+)
+
+__all__ = [
+    "DecodedInputs",
+    "PredictRequest",
+    "decode_inputs",
+    "read_predict_request",
+    "read_request_object",
+]
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    """A predict body that passed the checks TF Serving makes before resolving the model.
+
+    Attributes:
+        signature_name: ``signature_name`` as sent; ``""`` when absent (``""`` means default).
+        document: the parsed body.
+    """
+
+    signature_name: str
+    document: JsonDocument
+
+    @property
+    def signature_key(self) -> str:
+        """The signature to look up: ``serving_default`` unless one was named."""
+        return self.signature_name or "serving_default"
+
+
+@dataclass(frozen=True)
+class DecodedInputs:
+    """Input tensors of a predict request and the format they came in.
+
+    Attributes:
+        tensors: input key -> tensor (strings as object arrays of ``bytes``).
+        row_format: True for ``instances`` (answer with ``predictions``), False for ``inputs``.
+    """
+
+    tensors: dict[str, np.ndarray]
+    row_format: bool
+
+
+def read_request_object(body: bytes) -> tuple[JsonDocument, str]:
+    """Parse a predict/classify/regress body; check the object and ``signature_name``.
+
+    Returns:
+        The document and the signature name (``""`` when absent).
+
+    Raises:
+        ServingStatusError: INVALID_ARGUMENT with the texts of spec §7.2.
+    """
+    document = parse_json_document(body)
+    root = document.root
+    if not isinstance(root, dict):
+        raise _invalid(f"JSON Value: {debug_json(root)} Is not object")
+    name = root.get("signature_name", _MISSING)
+    if name is _MISSING:
+        return document, ""
+    if not isinstance(name, str):
+        raise _invalid(
+            f"JSON Value: {debug_json(root)} not formatted correctly. 'signature_name' key must "
+            "be a string value."
+        )
+    return document, name
+
+
+def read_predict_request(body: bytes) -> PredictRequest:
+    """Steps 2-4 of spec §7.1: what TF Serving checks before it resolves the model."""
+    document, name = read_request_object(body)
+    return PredictRequest(name, document)
+
+
+def decode_inputs(request: PredictRequest, inputs: Mapping[str, str]) -> DecodedInputs:
+    """Steps 7-8 of spec §7.1: convert ``instances``/``inputs`` to the signature's tensors.
+
+    Args:
+        request: from :func:`read_predict_request`.
+        inputs: the signature's inputs in map order, input key -> TensorFlow dtype name
+            (``float``, ``int64``, ``string``, ...).
+
+    Returns:
+        The tensors and which format was used.
+
+    Raises:
+        ServingStatusError: with the texts of spec §7.2-7.5 (UNIMPLEMENTED for dtypes without a
+            JSON conversion in columnar format, INVALID_ARGUMENT otherwise).
+    """
+    if not inputs:
+        raise _invalid(
+            f"Failed to get input map for signature: {request.signature_name or 'DEFAULT'}"
+        )
+    document = request.document
+    root = document.root
+    instances = root.get("instances", _MISSING)
+    columns = root.get("inputs", _MISSING)
+    if instances is not _MISSING:
+        if columns is not _MISSING:
+            raise _invalid(
+                f"JSON Value: {debug_json(root)} Not formatted correctly expecting only one of "
+                "'inputs' or 'instances' keys to exist "
+            )
+        if not is_array(instances):
+            raise _invalid(
+                f"JSON Value: {debug_json(root)} Expecting 'instances' to be an list/array"
+            )
+        if isinstance(instances, DeepValue):
+            raise too_deep_error()
+        if not instances:
+            raise _invalid(f"JSON Value: {debug_json(root)} No values in 'instances' array")
+        return DecodedInputs(_decode_rows(document, instances, inputs), True)
+    if columns is not _MISSING:
+        return DecodedInputs(_decode_columns(document, columns, inputs), False)
+    raise _invalid("Missing 'inputs' or 'instances' key")
+
+
+def _decode_rows(
+    document: JsonDocument, instances: list, inputs: Mapping[str, str]
+) -> dict[str, np.ndarray]:
+    """``FillTensorMapFromInstancesList``: one tensor per input, instances stacked."""
+    first = instances[0]
+    if not is_object(first) and len(inputs) > 1:
+        raise _invalid(
+            "instances is a plain list, but expecting list of objects as multiple input tensors "
+            "required as per tensorinfo_map"
+        )
+    named = is_object(first) and not is_base64_object(first)
+    if not named:
+        name = next(iter(inputs))
+        whole = block_as(document.block(instances), inputs[name])
+        if whole is not None and whole.ndim >= 1:
+            return {name: whole}
+    builders: dict[str, TensorBuilder] = {}
+    input_names = sorted(inputs)
+    for index, element in enumerate(instances):
+        if named:
+            if not is_object(element) or is_base64_object(element):
+                raise _invalid(f"Expecting object but got list at item {index} of input list")
+            if isinstance(element, DeepValue):
+                raise too_deep_error()
+            keys: set[str] = set()
+            for key, item in members(element):
+                keys.add(key)
+                try:
+                    _add_instance_item(document, builders, inputs, key, item)
+                except ServingStatusError as exc:
+                    raise _invalid(
+                        f"Failed to process element: {index} key: {key} of 'instances' list. "
+                        f"Error: {exc.as_status_text()}"
+                    ) from None
+            if sorted(keys) != input_names:
+                raise _invalid(
+                    f"Failed to process element: {index} of 'instances' list. JSON object: "
+                    f"{debug_json(element)} keys must be equal to: {','.join(input_names)}"
+                )
+        else:
+            if is_object(element) and not is_base64_object(element):
+                raise _invalid(f"Expecting value/list but got object at item {index} of input list")
+            try:
+                _add_instance_item(document, builders, inputs, name, element)
+            except ServingStatusError as exc:
+                raise _invalid(
+                    f"Failed to process element: {index} of 'instances' list. "
+                    f"Error: {exc.as_status_text()}"
+                ) from None
+    return {
+        name: builder.tensor((len(instances), *builder.shape)) for name, builder in builders.items()
+    }
+
+
+def _add_instance_item(
+    document: JsonDocument,
+    builders: dict[str, TensorBuilder],
+    inputs: Mapping[str, str],
+    name: str,
+    item: Any,
+) -> None:
+    """``AddInstanceItem``: convert one instance's value and compare it with the first one."""
+    if name not in inputs:
+        raise _invalid(f"JSON object: does not have named input: {name}")
+    builder = builders.get(name)
+    if builder is None:
+        builder = builders[name] = TensorBuilder(document, inputs[name])
+    shape = dense_shape(item)
+    size = builder.fill(item, shape)
+    if builder.item_size is None:
+        builder.item_size, builder.shape = size, shape
+    elif builder.item_size != size:
+        raise _invalid(f"Expecting tensor size: {builder.item_size} but got: {size}")
+    elif builder.shape != shape:
+        raise _invalid(
+            f"Expecting shape {_shape_text(builder.shape)} but got: {_shape_text(shape)}"
+        )
+
+
+def _decode_columns(
+    document: JsonDocument, columns: Any, inputs: Mapping[str, str]
+) -> dict[str, np.ndarray]:
+    """``FillTensorMapFromInputsMap``: each value converted as it stands, no batching."""
+    if not is_object(columns) or is_base64_object(columns):
+        if len(inputs) > 1:
+            raise _invalid(
+                "inputs is a plain value/list, but expecting an object as multiple input tensors "
+                "required as per tensorinfo_map"
+            )
+        name = next(iter(inputs))
+        return {name: _decode_value(document, columns, inputs[name])}
+    if isinstance(columns, DeepValue):
+        raise too_deep_error()
+    tensors: dict[str, np.ndarray] = {}
+    for name, dtype in inputs.items():
+        item = columns.get(name, _MISSING)
+        if item is _MISSING:
+            raise _invalid(f"Missing named input: {name} in 'inputs' object.")
+        tensors[name] = _decode_value(document, item, dtype)
+    return tensors
+
+
+def _decode_value(document: JsonDocument, value: Any, dtype: str) -> np.ndarray:
+    whole = block_as(document.block(value), dtype)
+    if whole is not None:
+        return whole
+    builder = TensorBuilder(document, dtype)
+    shape = dense_shape(value)
+    builder.fill(value, shape)
+    return builder.tensor(shape)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def _invalid(message: str) -> ServingStatusError:
+    return ServingStatusError(Code.INVALID_ARGUMENT, message)

@@ -1,0 +1,159 @@
+"""Replaying a version's warm-up requests while it loads (spec §15.1).
+
+TF Serving reads ``{version}/assets.extra/tf_serving_warmup_requests`` (a TFRecord file of
+``PredictionLog`` protos) and runs each request once (or ``--num_request_iterations_for_warmup``
+times) before the version becomes AVAILABLE; any failure fails the load. This module reproduces
+the file handling, limits and log lines, and replays predict, classify, regress and
+multi-inference records by running their signatures. It does not validate classify/regress
+outputs the way TF Serving's result converters do.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf.message import DecodeError
+from tensorflow_serving.apis import input_pb2, prediction_log_pb2
+
+from fashion.serving.status import Code, ServingStatusError
+
+if TYPE_CHECKING:
+    from fashion.serving.servable import Servable
+
+__all__ = ["MAX_WARMUP_RECORDS", "WARMUP_FILE_NAME", "run_warmup", "warmup_path"]
+
+_LOG = logging.getLogger("fashion.serving")
+
+WARMUP_FILE_NAME = "tf_serving_warmup_requests"
+MAX_WARMUP_RECORDS = 1000
+_DEFAULT_SIGNATURE = "serving_default"
+
+
+def warmup_path(export_dir: str) -> str:
+    """Where TF Serving looks for a version's warm-up records."""
+    return os.path.join(export_dir, "assets.extra", WARMUP_FILE_NAME)
+
+
+def _serialized_examples(model_input: input_pb2.Input) -> np.ndarray:
+    """The string tensor of serialized Examples TF Serving feeds to classify/regress signatures."""
+    kind = model_input.WhichOneof("kind")
+    if kind == "example_list":
+        records = [e.SerializeToString() for e in model_input.example_list.examples]
+    elif kind == "example_list_with_context":
+        # Concatenated serializations merge like protobuf MergeFrom: context first, example wins.
+        context = model_input.example_list_with_context.context.SerializeToString()
+        records = [
+            context + e.SerializeToString() for e in model_input.example_list_with_context.examples
+        ]
+    else:
+        records = []
+    if not records:
+        raise ServingStatusError(Code.INVALID_ARGUMENT, "Input is empty.")
+    return np.array(records, dtype=object)
+
+
+def _run_examples(servable: Servable, signature_name: str, model_input: input_pb2.Input) -> None:
+    name = signature_name or _DEFAULT_SIGNATURE
+    signature = servable.signature_defs.get(name)
+    if signature is None:
+        raise ServingStatusError(
+            Code.INVALID_ARGUMENT, f"No signature was found with the name: {name}"
+        )
+    if len(signature.inputs) != 1:
+        raise ServingStatusError(Code.INVALID_ARGUMENT, "Expected one input Tensor.")
+    (alias,) = signature.inputs
+    servable.run(name, {alias: _serialized_examples(model_input)})
+
+
+def _replay(servable: Servable, record: prediction_log_pb2.PredictionLog) -> None:
+    kind = record.WhichOneof("log_type")
+    if kind == "predict_log":
+        request = record.predict_log.request
+        feeds = {alias: tf.make_ndarray(proto) for alias, proto in request.inputs.items()}
+        servable.run(
+            request.model_spec.signature_name or _DEFAULT_SIGNATURE,
+            feeds,
+            output_filter=list(request.output_filter) or None,
+        )
+    elif kind == "classify_log":
+        request = record.classify_log.request
+        _run_examples(servable, request.model_spec.signature_name, request.input)
+    elif kind == "regress_log":
+        request = record.regress_log.request
+        _run_examples(servable, request.model_spec.signature_name, request.input)
+    elif kind == "multi_inference_log":
+        request = record.multi_inference_log.request
+        for task in request.tasks:
+            _run_examples(servable, task.model_spec.signature_name, request.input)
+    elif kind is not None and kind != "log_metadata":
+        number = prediction_log_pb2.PredictionLog.DESCRIPTOR.fields_by_name[kind].number
+        raise ServingStatusError(Code.UNIMPLEMENTED, f"Unsupported log_type for warmup: {number}")
+
+
+def run_warmup(servable: Servable, export_dir: str, iterations: int = 0) -> None:
+    """Replay the version's warm-up file, if it has one.
+
+    Args:
+        servable: the freshly loaded version.
+        export_dir: its directory.
+        iterations: replays per record; values < 1 mean once.
+
+    Raises:
+        ServingStatusError: when a record does not parse, a request fails, there are more than
+            1000 records, or the file is not TFRecord (DATA_LOSS).
+    """
+    start = time.monotonic()
+    path = warmup_path(export_dir)
+    if not os.path.exists(path):
+        _LOG.info("No warmup data file found at %s", path)
+        return
+    options_text = (
+        f"num_request_iterations {{\n  value: {iterations}\n}}\n" if iterations > 0 else ""
+    )
+    _LOG.info(
+        "Starting to read warmup data for model at %s with model-warmup-options %s",
+        path,
+        options_text,
+    )
+    count = 0
+    try:
+        for raw in tf.compat.v1.io.tf_record_iterator(path):
+            record = prediction_log_pb2.PredictionLog()
+            try:
+                record.ParseFromString(raw)
+            except DecodeError as exc:
+                text = raw.decode("utf-8", "replace")
+                raise ServingStatusError(
+                    Code.INVALID_ARGUMENT, f"Failed to parse warmup record: {text} from {path}"
+                ) from exc
+            for _ in range(max(iterations, 1)):
+                _replay(servable, record)
+            count += 1
+            if count > MAX_WARMUP_RECORDS:
+                raise ServingStatusError(
+                    Code.INVALID_ARGUMENT,
+                    f"Number of warmup records exceeds the maximum ({MAX_WARMUP_RECORDS}) at "
+                    f"{path}",
+                )
+    except tf.errors.OpError as exc:
+        try:
+            code = Code(exc.error_code)
+        except ValueError:
+            code = Code.UNKNOWN
+        if code is Code.DATA_LOSS:
+            raise ServingStatusError(
+                code, f"{exc.message}. Please verify your warmup data is in TFRecord format."
+            ) from exc
+        raise ServingStatusError(code, exc.message) from exc
+    _LOG.info(
+        "Finished reading warmup data for model at %s. Number of warmup records read: %d. "
+        "Elapsed time (microseconds): %d.",
+        path,
+        count,
+        int((time.monotonic() - start) * 1e6),
+    )

@@ -1,0 +1,478 @@
+"""Predict bodies become input tensors with TF Serving's checks and texts (spec §7.1-7.6, §18.2)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import orjson
+import pytest
+
+from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.tensor_codec import DecodedInputs, decode_inputs, read_predict_request
+
+HALF_PLUS_TWO = {"x": "float"}
+
+
+def decode(body: bytes | str, inputs: dict[str, str] | None = None) -> DecodedInputs:
+    raw = body.encode() if isinstance(body, str) else body
+    return decode_inputs(read_predict_request(raw), HALF_PLUS_TWO if inputs is None else inputs)
+
+
+def error(body: bytes | str, inputs: dict[str, str] | None = None) -> ServingStatusError:
+    with pytest.raises(ServingStatusError) as caught:
+        decode(body, inputs)
+    return caught.value
+
+
+def invalid(body: bytes | str, inputs: dict[str, str] | None = None) -> str:
+    caught = error(body, inputs)
+    assert caught.code == Code.INVALID_ARGUMENT
+    assert caught.http_status == 400
+    return caught.message
+
+
+def only(decoded: DecodedInputs) -> np.ndarray:
+    (tensor,) = decoded.tensors.values()
+    return tensor
+
+
+# --- steps 2-4: before the model is resolved ------------------------------------------------
+
+
+def test_empty_body_fails_before_any_model_lookup() -> None:
+    with pytest.raises(ServingStatusError) as caught:
+        read_predict_request(b"")
+    assert caught.value.message == "JSON Parse error: The document is empty"
+
+
+def test_top_level_array_is_not_an_object() -> None:
+    with pytest.raises(ServingStatusError) as caught:
+        read_predict_request(b"[]")
+    assert caught.value.message == "JSON Value: [] Is not object"
+
+
+def test_signature_name_must_be_a_string() -> None:
+    with pytest.raises(ServingStatusError) as caught:
+        read_predict_request(b'{"signature_name": 100}')
+    assert caught.value.message == (
+        "JSON Value: {\n    \"signature_name\": 100\n} not formatted correctly. 'signature_name' "
+        "key must be a string value."
+    )
+
+
+def test_empty_or_absent_signature_name_means_serving_default() -> None:
+    assert read_predict_request(b'{"signature_name": ""}').signature_key == "serving_default"
+    assert read_predict_request(b"{}").signature_name == ""
+    assert read_predict_request(b'{"signature_name": "sig"}').signature_key == "sig"
+
+
+def test_duplicate_signature_name_uses_the_first() -> None:
+    body = b'{"signature_name": "first", "signature_name": "second"}'
+    assert read_predict_request(body).signature_name == "first"
+
+
+# --- steps 7-8: request structure -------------------------------------------------------------
+
+
+def test_signature_without_inputs_names_default_when_no_signature_was_given() -> None:
+    assert invalid('{"instances": [1.0]}', {}) == "Failed to get input map for signature: DEFAULT"
+
+
+def test_signature_without_inputs_names_the_requested_signature() -> None:
+    message = invalid('{"signature_name": "sig", "instances": [1.0]}', {})
+    assert message == "Failed to get input map for signature: sig"
+
+
+def test_instances_and_inputs_together_are_rejected_with_trailing_space() -> None:
+    assert invalid('{"instances": [1.0], "inputs": [1.0]}') == (
+        'JSON Value: {\n    "instances": [1.0],\n    "inputs": [1.0]\n} Not formatted correctly '
+        "expecting only one of 'inputs' or 'instances' keys to exist "
+    )
+
+
+def test_missing_instances_and_inputs() -> None:
+    assert invalid('{"other": 1}') == "Missing 'inputs' or 'instances' key"
+
+
+def test_instances_must_be_an_array() -> None:
+    assert invalid('{"instances": 5}') == (
+        "JSON Value: {\n    \"instances\": 5\n} Expecting 'instances' to be an list/array"
+    )
+
+
+def test_empty_instances_are_rejected() -> None:
+    assert invalid('{"instances": []}') == (
+        "JSON Value: {\n    \"instances\": []\n} No values in 'instances' array"
+    )
+
+
+def test_plain_instances_need_a_single_input_signature() -> None:
+    assert invalid('{"instances": [1.0]}', {"a": "float", "b": "float"}) == (
+        "instances is a plain list, but expecting list of objects as multiple input tensors "
+        "required as per tensorinfo_map"
+    )
+
+
+def test_object_instances_require_objects_throughout() -> None:
+    assert invalid('{"instances": [{"x": 1.0}, [2.0]]}') == (
+        "Expecting object but got list at item 1 of input list"
+    )
+
+
+def test_plain_instances_reject_later_objects() -> None:
+    assert invalid('{"instances": [1.0, {"x": 2.0}]}') == (
+        "Expecting value/list but got object at item 1 of input list"
+    )
+
+
+def test_unknown_key_in_an_instance_object() -> None:
+    body = '{"instances": [{"x": 1.0, "age": 3}]}'
+    assert invalid(body) == (
+        "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: "
+        "JSON object: does not have named input: age"
+    )
+
+
+def test_instance_object_keys_must_equal_the_input_names() -> None:
+    body = '{"instances": [{"b": 1.0, "a": 2.0}, {"a": 1.0}]}'
+    assert invalid(body, {"b": "float", "a": "float"}) == (
+        "Failed to process element: 1 of 'instances' list. JSON object: "
+        '{\n    "a": 1.0\n} keys must be equal to: a,b'
+    )
+
+
+def test_unknown_key_is_reported_before_a_missing_one() -> None:
+    body = '{"instances": [{"zzz": 1.0}]}'
+    assert invalid(body, {"a": "float", "b": "float"}) == (
+        "Failed to process element: 0 key: zzz of 'instances' list. Error: INVALID_ARGUMENT: "
+        "JSON object: does not have named input: zzz"
+    )
+
+
+def test_instances_with_different_element_counts() -> None:
+    assert invalid('{"instances": [[1.0, 2.0], [3.0]]}') == (
+        "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
+        "tensor size: 2 but got: 1"
+    )
+
+
+def test_scalar_then_list_instances_differ_in_shape() -> None:
+    assert invalid('{"instances": [1, [1]]}') == (
+        "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
+        "shape [] but got: [1]"
+    )
+
+
+def test_instances_with_same_size_but_different_shape() -> None:
+    assert invalid('{"instances": [[[1, 2], [3, 4]], [[1, 2, 3, 4]]]}') == (
+        "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
+        "shape [2,2] but got: [1,4]"
+    )
+
+
+def test_named_instance_errors_name_the_key() -> None:
+    assert invalid('{"instances": [{"x": [1.0, 2.0]}, {"x": [3.0]}]}') == (
+        "Failed to process element: 1 key: x of 'instances' list. Error: INVALID_ARGUMENT: "
+        "Expecting tensor size: 2 but got: 1"
+    )
+
+
+def test_ragged_element_fails_inside_the_element() -> None:
+    assert invalid('{"instances": [[[1, 2], [3]]]}') == (
+        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: Encountered "
+        "list at unexpected size: 1 at level: 1 expected size: 2"
+    )
+
+
+def test_scalar_above_the_leaf_level_reports_the_odd_level_numbers() -> None:
+    assert invalid('{"inputs": [[1, 2], 3]}') == (
+        "JSON Value: 3 found at incorrect level: 2 in the JSON DOM. Expected at level: 2"
+    )
+
+
+def test_list_below_the_leaf_level() -> None:
+    assert invalid('{"inputs": [1, [2]]}') == "Encountered list at unexpected level: 1 expected < 1"
+
+
+# --- value conversion --------------------------------------------------------------------------
+
+
+def test_string_for_a_float_input_is_a_type_error() -> None:
+    assert invalid('{ "instances": ["x", "y"] }') == (
+        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+        '"x" Type: String is not of expected type: float'
+    )
+
+
+@pytest.mark.parametrize(
+    ("leaf", "json_type", "dtype"),
+    [
+        ("true", "True", "float"),
+        ("false", "False", "double"),
+        ("null", "Null", "float"),
+        ('"1.5"', "String", "float"),
+        ("1.0", "Number", "int32"),
+        ("2147483648", "Number", "int32"),
+        ("9223372036854775808", "Number", "int64"),
+        ("-1", "Number", "uint32"),
+        ("4294967296", "Number", "uint32"),
+        ("-1", "Number", "uint64"),
+        ("1", "Number", "bool"),
+        ("0", "Number", "bool"),
+        ("1", "Number", "string"),
+    ],
+)
+def test_leaf_of_the_wrong_json_type_is_rejected(leaf: str, json_type: str, dtype: str) -> None:
+    assert invalid(f'{{"inputs": [{leaf}]}}', {"x": dtype}) == (
+        f"JSON Value: {leaf} Type: {json_type} is not of expected type: {dtype}"
+    )
+
+
+def test_type_error_reprints_the_value_as_rapidjson_does() -> None:
+    assert invalid('{"inputs": [1e2]}', {"x": "int64"}) == (
+        "JSON Value: 100.0 Type: Number is not of expected type: int64"
+    )
+
+
+def test_object_for_a_numeric_input_is_a_type_error() -> None:
+    assert invalid('{"inputs": [{"b64": "aGk="}]}') == (
+        'JSON Value: {\n    "b64": "aGk="\n} Type: Object is not of expected type: float'
+    )
+
+
+def test_boolean_hidden_among_floats_is_still_rejected() -> None:
+    assert invalid('{"instances": [1.0, 2.0, true]}') == (
+        "Failed to process element: 2 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+        "true Type: True is not of expected type: float"
+    )
+
+
+def test_boolean_deep_inside_a_large_float_request_is_still_rejected() -> None:
+    rows = [[0.5] * 8 for _ in range(64)]
+    body = json.dumps({"instances": rows}).replace("0.5", "true", 1)
+    assert invalid(body) == (
+        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+        "true Type: True is not of expected type: float"
+    )
+
+
+def test_integers_are_accepted_for_float_inputs() -> None:
+    tensor = only(decode('{"instances": [1, 2, 5]}'))
+    assert tensor.dtype == np.float32
+    assert tensor.tolist() == [1.0, 2.0, 5.0]
+
+
+def test_float_precision_loss_is_silently_accepted() -> None:
+    assert only(decode('{"inputs": [1435774380]}')).tolist() == [1435774336.0]
+
+
+def test_float_out_of_range_becomes_infinity_and_tiny_becomes_zero() -> None:
+    tensor = only(decode('{"inputs": [1e39, -1e39, 1e-50, -1e-50]}'))
+    assert tensor.tolist() == [float("inf"), float("-inf"), 0.0, -0.0]
+    assert np.signbit(tensor[3])
+
+
+def test_nan_and_infinity_tokens_feed_float_inputs() -> None:
+    tensor = only(decode('{"instances": [NaN, Infinity, -Infinity, -Inf]}'))
+    assert np.isnan(tensor[0])
+    assert tensor[1:].tolist() == [float("inf"), float("-inf"), float("-inf")]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "values", "numpy_type"),
+    [
+        ("double", "[0.1, 2]", np.float64),
+        ("int32", "[-2147483648, 2147483647]", np.int32),
+        ("int64", "[-9223372036854775808, 9223372036854775807]", np.int64),
+        ("uint32", "[0, 4294967295]", np.uint32),
+        ("uint64", "[0, 18446744073709551615]", np.uint64),
+        ("bool", "[true, false]", np.bool_),
+    ],
+)
+def test_each_dtype_accepts_its_json_values(dtype: str, values: str, numpy_type: type) -> None:
+    tensor = only(decode(f'{{"inputs": {values}}}', {"x": dtype}))
+    assert tensor.dtype == numpy_type
+    assert tensor.tolist() == json.loads(values)
+
+
+def test_narrow_integer_types_take_any_int32_without_range_check() -> None:
+    tensor = only(decode('{"inputs": [1, 300, -1]}', {"x": "uint8"}))
+    assert tensor.dtype == np.uint8
+    assert tensor.tolist() == [1, 44, 255]  # C++ int32 -> uint8 conversion
+
+
+def test_strings_become_bytes_and_b64_objects_are_decoded() -> None:
+    tensor = only(decode('{"instances": [{"b64": "aGk="}, "é"]}', {"s": "string"}))
+    assert tensor.dtype == object
+    assert tensor.tolist() == [b"hi", "é".encode()]
+
+
+def test_single_b64_object_is_the_value_of_a_single_input() -> None:
+    tensor = only(decode('{"inputs": {"b64": "aGk="}}', {"s": "string"}))
+    assert tensor.shape == ()
+    assert tensor.item() == b"hi"
+
+
+def test_base64_follows_absl_leniency() -> None:
+    body = '{"inputs": [{"b64": "aGk"}, {"b64": " aG\\nk= "}, {"b64": "aGk."}]}'
+    assert only(decode(body, {"s": "string"})).tolist() == [b"hi", b"hi", b"hi"]
+
+
+@pytest.mark.parametrize("encoded", ["a", "aGk==", "aG=k", "a*Gk", "aGk=x"])
+def test_undecodable_base64_is_rejected(encoded: str) -> None:
+    message = invalid(f'{{"inputs": [{{"b64": "{encoded}"}}]}}', {"s": "string"})
+    assert message == "Unable to base64 decode"
+
+
+def test_other_objects_for_string_inputs_are_not_base64() -> None:
+    assert invalid('{"inputs": [{"b65": "aGk="}]}', {"s": "string"}) == (
+        'JSON Value: {\n    "b65": "aGk="\n} not formatted correctly for base64 data'
+    )
+
+
+def test_unsupported_dtype_is_unimplemented_in_columnar_format() -> None:
+    caught = error('{"inputs": [1, 2]}', {"x": "half"})
+    assert caught.code == Code.UNIMPLEMENTED
+    assert caught.http_status == 501
+    assert caught.message == "Conversion of JSON Value: 1 to type: half"
+
+
+def test_unsupported_dtype_is_a_wrapped_400_in_row_format() -> None:
+    assert invalid('{"instances": [1, 2]}', {"x": "bfloat16"}) == (
+        "Failed to process element: 0 of 'instances' list. Error: UNIMPLEMENTED: Conversion of "
+        "JSON Value: 1 to type: bfloat16"
+    )
+
+
+# --- worked examples and formats ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "shape", "values", "row_format"),
+    [
+        ('{"instances": [1.0, 2.0, 5.0]}', (3,), [1.0, 2.0, 5.0], True),
+        ('{"instances": [[1.0, 2.0], [3.0, 4.0]]}', (2, 2), [[1.0, 2.0], [3.0, 4.0]], True),
+        ('{"instances": [{"x": 1.0}, {"x": 2.0}]}', (2,), [1.0, 2.0], True),
+        ('{"inputs": [1.0, 2.0]}', (2,), [1.0, 2.0], False),
+        ('{"inputs": {"x": [1.0, 2.0]}}', (2,), [1.0, 2.0], False),
+        ('{"inputs": 1.0}', (), 1.0, False),
+        ('{"inputs": []}', (0,), [], False),
+    ],
+)
+def test_worked_examples_of_the_spec(
+    body: str, shape: tuple[int, ...], values: object, row_format: bool
+) -> None:
+    decoded = decode(body)
+    assert decoded.row_format is row_format
+    assert list(decoded.tensors) == ["x"]
+    assert decoded.tensors["x"].dtype == np.float32
+    assert decoded.tensors["x"].shape == shape
+    assert decoded.tensors["x"].tolist() == values
+
+
+def test_element_shape_is_not_checked_against_the_signature() -> None:
+    assert only(decode('{"instances": [[1.0, 2.0], [3.0, 4.0]]}')).shape == (2, 2)
+
+
+def test_named_instances_batch_every_input() -> None:
+    body = '{"instances": [{"a": [1, 2], "b": "x"}, {"b": "y", "a": [3, 4]}]}'
+    tensors = decode(body, {"a": "int64", "b": "string"}).tensors
+    assert tensors["a"].tolist() == [[1, 2], [3, 4]]
+    assert tensors["b"].tolist() == [b"x", b"y"]
+
+
+def test_columnar_inputs_may_differ_in_first_dimension_and_ignore_extra_keys() -> None:
+    body = '{"inputs": {"a": [1.0], "b": [[1, 2], [3, 4]], "extra": "ignored"}}'
+    tensors = decode(body, {"a": "float", "b": "int32"}).tensors
+    assert tensors["a"].shape == (1,)
+    assert tensors["b"].shape == (2, 2)
+
+
+def test_columnar_plain_value_needs_a_single_input_signature() -> None:
+    assert invalid('{"inputs": [1.0]}', {"a": "float", "b": "float"}) == (
+        "inputs is a plain value/list, but expecting an object as multiple input tensors required "
+        "as per tensorinfo_map"
+    )
+
+
+def test_columnar_missing_input_is_checked_in_signature_order() -> None:
+    body = '{"inputs": {"c": [1.0]}}'
+    assert invalid(body, {"b": "float", "a": "float", "c": "float"}) == (
+        "Missing named input: b in 'inputs' object."
+    )
+
+
+def test_columnar_element_errors_are_not_wrapped() -> None:
+    assert invalid('{"inputs": {"x": ["s"]}}') == (
+        'JSON Value: "s" Type: String is not of expected type: float'
+    )
+
+
+def test_duplicate_instances_key_uses_the_first_occurrence() -> None:
+    assert only(decode('{"instances": [1.0], "instances": [2.0, 3.0]}')).tolist() == [1.0]
+
+
+def test_duplicate_name_in_the_inputs_object_uses_the_first_occurrence() -> None:
+    assert only(decode('{"inputs": {"x": [1.0], "x": [2.0, 3.0]}}')).tolist() == [1.0]
+
+
+def test_input_named_twice_in_one_instance_adds_its_values_twice() -> None:
+    # json_tensor.cc appends both values to the request tensor, whose shape says [2];
+    # TensorFlow's Tensor::FromProto then keeps the first two values.
+    body = '{"instances": [{"x": 1.0, "x": 5.0}, {"x": 2.0}]}'
+    assert only(decode(body)).tolist() == [1.0, 5.0]
+
+
+def test_trailing_data_after_the_body_is_ignored() -> None:
+    assert only(decode('{"instances": [1.0]} this is ignored')).tolist() == [1.0]
+
+
+def test_a_large_row_request_decodes_exactly_like_numpy() -> None:
+    rng = np.random.default_rng(7)
+    images = rng.random((256, 28, 28, 1), dtype=np.float32)
+    body = orjson.dumps({"instances": images.tolist()})
+    tensor = only(decode(body))
+    assert tensor.dtype == np.float32
+    assert tensor.shape == (256, 28, 28, 1)
+    assert np.array_equal(tensor, images)
+
+
+def test_a_large_named_row_request_decodes_every_instance() -> None:
+    rng = np.random.default_rng(8)
+    images = rng.random((16, 4, 4), dtype=np.float32)
+    body = orjson.dumps({"instances": [{"x": image.tolist()} for image in images]})
+    assert np.array_equal(only(decode(body)), images)
+
+
+def test_large_integer_request_with_one_float_is_rejected_at_that_value() -> None:
+    values = list(range(1000))
+    body = json.dumps({"inputs": values}).replace("999", "999.5")
+    assert invalid(body, {"x": "int64"}) == (
+        "JSON Value: 999.5 Type: Number is not of expected type: int64"
+    )
+
+
+def test_boolean_cannot_hide_behind_an_escaped_key() -> None:
+    body = '{"instances": [1.0, false], "x\\u0074": 1}'
+    assert invalid(body) == (
+        "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
+        "false Type: False is not of expected type: float"
+    )
+
+
+def test_zero_with_a_huge_exponent_is_too_big_for_rapidjson() -> None:
+    assert invalid('{"instances": [0.0, 0E+400]}') == (
+        "JSON Parse error: Number too big to be stored in double. at offset: 20"
+    )
+
+
+def test_duplicate_key_inside_instance_objects_of_a_large_request() -> None:
+    body = (
+        '{"instances": ['
+        + ", ".join(['{"x": [1.0, 2.0]}'] * 50)
+        + ', {"x": [3.0, 4.0], "x": [5.0, 6.0]}]}'
+    )
+    tensor = only(decode(body))
+    assert tensor.shape == (51, 2)
+    assert tensor[-1].tolist() == [3.0, 4.0]

@@ -1,0 +1,126 @@
+"""A model config file: the ``all`` and ``specific`` policies keep both versions; labels route."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion.client import ServingClient, ServingHTTPError
+from fashion.export import export_version
+from fashion.harness import spawn_model_server
+from fashion.preprocess import scale_images
+
+pytestmark = pytest.mark.server
+
+CONFIG = """
+model_config_list {{
+  config {{
+    name: "fashion_all"
+    base_path: "{base}"
+    model_platform: "tensorflow"
+    model_version_policy {{ all {{}} }}
+  }}
+  config {{
+    name: "fashion_specific"
+    base_path: "{base}"
+    model_platform: "tensorflow"
+    model_version_policy {{ specific {{ versions: 1 versions: 2 }} }}
+    version_labels {{ key: "stable" value: 1 }}
+    version_labels {{ key: "canary" value: 2 }}
+  }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def server(xprocess, model_server_binary, tmp_path_factory, trained_tiny, trained_tiny_v2):
+    root = tmp_path_factory.mktemp("policies")
+    base = root / "fashion"
+    export_version(trained_tiny, base, 1)
+    export_version(trained_tiny_v2, base, 2)
+    config = root / "models.config"
+    config.write_text(CONFIG.format(base=base))
+
+    def both_models_serve_both_versions(url: str) -> bool:
+        for name in ("fashion_all", "fashion_specific"):
+            with ServingClient(url, name, timeout=2) as client:
+                try:
+                    states = {e.version: e.state for e in client.status()}
+                except Exception:
+                    return False
+            if states.get(1) != "AVAILABLE" or states.get(2) != "AVAILABLE":
+                return False
+        return True
+
+    served = spawn_model_server(
+        xprocess, model_server_binary, "policies-server", config_file=config,
+        extra_flags=["--allow_version_labels_for_unavailable_models"],
+        ready=both_models_serve_both_versions,
+    )  # fmt: skip
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture(scope="module")
+def images(synthetic_dataset) -> np.ndarray:
+    return scale_images(synthetic_dataset.x_test[:3])
+
+
+@pytest.mark.parametrize("model", ["fashion_all", "fashion_specific"])
+def test_both_versions_answer_with_their_own_outputs(
+    server,
+    images,
+    trained_tiny,
+    trained_tiny_v2,
+    model: str,
+) -> None:
+    with server.client(model) as client:
+        np.testing.assert_allclose(
+            client.predict(images, version=1), np.asarray(trained_tiny(images)), atol=1e-6
+        )
+        np.testing.assert_allclose(
+            client.predict(images, version=2), np.asarray(trained_tiny_v2(images)), atol=1e-6
+        )
+        states = [(e.version, e.state) for e in client.status()]
+    assert states == [(2, "AVAILABLE"), (1, "AVAILABLE")]
+
+
+@pytest.mark.parametrize(("label", "expected_model"), [("stable", "v1"), ("canary", "v2")])
+def test_labels_route_to_their_versions(
+    server,
+    images,
+    trained_tiny,
+    trained_tiny_v2,
+    label: str,
+    expected_model: str,
+) -> None:
+    model = trained_tiny if expected_model == "v1" else trained_tiny_v2
+    with server.client("fashion_specific") as client:
+        np.testing.assert_allclose(
+            client.predict(images, label=label), np.asarray(model(images)), atol=1e-6
+        )
+        metadata = client.metadata(label=label)
+    assert metadata["model_spec"]["version"] == expected_model[1]
+
+
+def test_unknown_label_is_400_unrecognized_label(server, images) -> None:
+    with server.client("fashion_specific") as client, pytest.raises(ServingHTTPError) as info:
+        client.predict(images, label="beta")
+    assert info.value.status_code == 400
+    assert info.value.error == "Unrecognized servable version label: beta"
+
+
+def test_model_without_labels_rejects_any_label(server, images) -> None:
+    with server.client("fashion_all") as client, pytest.raises(ServingHTTPError) as info:
+        client.predict(images, label="stable")
+    assert info.value.status_code == 400
+    assert info.value.error == "Unrecognized servable version label: stable"
+
+
+def test_default_route_answers_the_highest_version(server, images, trained_tiny_v2) -> None:
+    with server.client("fashion_all") as client:
+        np.testing.assert_allclose(
+            client.predict(images), np.asarray(trained_tiny_v2(images)), atol=1e-6
+        )

@@ -1,0 +1,146 @@
+"""Version routing and hot loading: version 2 appears on disk while the server runs.
+
+The tests of this module run in file order against one server: first with version 1 only, then
+after version 2 has been exported beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from fashion.client import ServingHTTPError
+from fashion.export import export_version
+from fashion.harness import spawn_model_server
+from fashion.preprocess import scale_images
+from fashion.waiting import wait_until
+
+pytestmark = pytest.mark.server
+
+MODEL = "fashion_model"
+
+
+@pytest.fixture(scope="module")
+def base_path(tmp_path_factory: pytest.TempPathFactory, trained_tiny) -> Path:
+    base = tmp_path_factory.mktemp("versions") / MODEL
+    export_version(trained_tiny, base, 1)
+    return base
+
+
+@pytest.fixture(scope="module")
+def server(xprocess, model_server_binary, base_path: Path):
+    served = spawn_model_server(
+        xprocess, model_server_binary, "versions-server", model_name=MODEL, base_path=base_path,
+        extra_flags=["--file_system_poll_wait_seconds=1"],
+    )  # fmt: skip
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture
+def client(server):
+    server.assert_alive()
+    with server.client(MODEL) as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def images(synthetic_dataset) -> np.ndarray:
+    return scale_images(synthetic_dataset.x_test[:4])
+
+
+@pytest.fixture(scope="module")
+def version_2_exported(server, base_path: Path, trained_tiny_v2) -> int:
+    """Export version 2 beside the running server's version 1 and wait until it serves it."""
+    pid_before = server.pid
+    export_version(trained_tiny_v2, base_path, 2)
+    with server.client(MODEL) as client:
+        client.wait_until_available(2, timeout=60)
+    return pid_before
+
+
+def test_before_version_2_the_default_route_answers_version_1(
+    client,
+    images: np.ndarray,
+    trained_tiny,
+) -> None:
+    np.testing.assert_allclose(client.predict(images), np.asarray(trained_tiny(images)), atol=1e-6)
+
+
+def test_before_version_2_its_route_answers_404(client, images: np.ndarray) -> None:
+    with pytest.raises(ServingHTTPError) as info:
+        client.predict(images, version=2)
+    assert info.value.status_code == 404
+    assert info.value.error == f"Servable not found for request: Specific({MODEL}, 2)"
+
+
+def test_version_2_is_hot_loaded_by_the_same_process(server, version_2_exported: int) -> None:
+    assert server.pid == version_2_exported
+    assert server.is_running()
+
+
+def test_version_2_route_answers_version_2s_outputs(
+    client,
+    version_2_exported,
+    images: np.ndarray,
+    trained_tiny,
+    trained_tiny_v2,
+) -> None:
+    served = client.predict(images, version=2)
+    np.testing.assert_allclose(served, np.asarray(trained_tiny_v2(images)), atol=1e-6)
+    assert not np.allclose(served, np.asarray(trained_tiny(images)), atol=1e-3)
+
+
+def test_default_route_answers_the_latest_version(
+    client,
+    version_2_exported,
+    images: np.ndarray,
+    trained_tiny_v2,
+) -> None:
+    np.testing.assert_allclose(
+        client.predict(images), np.asarray(trained_tiny_v2(images)), atol=1e-6
+    )
+
+
+def test_default_policy_unloads_version_1_once_version_2_serves(client, version_2_exported) -> None:
+    def version_1_ended() -> bool:
+        return any(e.version == 1 and e.state == "END" for e in client.status())
+
+    wait_until(version_1_ended, 30, "version 1 to reach END")
+    response = requests.get(f"{client.base_url}/v1/models/{MODEL}", timeout=30)
+    assert response.json() == {
+        "model_version_status": [
+            {
+                "version": "2",
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""},
+            },
+            {"version": "1", "state": "END", "status": {"error_code": "OK", "error_message": ""}},
+        ]
+    }
+
+
+def test_unloaded_version_1_answers_404_with_the_exact_text(
+    client,
+    version_2_exported,
+    images: np.ndarray,
+) -> None:
+    wait_until(
+        lambda: any(e.version == 1 and e.state == "END" for e in client.status()), 30, "v1 END"
+    )
+    with pytest.raises(ServingHTTPError) as info:
+        client.predict(images, version=1)
+    assert info.value.status_code == 404
+    assert info.value.error == f"Servable not found for request: Specific({MODEL}, 1)"
+
+
+def test_version_3_answers_404_servable_not_found(client, version_2_exported, images) -> None:
+    with pytest.raises(ServingHTTPError) as info:
+        client.predict(images, version=3)
+    assert info.value.status_code == 404
+    assert info.value.error == f"Servable not found for request: Specific({MODEL}, 3)"
