@@ -12,8 +12,10 @@ from pathlib import Path
 
 from fashion.client import DEFAULT_TIMEOUT, ServingClient, ServingError
 from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
+from fashion.demo import DemoError
 from fashion.export import ExportError, export_version, format_description, inspect, parse_version
 from fashion.idx import IdxFormatError
+from fashion.launcher import ServerStartError
 from fashion.model import MODEL_BUILDERS
 from fashion.preprocess import PreprocessError, scale_images
 
@@ -119,12 +121,41 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from fashion.demo import DemoOptions, run_demo
+
+    return run_demo(
+        DemoOptions(
+            data_dir=args.data_dir,
+            synthetic=args.synthetic,
+            epochs=args.epochs,
+            model_dir=args.model_dir,
+            model_server=args.model_server,
+            plot=args.plot,
+            quiet=args.quiet,
+        )
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, separate from :func:`main` so tests and docs can inspect it."""
     parser = argparse.ArgumentParser(
         prog="fashion", description="Fashion-MNIST through the TensorFlow 2 serving path."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="the seed's flow end to end against a model server")
+    _add_data_options(demo)
+    demo.add_argument("--epochs", type=_positive_int, default=5)
+    demo.add_argument("--model-dir", type=Path, help="keep the exported versions here")
+    demo.add_argument(
+        "--model-server",
+        help="auto (default), stand-in, or a tensorflow_model_server path; "
+        "also $FASHION_MODEL_SERVER",
+    )
+    demo.add_argument("--plot", type=Path, help="save the seed's picture of the 3 predictions")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(handler=_cmd_demo)
 
     train = commands.add_parser("train", help="train a model, optionally save and export it")
     _add_data_options(train)
@@ -179,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (
+        DemoError,
+        ServerStartError,
         CommandError,
         ExportError,
         IdxFormatError,

@@ -1,0 +1,43 @@
+"""``fashion demo`` tells the seed's story against a real server process, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fashion.demo import DemoOptions, run_demo
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+
+def test_demo_runs_the_seed_flow_and_stops_its_server(
+    tmp_path: Path,
+    model_server_binary,
+) -> None:
+    server = (
+        "stand-in" if model_server_binary.kind == "stand-in" else model_server_binary.command[0]
+    )
+    lines: list[str] = []
+    options = DemoOptions(
+        synthetic=True, epochs=1, model_dir=tmp_path / "models", model_server=server, quiet=True
+    )
+    assert run_demo(options, lines.append) == 0
+    text = "\n".join(lines)
+    assert "SYNTHETIC" in text
+    assert "model seed-v1: 360,458 parameters" in text
+    assert "model seed-v2: 54,410 parameters" in text
+    assert "   same answer" in text
+    assert "   404 {'error': 'Servable not found for request: Specific(fashion_model, 3)'}" in text
+    assert "   status: version 2: AVAILABLE, version 1: END" in text
+    assert (
+        "   /versions/1:predict now: 404 "
+        "{'error': 'Servable not found for request: Specific(fashion_model, 1)'}"
+    ) in text
+    assert lines[-1] == "== server stopped"
+    assert sorted(p.name for p in (tmp_path / "models" / "fashion_model").iterdir()) == ["1", "2"]
+    predictions = [line for line in lines if line.startswith("  v1 image")]
+    assert len(predictions) == 3
+    for line in predictions:
+        true_label = line.split("true ")[1].split(", predicted")[0]
+        assert line.endswith(f"predicted {true_label}")
