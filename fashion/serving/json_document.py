@@ -267,11 +267,18 @@ def _container_skipper(text: str) -> Callable[[int], int | None]:
     """
     marks = [match.start() for match in _SUSPICIOUS.finditer(text)]
     plain = json.JSONDecoder()
+    too_deep = False
 
     def skip(index: int) -> int | None:
+        nonlocal too_deep
+        if too_deep:  # every container around a too-deep one would hit the limit again
+            return None
         try:
             _, end = plain.raw_decode(text, index)
-        except (json.JSONDecodeError, RecursionError):
+        except json.JSONDecodeError:
+            return None
+        except RecursionError:
+            too_deep = True
             return None
         if marks and bisect.bisect_left(marks, index) < bisect.bisect_left(marks, end):
             return None

@@ -13,6 +13,7 @@ map entries come in a fixed (here: sorted) order.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Mapping
@@ -68,21 +69,19 @@ def encode_model_metadata(
 def message_json(message: Message) -> str:
     """One message as the C++ printer writes it with whitespace, ending in a newline."""
     as_dict = json_format.MessageToDict(
-        message, preserving_proto_field_name=True, **{_PRINT_ALL_FIELDS: True}
+        message, preserving_proto_field_name=True, **{_print_all_fields_keyword(): True}
     )
     ordered = _in_printer_order(as_dict, message.DESCRIPTOR)
     return json.dumps(ordered, indent=1, ensure_ascii=False) + "\n"
 
 
+@functools.cache
 def _print_all_fields_keyword() -> str:
     """protobuf 5+ renamed ``including_default_value_fields``."""
     parameters = inspect.signature(json_format.MessageToDict).parameters
     if "always_print_fields_with_no_presence" in parameters:
         return "always_print_fields_with_no_presence"
     return "including_default_value_fields"  # pragma: no cover - protobuf 4 (TF 2.15)
-
-
-_PRINT_ALL_FIELDS = _print_all_fields_keyword()
 
 
 def _in_printer_order(value: dict[str, Any], descriptor: Descriptor) -> dict[str, Any]:

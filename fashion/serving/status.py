@@ -14,7 +14,7 @@ __all__ = ["Code", "ServingStatusError", "http_status_for"]
 
 
 class Code(enum.IntEnum):
-    """TensorFlow's canonical error codes, numbered as in ``tensorflow/core/protobuf/error_codes``."""
+    """TensorFlow's canonical error codes, numbered as in ``error_codes.proto``."""
 
     OK = 0
     CANCELLED = 1

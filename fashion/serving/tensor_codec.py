@@ -85,6 +85,9 @@ class DecodedInputs:
 def read_request_object(body: bytes) -> tuple[JsonDocument, str]:
     """Parse a predict/classify/regress body; check the object and ``signature_name``.
 
+    Args:
+        body: the raw request body.
+
     Returns:
         The document and the signature name (``""`` when absent).
 
@@ -107,7 +110,18 @@ def read_request_object(body: bytes) -> tuple[JsonDocument, str]:
 
 
 def read_predict_request(body: bytes) -> PredictRequest:
-    """Steps 2-4 of spec §7.1: what TF Serving checks before it resolves the model."""
+    """Steps 2-4 of spec §7.1: what TF Serving checks before it resolves the model.
+
+    Args:
+        body: the raw request body.
+
+    Returns:
+        The signature name and the parsed body, for :func:`decode_inputs`.
+
+    Raises:
+        ServingStatusError: INVALID_ARGUMENT (parse error, not an object, bad
+            ``signature_name``); these win over a missing model.
+    """
     document, name = read_request_object(body)
     return PredictRequest(name, document)
 

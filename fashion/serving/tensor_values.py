@@ -72,8 +72,6 @@ _INT_RANGES = {
 }
 _BASE64_SPACE = re.compile(r"[ \t\n\v\f\r]+")
 _BASE64_SHAPE = re.compile(r"[A-Za-z0-9+/]*[=.]*")
-_BASE64_SPACE = re.compile(r"[ \t\n\v\f\r]+")
-_BASE64_SHAPE = re.compile(r"[A-Za-z0-9+/]*[=.]*")
 
 
 def is_base64_object(value: Any) -> bool:
@@ -123,6 +121,10 @@ class TensorBuilder:
 
     def fill(self, value: Any, shape: tuple[int, ...]) -> int:
         """``FillTensorProto``: check ``value`` level by level against ``shape``; add leaves.
+
+        Args:
+            value: the JSON value of one instance (row format) or of the input (columnar).
+            shape: its dense shape (:func:`dense_shape`), which every level must match.
 
         Returns:
             How many values were added.
@@ -267,10 +269,12 @@ def dense_shape(value: Any) -> tuple[int, ...]:
 
 
 def is_array(value: Any) -> bool:
+    """A JSON array, built or kept as a :class:`DeepValue`."""
     return isinstance(value, list) or (isinstance(value, DeepValue) and value.kind == "Array")
 
 
 def is_object(value: Any) -> bool:
+    """A JSON object, built or kept as a :class:`DeepValue`."""
     return isinstance(value, dict) or (isinstance(value, DeepValue) and value.kind == "Object")
 
 
@@ -282,4 +286,5 @@ def _type_error(value: Any, dtype: str) -> ServingStatusError:
 
 
 def invalid(message: str) -> ServingStatusError:
+    """An INVALID_ARGUMENT (400) error with TF Serving's message."""
     return ServingStatusError(Code.INVALID_ARGUMENT, message)

@@ -13,10 +13,17 @@ from pathlib import Path
 import tensorflow as tf
 
 __all__ = [
+    "DTYPES_MODEL_INPUTS",
     "copy_version",
     "write_affine_model",
     "write_blocking_queue_model",
     "write_broken_version",
+    "write_dtypes_model",
+    "write_edge_signatures_model",
+    "write_elementwise_affine_model",
+    "write_example_parser_model",
+    "write_identity_model",
+    "write_two_tensor_model",
     "write_uninitialized_variable_model",
 ]
 
@@ -112,3 +119,174 @@ def copy_version(source: Path, target: Path) -> Path:
     """Copy a built version directory into place (building once per module, copying per test)."""
     shutil.copytree(source, target)
     return target
+
+
+# --- Writers for the process-level server tests (tests/server/) -------------------------------
+# Every placeholder below has an unknown rank: TF Serving does not check request shapes against
+# the signature (spec 7.3), so these models accept whatever shape a test sends.
+
+_PREDICT = "tensorflow/serving/predict"
+
+
+def _signature(
+    inputs: dict[str, tf.Tensor], outputs: dict[str, tf.Tensor], method_name: str = _PREDICT
+) -> object:
+    build = tf.compat.v1.saved_model.build_signature_def
+    to_info = tf.compat.v1.saved_model.build_tensor_info
+    return build(
+        inputs={key: to_info(value) for key, value in inputs.items()},
+        outputs={key: to_info(value) for key, value in outputs.items()},
+        method_name=method_name,
+    )
+
+
+def _placeholder(dtype: tf.DType, name: str) -> tf.Tensor:
+    return tf.compat.v1.placeholder(dtype, None, name=name)
+
+
+def _save_graph(path: Path, graph: tf.Graph, signatures: dict[str, object]) -> Path:
+    with tf.compat.v1.Session(graph=graph) as session:
+        return _save(path, graph, session, signatures)
+
+
+def write_elementwise_affine_model(path: Path, scale: float, offset: float) -> Path:
+    """``y = scale * x + offset`` elementwise on a float32 ``x`` of any shape (constants only).
+
+    With ``scale=0.5, offset=2`` it is TF Serving's "half plus two"; with ``scale=v, offset=0`` a
+    version ``v`` that answers ``[v]`` to ``[1.0]``, which tells versions apart.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        x = _placeholder(tf.float32, "x")
+        y = tf.identity(scale * x + offset, name="y")
+        return _save_graph(path, graph, {"serving_default": _signature({"x": x}, {"y": y})})
+
+
+def write_identity_model(path: Path) -> Path:
+    """``y = x`` for a float32 ``x`` of any shape: the response shows exactly the values sent."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = _placeholder(tf.float32, "x")
+        y = tf.identity(x, name="y")
+        return _save_graph(path, graph, {"serving_default": _signature({"x": x}, {"y": y})})
+
+
+def write_two_tensor_model(path: Path) -> Path:
+    """Two inputs, two outputs: float32 ``a`` and int32 ``b`` returned under their own names."""
+    graph = tf.Graph()
+    with graph.as_default():
+        a = _placeholder(tf.float32, "a")
+        b = _placeholder(tf.int32, "b")
+        outputs = {"a": tf.identity(a, name="a_out"), "b": tf.identity(b, name="b_out")}
+        return _save_graph(path, graph, {"serving_default": _signature({"a": a, "b": b}, outputs)})
+
+
+#: Inputs of :func:`write_dtypes_model`: name → dtype; each output of the same name echoes it.
+DTYPES_MODEL_INPUTS: dict[str, tf.DType] = {
+    "f": tf.float32,
+    "d": tf.float64,
+    "i32": tf.int32,
+    "i64": tf.int64,
+    "b": tf.bool,
+    "s": tf.string,
+}
+
+
+def write_dtypes_model(path: Path) -> Path:
+    """One input per JSON-convertible dtype (:data:`DTYPES_MODEL_INPUTS`), each echoed back.
+
+    The string input is also returned as ``s_bytes``, which TF Serving writes as ``{"b64": ...}``.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        inputs = {name: _placeholder(dtype, name) for name, dtype in DTYPES_MODEL_INPUTS.items()}
+        outputs = {name: tf.identity(value, name=f"{name}_out") for name, value in inputs.items()}
+        outputs["s_bytes"] = tf.identity(inputs["s"], name="s_bytes_out")
+        return _save_graph(path, graph, {"serving_default": _signature(inputs, outputs)})
+
+
+def write_edge_signatures_model(path: Path) -> Path:
+    """Signatures at the edges of the REST codec, one per case.
+
+    - ``serving_default``: no inputs, one constant output ``c``;
+    - ``no_outputs``: input ``x``, no outputs;
+    - ``scalar_output``: ``total = sum(x)``, a rank-0 output;
+    - ``uneven_outputs``: ``y = x`` and ``z = concat(x, x)`` (first dimensions n and 2n);
+    - ``half_input``: a float16 input ``h`` (JSON cannot be converted to it);
+    - ``half_output``: ``h = float16(x)`` (cannot be written as JSON);
+    - ``strings``: string input ``text`` echoed as ``text`` and as ``text_bytes``.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        constant = tf.constant([1.0], name="c")
+        x = _placeholder(tf.float32, "x")
+        total = tf.reduce_sum(x, name="total")
+        y = tf.identity(x, name="y")
+        z = tf.concat([x, x], axis=0, name="z")
+        h_in = _placeholder(tf.float16, "h_in")
+        h_as_float = tf.cast(h_in, tf.float32, name="h_as_float")
+        h_out = tf.cast(x, tf.float16, name="h_out")
+        text = _placeholder(tf.string, "text")
+        signatures = {
+            "serving_default": _signature({}, {"c": constant}),
+            "no_outputs": _signature({"x": x}, {}),
+            "scalar_output": _signature({"x": x}, {"total": total}),
+            "uneven_outputs": _signature({"x": x}, {"y": y, "z": z}),
+            "half_input": _signature({"h": h_in}, {"y": h_as_float}),
+            "half_output": _signature({"x": x}, {"h": h_out}),
+            "strings": _signature(
+                {"text": text},
+                {
+                    "text": tf.identity(text, name="text_out"),
+                    "text_bytes": tf.identity(text, name="text_bytes_out"),
+                },
+            ),
+        }
+        return _save_graph(path, graph, signatures)
+
+
+def write_example_parser_model(path: Path) -> Path:
+    """Parses serialised ``tf.Example``s with a required float feature ``x`` (shape [1]).
+
+    Signatures (input key ``inputs`` = the serialised examples, unless stated otherwise):
+
+    - ``serving_default``: classify, ``classes = [["neg", "pos"]] * n``, ``scores = [x, 2x]``;
+    - ``classify_scores``: classify with ``scores = 0.5 x + 2`` only (labels are ``""``);
+    - ``regress_x``: regress, ``outputs = 0.5 x + 2``;
+    - ``three_outputs``: ``classes``, ``scores`` and ``extra``;
+    - ``inputs_to_y``: the one output is named ``y``;
+    - ``predict_x``: input ``x`` (float), output ``y`` (not an example signature at all);
+    - ``two_inputs``: inputs ``inputs`` and ``x``.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        examples = tf.compat.v1.placeholder(tf.string, [None], name="examples")
+        x = tf.io.parse_example(examples, {"x": tf.io.FixedLenFeature([1], tf.float32)})["x"]
+        scores = tf.concat([x, 2.0 * x], axis=1, name="scores")
+        classes = tf.tile(
+            tf.constant([["neg", "pos"]]), tf.stack([tf.shape(x)[0], 1]), name="classes"
+        )
+        half_plus_two = tf.identity(0.5 * x + 2.0, name="half_plus_two")
+        plain_x = _placeholder(tf.float32, "plain_x")
+        plain_y = tf.identity(plain_x, name="plain_y")
+        classify, regress = "tensorflow/serving/classify", "tensorflow/serving/regress"
+        signatures = {
+            "serving_default": _signature(
+                {"inputs": examples}, {"classes": classes, "scores": scores}, classify
+            ),
+            "classify_scores": _signature(
+                {"inputs": examples}, {"scores": half_plus_two}, classify
+            ),
+            "regress_x": _signature({"inputs": examples}, {"outputs": half_plus_two}, regress),
+            "three_outputs": _signature(
+                {"inputs": examples},
+                {"classes": classes, "scores": scores, "extra": half_plus_two},
+                classify,
+            ),
+            "inputs_to_y": _signature({"inputs": examples}, {"y": half_plus_two}),
+            "predict_x": _signature({"x": plain_x}, {"y": plain_y}),
+            "two_inputs": _signature(
+                {"inputs": examples, "x": plain_x}, {"scores": scores}, classify
+            ),
+        }
+        return _save_graph(path, graph, signatures)

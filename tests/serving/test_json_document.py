@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -285,27 +286,59 @@ _JSON_VALUES = st.recursive(
     ),
     max_leaves=30,
 )
-_JSON_CHARACTERS = st.sampled_from(list('{}[]:,"\\ \n0123456789.eE+-truefalsnINaify') + ["\x01"])
+_JSON_CHARACTERS = st.sampled_from([*'{}[]:,"\\ \n0123456789.eE+-truefalsnINaify', "\x01"])
+
+
+def rapidjson_verdict(text: str) -> str | None:
+    """The parse error rapidjson's reader gives for ``text``, or None when it accepts it."""
+    try:
+        scan_document(text)
+    except JsonSyntaxError as exc:
+        offset = len(text[: exc.position].encode())
+        return f"JSON Parse error: {exc.reason} at offset: {offset}"
+    return None
+
+
+def assert_parsed_as_rapidjson_would(text: str) -> None:
+    verdict = rapidjson_verdict(text)
+    if verdict is None:
+        parse_json_document(text.encode())
+    else:
+        assert parse_error(text.encode()) == verdict
 
 
 @settings(derandomize=True, max_examples=300, deadline=None)
 @given(value=_JSON_VALUES)
 def test_valid_documents_parse_to_the_same_values_on_both_paths(value: object) -> None:
-    body = json.dumps({"v": value}).encode()
-    expected = json.loads(body)
-    assert parse_json_document(body).root == expected
-    # Trailing data makes orjson refuse the body, so this goes through the exact path.
-    assert parse_json_document(body + b" trailing").root == expected
+    for body in (json.dumps({"v": value}).encode(), orjson.dumps({"v": value})):
+        expected = json.loads(body)
+        assert parse_json_document(body).root == expected
+        # Trailing data makes orjson refuse the body, so this goes through the exact path.
+        assert parse_json_document(body + b" trailing").root == expected
 
 
 @settings(derandomize=True, max_examples=500, deadline=None)
 @given(text=st.text(_JSON_CHARACTERS, min_size=1, max_size=24))
 def test_any_body_fails_exactly_where_rapidjsons_reader_fails(text: str) -> None:
-    try:
-        scan_document(text)
-    except JsonSyntaxError as exc:
-        assert parse_error(text.encode()) == (
-            f"JSON Parse error: {exc.reason} at offset: {exc.position}"
-        )
+    assert_parsed_as_rapidjson_would(text)
+
+
+@settings(derandomize=True, max_examples=400, deadline=None)
+@given(
+    value=_JSON_VALUES,
+    position=st.floats(min_value=0, max_value=1),
+    edit=st.sampled_from(["insert", "delete", "replace"]),
+    character=_JSON_CHARACTERS,
+)
+def test_a_damaged_document_fails_exactly_where_rapidjsons_reader_fails(
+    value: object, position: float, edit: str, character: str
+) -> None:
+    text = json.dumps({"instances": [value, [value, {"k": value}]]})
+    at = int(position * (len(text) - 1))
+    if edit == "insert":
+        text = text[:at] + character + text[at:]
+    elif edit == "delete":
+        text = text[:at] + text[at + 1 :]
     else:
-        parse_json_document(text.encode())
+        text = text[:at] + character + text[at + 1 :]
+    assert_parsed_as_rapidjson_would(text)
