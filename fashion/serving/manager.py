@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
@@ -24,6 +23,13 @@ from fashion.serving.manager_types import (
     ManagerOptions,
     ServableHandle,
     describe_unavailable,
+)
+from fashion.serving.model_config import (
+    ConfigKind,
+    ModelServerConfig,
+    check_label_assignment,
+    validate_config,
+    validate_platforms,
 )
 from fashion.serving.model_spec import ModelSpec
 from fashion.serving.servable import Servable
@@ -39,28 +45,11 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger("fashion.serving")
-_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_SUPPORTED_PLATFORMS = ("tensorflow",)
 _JOIN_TIMEOUT_SECONDS = 0.5
 
 
-def _validate(models: Sequence[ModelSpec]) -> None:
-    """ServerCore's ``ValidateModelConfigList``: unique names, absolute base paths."""
-    seen: set[str] = set()
-    for spec in models:
-        if spec.name in seen:
-            raise ServingStatusError(
-                Code.INVALID_ARGUMENT,
-                f"Illegal to list model {spec.name} multiple times in config list",
-            )
-        seen.add(spec.name)
-    for spec in models:
-        if not spec.base_path.startswith("/") and not _URI_SCHEME.match(spec.base_path):
-            raise ServingStatusError(
-                Code.INVALID_ARGUMENT,
-                f"Expected model {spec.name} to have an absolute path or URI; got "
-                f"base_path()={spec.base_path}",
-            )
+def _as_config(models: Iterable[ModelSpec]) -> ModelServerConfig:
+    return ModelServerConfig(ConfigKind.MODEL_CONFIG_LIST, tuple(models))
 
 
 class ModelManager:
@@ -128,43 +117,30 @@ class ModelManager:
             current = {m: dict(labels) for m, labels in self._labels.items()}
         new: dict[str, dict[str, int]] = {}
         for spec in models:
-            for label, version in spec.labels.items():
-                existing = current.get(spec.name, {}).get(label)
-                allowed = allow and (existing is None or existing == version)
-                status = self._monitor.get(spec.name, version)
-                if not allowed and (status is None or status.state is not VersionState.AVAILABLE):
-                    raise ServingStatusError(
-                        Code.FAILED_PRECONDITION,
-                        f"Request to assign label to version {version} of model {spec.name}, "
-                        "which is not currently available for inference",
-                    )
-                new.setdefault(spec.name, {})[label] = version
+            available = [
+                version
+                for version in spec.labels.values()
+                if (status := self._monitor.get(spec.name, version)) is not None
+                and status.state is VersionState.AVAILABLE
+            ]
+            check_label_assignment(
+                spec.name, current.get(spec.name, {}), spec.labels, available, allow
+            )
+            if spec.labels:
+                new[spec.name] = dict(spec.labels)
         return new
 
     def _install(self, models: Sequence[ModelSpec], allow: bool) -> set[str]:
         """Validate and apply a config up to the point of waiting; return the new model names."""
-        _validate(models)
         old = self.models
-        for spec in models:
-            previous = old.get(spec.name)
-            if previous is not None and previous.platform != spec.platform:
-                raise ServingStatusError(
-                    Code.INVALID_ARGUMENT,
-                    f"Illegal to change a model's platform. For model {spec.name} platform was "
-                    f"{previous.platform} and new platform requested is {spec.platform}",
-                )
+        validate_config(_as_config(models), _as_config(old.values()) if old else None)
         labels = self._compute_labels(models, allow)
         with self._labels_lock:
             self._labels = labels
         _LOG.info("Adding/updating models.")
         for spec in models:
             _LOG.info(" (Re-)adding model: %s", spec.name)
-        for spec in models:
-            if spec.platform not in _SUPPORTED_PLATFORMS:
-                raise ServingStatusError(
-                    Code.INVALID_ARGUMENT,
-                    f"Model {spec.name} requests unsupported platform {spec.platform}",
-                )
+        validate_platforms(_as_config(models))
         with self._source_lock:
             removed = set(self._models) - {spec.name for spec in models}
             added = {spec.name for spec in models} - set(self._models)
