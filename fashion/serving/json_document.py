@@ -64,7 +64,10 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # "Number too big"), very long digit runs (ditto), and high-surrogate escapes (rapidjson demands
 # a pair). A hit only means "let the rapidjson reader decide"; hits inside strings are harmless.
 _SUSPICIOUS = re.compile(r"[eE]\+?0*[1-9][0-9]{2}|[0-9]{300}|\\u[dD][89abAB]")
-_LONG_INTEGER = re.compile(r"[0-9]{20}")
+_HIGH_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abAB]")
+# Body bytes with every digit as '0', 'E' as 'e' and '+' dropped: digit runs and exponents can
+# then be found with plain substring searches, far faster than a regex over a large body.
+_NUMBER_SHAPES = bytes.maketrans(b"0123456789E", b"0000000000e")
 _INT64_MIN = -(1 << 63)
 _UINT64_END = 1 << 64
 
@@ -209,10 +212,18 @@ def _parse_exact(body: bytes) -> Any:
         if skip < len(body) and body[skip] == mark:
             skip += 1
     stop = body.find(b"\0", skip)  # rapidjson reads a NUL byte as the end of the input
-    text = body[skip : len(body) if stop < 0 else stop].decode("utf-8", "surrogateescape")
+    raw = body[skip : len(body) if stop < 0 else stop]
+    text = raw.decode("utf-8", "surrogateescape")
     start = _WHITESPACE.match(text).end()
-    decoder = _decoder(text)
-    if start < len(text) and not _SUSPICIOUS.search(text):
+    shapes = raw.translate(_NUMBER_SHAPES, b"+")
+    long_digit_runs = b"0" * 20 in shapes
+    suspicious = (
+        b"e000" in shapes  # an exponent of three digits or more: maybe "Number too big"
+        or b"0" * 300 in shapes  # ditto for a huge integer part
+        or (b"\\u" in raw and _HIGH_SURROGATE_ESCAPE.search(raw) is not None)
+    )
+    decoder = _decoder(long_digit_runs)
+    if start < len(text) and not suspicious:
         try:
             root, end = decoder.raw_decode(text, start)
         except (json.JSONDecodeError, RecursionError):
@@ -221,24 +232,26 @@ def _parse_exact(body: bytes) -> Any:
             if not _number_may_continue(root, text, end):
                 return root
     try:
-        summary = scan_document(text, start, MAX_BUILT_DEPTH, _container_skipper(text))
+        skipper = _container_skipper(text, suspicious)
+        summary = scan_document(text, start, MAX_BUILT_DEPTH, skipper)
     except JsonSyntaxError as exc:
         offset = skip + len(text[: exc.position].encode("utf-8", "surrogateescape"))
         raise ServingStatusError(
             Code.INVALID_ARGUMENT, f"JSON Parse error: {exc.reason} at offset: {offset}"
         ) from None
     try:
-        return _build(text, start, summary)
+        return _build(text, start, summary, long_digit_runs)
     except RecursionError:
         # A skipped container hid nesting too deep for the standard library: walk it all.
-        return _build(text, start, scan_document(text, start, MAX_BUILT_DEPTH))
+        summary = scan_document(text, start, MAX_BUILT_DEPTH)
+        return _build(text, start, summary, long_digit_runs)
 
 
-def _build(text: str, start: int, summary: ScanSummary) -> Any:
+def _build(text: str, start: int, summary: ScanSummary, long_digit_runs: bool) -> Any:
     """Build the values of a text rapidjson accepts, via a rewrite the standard library reads."""
     nonce = secrets.token_hex(8)
     rewritten, deep_values = _rewrite(text, summary, nonce)
-    decoder = _decoder(rewritten, deep_values, nonce)
+    decoder = _decoder(long_digit_runs, deep_values, nonce)
     try:
         root, _ = decoder.raw_decode(rewritten, start)
     except RecursionError:
@@ -257,7 +270,7 @@ def _unreadable() -> ServingStatusError:
     )
 
 
-def _container_skipper(text: str) -> Callable[[int], int | None]:
+def _container_skipper(text: str, suspicious: bool) -> Callable[[int], int | None]:
     """Let the rapidjson reader jump over containers the C decoder reads the same way.
 
     A container the standard library decodes is valid for rapidjson with the same extent,
@@ -265,7 +278,7 @@ def _container_skipper(text: str) -> Callable[[int], int | None]:
     big") and high-surrogate escapes, which ``_SUSPICIOUS`` marks. This keeps errors in large
     bodies cheap: only the containers around the error are walked in Python.
     """
-    marks = [match.start() for match in _SUSPICIOUS.finditer(text)]
+    marks = [match.start() for match in _SUSPICIOUS.finditer(text)] if suspicious else []
     plain = json.JSONDecoder()
     too_deep = False
 
@@ -325,9 +338,13 @@ def _rewrite(text: str, summary: ScanSummary, nonce: str) -> tuple[str, list[Dee
 
 
 def _decoder(
-    text: str, deep_values: list[DeepValue] | None = None, nonce: str = ""
+    long_digit_runs: bool, deep_values: list[DeepValue] | None = None, nonce: str = ""
 ) -> json.JSONDecoder:
-    """A standard-library decoder with rapidjson's first-wins objects and integer range."""
+    """A standard-library decoder with rapidjson's first-wins objects and integer range.
+
+    Integers need a hook only when the body has a run of 20+ digits (uint64 has 20); without
+    one, the C decoder's own integer parsing is used.
+    """
 
     def make_object(pairs: list[tuple[str, Any]]) -> Any:
         if deep_values and len(pairs) == 1 and pairs[0][0] == nonce:
@@ -339,7 +356,7 @@ def _decoder(
             obj.pairs = pairs
         return obj
 
-    parse_int = _parse_int if _LONG_INTEGER.search(text) else None
+    parse_int = _parse_int if long_digit_runs else None
     return json.JSONDecoder(object_pairs_hook=make_object, parse_int=parse_int, strict=True)
 
 

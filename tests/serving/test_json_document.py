@@ -224,6 +224,11 @@ def test_debug_json_nests_objects_with_four_space_indent() -> None:
     )
 
 
+def test_debug_json_shows_every_duplicate_member() -> None:
+    root = parse_json_document(b'{"a": 1, "a": 2}').root
+    assert debug_json(root) == '{\n    "a": 1,\n    "a": 2\n}'
+
+
 def test_debug_json_is_cut_once_256_bytes_are_written() -> None:
     root = parse_json_document(b'{"instances": [' + b", ".join([b"1"] * 300) + b"]}").root
     # '{\n    "instances": [' is 20 bytes, then "1" and 79 more ", 1" until 256 is passed.
