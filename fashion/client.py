@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import numpy as np
 import requests
+import urllib3
 
 from fashion.preprocess import columnar_body, instances_body
 from fashion.waiting import WaitTimeoutError, wait_until
@@ -33,6 +34,7 @@ __all__ = [
 
 #: Seconds any single request may take before it is abandoned.
 DEFAULT_TIMEOUT = 30.0
+_LOST = "connection lost before the whole answer arrived"
 
 
 class ServingError(Exception):
@@ -54,7 +56,7 @@ class ServingHTTPError(ServingError):
 
 
 class ServingConnectionError(ServingError):
-    """Raised when the server cannot be reached (refused, reset, DNS)."""
+    """Raised when the server cannot be reached, or the connection ends before the answer does."""
 
 
 class ServingTimeoutError(ServingError):
@@ -146,7 +148,19 @@ class ServingClient:
                 f"{method} {url}: no answer within {self.timeout:g} s"
             ) from exc
         except requests.ConnectionError as exc:
+            cause = exc.args[0] if exc.args else None
+            # requests reports a read timeout in the middle of the body as a ConnectionError.
+            if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+                raise ServingTimeoutError(
+                    f"{method} {url}: no answer within {self.timeout:g} s"
+                ) from exc
+            # Connected, request sent, then the connection closed or reset before any answer.
+            if isinstance(cause, urllib3.exceptions.ProtocolError):
+                raise ServingConnectionError(f"{method} {url}: {_LOST} ({exc})") from exc
             raise ServingConnectionError(f"{method} {url}: cannot connect ({exc})") from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            # The connection ended in the middle of the body (short fixed length or chunked).
+            raise ServingConnectionError(f"{method} {url}: {_LOST} ({exc})") from exc
         except requests.RequestException as exc:
             raise ServingError(f"{method} {url}: {exc}") from exc
 

@@ -412,7 +412,14 @@ def usage_text(prog: str = _PROG) -> str:
 
 
 def _tensorflow_version() -> str:
-    # Imported here, and only for --version: importing TensorFlow takes seconds.
+    # Read from the installed distribution: importing TensorFlow would take seconds.
+    from importlib import metadata
+
+    for distribution in ("tensorflow", "tensorflow-cpu", "tensorflow-macos"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
     import tensorflow as tf
 
     return str(tf.__version__)

@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from fashion.serving import log
 from fashion.serving.flags import (
@@ -23,9 +24,6 @@ from fashion.serving.flags import (
     check_options_before_config,
     parse_flags,
 )
-from fashion.serving.http_app import RestApp
-from fashion.serving.manager import ModelManager
-from fashion.serving.manager_types import ManagerOptions, describe_unavailable
 from fashion.serving.model_config import (
     ConfigKind,
     CustomModelConfigError,
@@ -35,9 +33,11 @@ from fashion.serving.model_config import (
     validate_config,
     validate_platforms,
 )
-from fashion.serving.rest_handlers import RestHandlers
-from fashion.serving.servable import LoadOptions
 from fashion.serving.status import ServingStatusError
+
+if TYPE_CHECKING:  # TensorFlow is imported only once the flags are known to be good.
+    from fashion.serving.manager import ModelManager
+    from fashion.serving.manager_types import ManagerOptions
 
 __all__ = ["main"]
 
@@ -57,6 +57,9 @@ def _load_config(options: ServerOptions) -> ModelServerConfig:
 
 
 def _manager_options(options: ServerOptions) -> ManagerOptions:
+    from fashion.serving.manager_types import ManagerOptions
+    from fashion.serving.servable import LoadOptions
+
     return ManagerOptions(
         file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
         num_load_threads=options.num_load_threads,
@@ -138,6 +141,9 @@ def _serve_forever_without_rest(stop: threading.Event) -> None:
 def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event) -> None:
     import uvicorn
 
+    from fashion.serving.http_app import RestApp
+    from fashion.serving.rest_handlers import RestHandlers
+
     if options.rest_api_port == 0:
         _serve_forever_without_rest(stop)
         return
@@ -168,6 +174,9 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
         log_level="warning",
         access_log=False,
         server_header=False,
+        # The app never reads the client address or scheme that X-Forwarded-* would rewrite,
+        # so uvicorn's proxy-headers middleware would only add a layer to every request.
+        proxy_headers=False,
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
         timeout_keep_alive=60,
     )
@@ -209,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc)
     if config.kind is ConfigKind.NOT_SET:
         log.taking_no_action_for_empty_config()
+    from fashion.serving.manager import ModelManager
+    from fashion.serving.manager_types import describe_unavailable
+
     manager = ModelManager(config.models, _manager_options(options))
     stop = threading.Event()
     try:

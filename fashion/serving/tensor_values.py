@@ -207,13 +207,29 @@ class TensorBuilder:
 
         Extra values (an instance object naming the same input twice adds its values twice)
         are dropped, as TensorFlow's ``Tensor::FromProto`` keeps only the first ones.
+
+        Raises:
+            ServingStatusError: INVALID_ARGUMENT for a rank numpy cannot hold (above 32 on
+                numpy 1, 64 on numpy 2). TensorFlow would build the tensor (up to rank 254) and
+                the model would then reject it with its own 400; the stand-in stops here.
         """
+        limit = _max_numpy_rank()
+        if len(shape) > limit:
+            raise invalid(
+                f"JSON value of rank {len(shape)}: the TF Serving stand-in does not convert "
+                f"values of rank above {limit}"
+            )
         self._flush()
         numpy_type = _NUMPY_TYPES.get(self.dtype, object)
         if not self.chunks:
             return np.zeros(shape, dtype=numpy_type)
         values = self.chunks[0] if len(self.chunks) == 1 else np.concatenate(self.chunks)
         return values[: math.prod(shape)].reshape(shape)
+
+
+def _max_numpy_rank() -> int:
+    """``NPY_MAXDIMS``: 64 since numpy 2.0, 32 before."""
+    return 64 if int(np.__version__.split(".", 1)[0]) >= 2 else 32
 
 
 def _leaves_as(values: list[Any], dtype: str) -> np.ndarray:

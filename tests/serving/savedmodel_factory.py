@@ -187,6 +187,8 @@ DTYPES_MODEL_INPUTS: dict[str, tf.DType] = {
     "d": tf.float64,
     "i32": tf.int32,
     "i64": tf.int64,
+    "u32": tf.uint32,
+    "u64": tf.uint64,
     "b": tf.bool,
     "s": tf.string,
 }
@@ -214,6 +216,7 @@ def write_edge_signatures_model(path: Path) -> Path:
     - ``uneven_outputs``: ``y = x`` and ``z = concat(x, x)`` (first dimensions n and 2n);
     - ``half_input``: a float16 input ``h`` (JSON cannot be converted to it);
     - ``half_output``: ``h = float16(x)`` (cannot be written as JSON);
+    - ``empty_output``: ``y = x[:0]``, an output whose first dimension is 0;
     - ``strings``: string input ``text`` echoed as ``text`` and as ``text_bytes``.
     """
     graph = tf.Graph()
@@ -226,6 +229,7 @@ def write_edge_signatures_model(path: Path) -> Path:
         h_in = _placeholder(tf.float16, "h_in")
         h_as_float = tf.cast(h_in, tf.float32, name="h_as_float")
         h_out = tf.cast(x, tf.float16, name="h_out")
+        emptied = tf.identity(x[:0], name="emptied")
         text = _placeholder(tf.string, "text")
         signatures = {
             "serving_default": _signature({}, {"c": constant}),
@@ -234,6 +238,7 @@ def write_edge_signatures_model(path: Path) -> Path:
             "uneven_outputs": _signature({"x": x}, {"y": y, "z": z}),
             "half_input": _signature({"h": h_in}, {"y": h_as_float}),
             "half_output": _signature({"x": x}, {"h": h_out}),
+            "empty_output": _signature({"x": x}, {"y": emptied}),
             "strings": _signature(
                 {"text": text},
                 {
@@ -256,7 +261,9 @@ def write_example_parser_model(path: Path) -> Path:
     - ``three_outputs``: ``classes``, ``scores`` and ``extra``;
     - ``inputs_to_y``: the one output is named ``y``;
     - ``predict_x``: input ``x`` (float), output ``y`` (not an example signature at all);
-    - ``two_inputs``: inputs ``inputs`` and ``x``.
+    - ``two_inputs``: inputs ``inputs`` and ``x``;
+    - ``regress_wide``, ``regress_doubled``, ``classify_flat``, ``classify_doubled``: outputs
+      of the wrong shape for the checks after the run (shapes [n, 2], [2n, 1], [n], [2n, 2]).
     """
     graph = tf.Graph()
     with graph.as_default():
@@ -267,6 +274,9 @@ def write_example_parser_model(path: Path) -> Path:
             tf.constant([["neg", "pos"]]), tf.stack([tf.shape(x)[0], 1]), name="classes"
         )
         half_plus_two = tf.identity(0.5 * x + 2.0, name="half_plus_two")
+        doubled_scores = tf.concat([scores, scores], axis=0, name="doubled_scores")
+        doubled_outputs = tf.concat([half_plus_two, half_plus_two], axis=0, name="doubled_hp2")
+        flat_scores = tf.reshape(x, [-1], name="flat_scores")
         plain_x = _placeholder(tf.float32, "plain_x")
         plain_y = tf.identity(plain_x, name="plain_y")
         classify, regress = "tensorflow/serving/classify", "tensorflow/serving/regress"
@@ -287,6 +297,14 @@ def write_example_parser_model(path: Path) -> Path:
             "predict_x": _signature({"x": plain_x}, {"y": plain_y}),
             "two_inputs": _signature(
                 {"inputs": examples, "x": plain_x}, {"scores": scores}, classify
+            ),
+            "regress_wide": _signature({"inputs": examples}, {"outputs": scores}, regress),
+            "regress_doubled": _signature(
+                {"inputs": examples}, {"outputs": doubled_outputs}, regress
+            ),
+            "classify_flat": _signature({"inputs": examples}, {"scores": flat_scores}, classify),
+            "classify_doubled": _signature(
+                {"inputs": examples}, {"scores": doubled_scores}, classify
             ),
         }
         return _save_graph(path, graph, signatures)

@@ -1,0 +1,112 @@
+"""Fixtures shared by the reliability tests: test images, both versions' outputs, exports.
+
+Versions 1 and 2 are exported once per session (``pristine_versions``) and copied into each
+test's base path; only the swap test exports version 2 itself, because the export is what it is
+about. The fault server (one server, several models, see ``fault_setup``) is shared by the
+disk-fault tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fault_setup import FAULT_MODELS, FaultServer, config_text
+from traffic import VersionMatcher
+
+from fashion.client import ServingClient, ServingError
+from fashion.export import export_version
+from fashion.harness import spawn_model_server
+from fashion.preprocess import scale_images
+
+#: The model name of the single-model servers, as in the rest of the suite.
+MODEL = "fashion_model"
+
+
+@pytest.fixture(scope="session")
+def images(synthetic_dataset) -> np.ndarray:
+    """A few test images, scaled as the model expects."""
+    return scale_images(synthetic_dataset.x_test[:4])
+
+
+@pytest.fixture(scope="session")
+def predict_body(images: np.ndarray) -> bytes:
+    """The row-format predict body for ``images``."""
+    return json.dumps({"instances": images.tolist()}).encode()
+
+
+@pytest.fixture(scope="session")
+def version_outputs(images: np.ndarray, trained_tiny, trained_tiny_v2) -> dict[str, np.ndarray]:
+    """What version 1 (``trained_tiny``) and version 2 (``trained_tiny_v2``) answer for them."""
+    return {
+        "v1": np.asarray(trained_tiny(images), np.float32),
+        "v2": np.asarray(trained_tiny_v2(images), np.float32),
+    }
+
+
+@pytest.fixture(scope="session")
+def matcher(version_outputs: dict[str, np.ndarray]) -> VersionMatcher:
+    """Names the version behind each predict answer (and refuses versions it cannot tell apart)."""
+    return VersionMatcher(version_outputs)
+
+
+@pytest.fixture(scope="session")
+def pristine_versions(
+    tmp_path_factory: pytest.TempPathFactory, trained_tiny, trained_tiny_v2
+) -> dict[int, Path]:
+    """Complete exports of version 1 and 2, to copy from (never served themselves)."""
+    base = tmp_path_factory.mktemp("pristine") / MODEL
+    return {1: export_version(trained_tiny, base, 1), 2: export_version(trained_tiny_v2, base, 2)}
+
+
+def _every_model_serves_its_latest(url: str) -> bool:
+    for name, versions in FAULT_MODELS.items():
+        with ServingClient(url, name, timeout=2.0) as client:
+            try:
+                entries = client.status()
+            except ServingError:
+                return False
+        if not any(e.version == max(versions) and e.state == "AVAILABLE" for e in entries):
+            return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def fault_server(
+    xprocess,
+    model_server_binary,
+    tmp_path_factory: pytest.TempPathFactory,
+    pristine_versions: dict[int, Path],
+) -> Iterator[FaultServer]:
+    """One server for the disk-fault tests: a model per fault plus ``steady``, never touched.
+
+    A failed load ends at once (``--max_num_load_retries=0``) and the base paths are scanned
+    every second.
+    """
+    root = tmp_path_factory.mktemp("faults")
+    base_paths = {name: root / name for name in FAULT_MODELS}
+    for name, versions in FAULT_MODELS.items():
+        for version in versions:
+            shutil.copytree(pristine_versions[version], base_paths[name] / str(version))
+    config = root / "models.config"
+    config.write_text(config_text(base_paths))
+    served = spawn_model_server(
+        xprocess, model_server_binary, "reliability-fault-server", config_file=config,
+        extra_flags=["--file_system_poll_wait_seconds=1", "--max_num_load_retries=0"],
+        ready=_every_model_serves_its_latest,
+    )  # fmt: skip
+    try:
+        yield FaultServer(served, base_paths)
+    finally:
+        served.stop()
+
+
+@pytest.fixture
+def faults(fault_server: FaultServer) -> FaultServer:
+    """The fault server, checked to be alive (fails at once, with its log, if it died)."""
+    fault_server.served.assert_alive()
+    return fault_server

@@ -1,0 +1,149 @@
+"""Version 2 replaces version 1 under steady traffic: no request fails, no answer is a mix.
+
+Eight clients post the same four images to the default route while version 2 arrives - exported
+beside version 1, or selected by rewriting the model config file - and version 1 is unloaded
+under the default policy. Spec §12.2: "latest" moves to version 2 the moment it is AVAILABLE,
+version 1 is unloaded only then, and serving is never interrupted. Every answer must carry
+version 1's or version 2's outputs for all four rows; once a client was answered by version 2,
+it is never answered by version 1 again.
+
+Bounds: at most 20 s and 10,000 requests per test; the load stops once version 1 has reached
+END and a short tail of requests has been answered.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fault_setup import config_text, replace_file_atomically
+from traffic import LoadReport, PredictLoad, VersionMatcher
+
+from fashion.client import ServingClient
+from fashion.export import export_version
+from fashion.harness import ServedModelServer, spawn_model_server
+from fashion.waiting import wait_until
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+MODEL = "fashion_model"
+#: Answers wanted after version 1 reached END, to see the settled state under load too.
+TAIL_REQUESTS = 200
+MAX_REQUESTS = 10_000
+MAX_SECONDS = 20.0
+
+
+@pytest.fixture
+def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
+    base = tmp_path / MODEL
+    shutil.copytree(pristine_versions[1], base / "1")
+    return base
+
+
+@pytest.fixture
+def disk_server(xprocess, model_server_binary, base_path: Path) -> Iterator[ServedModelServer]:
+    """Serves ``base_path`` (version 1 only, for now), scanning it every second."""
+    served = spawn_model_server(
+        xprocess, model_server_binary, "reliability-swap-disk", model_name=MODEL,
+        base_path=base_path, extra_flags=["--file_system_poll_wait_seconds=1"],
+    )  # fmt: skip
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, base_path: Path, pristine_versions: dict[int, Path]) -> Path:
+    """A config serving ``specific { versions: 1 }`` of a base path that also holds version 2."""
+    shutil.copytree(pristine_versions[2], base_path / "2")
+    config = tmp_path / "models.config"
+    config.write_text(config_text({MODEL: base_path}, {MODEL: "specific { versions: 1 }"}))
+    return config
+
+
+@pytest.fixture
+def config_server(xprocess, model_server_binary, config_file: Path) -> Iterator[ServedModelServer]:
+    """Serves ``config_file``, re-reading it every second."""
+    served = spawn_model_server(
+        xprocess, model_server_binary, "reliability-swap-config", model_name=MODEL,
+        config_file=config_file, wait_for_versions=(1,),
+        extra_flags=[
+            "--model_config_file_poll_wait_seconds=1", "--file_system_poll_wait_seconds=1",
+        ],
+    )  # fmt: skip
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def _swap_under_load(
+    server: ServedModelServer,
+    matcher: VersionMatcher,
+    body: bytes,
+    bring_version_2: Callable[[], object],
+) -> LoadReport:
+    """Run the load, bring version 2, wait for version 1's END and a tail; return the report."""
+    url = f"{server.url}/v1/models/{MODEL}:predict"
+    with ServingClient(server.url, MODEL, timeout=10) as client:
+        assert [(e.version, e.state) for e in client.status()] == [(1, "AVAILABLE")]
+        load = PredictLoad(url, body, matcher, max_requests=MAX_REQUESTS, max_seconds=MAX_SECONDS)
+        with load:
+            load.wait_for_answers(100, timeout=10)
+            bring_version_2()
+
+            def version_1_ended() -> bool:
+                if not load.running:
+                    raise AssertionError(f"the load ran out of budget first: {load.report()}")
+                return any(e.version == 1 and e.state == "END" for e in client.status())
+
+            wait_until(version_1_ended, 18, "version 1 to reach END", interval=0.1)
+            load.wait_for_answers(load.completed + TAIL_REQUESTS, timeout=10)
+        final = [(e.version, e.state, e.error_code) for e in client.status()]
+    assert final == [(2, "AVAILABLE", "OK"), (1, "END", "OK")]
+    return load.report()
+
+
+def _assert_clean_swap(report: LoadReport) -> None:
+    assert report.failures == 0, report.failure_samples
+    assert report.versions["v1"] > 0, "no answer came from version 1: the swap was not under load"
+    assert report.versions["v2"] >= TAIL_REQUESTS
+    assert set(report.versions) == {"v1", "v2"}
+    assert report.backward_steps(["v1", "v2"]) == []
+    assert report.requests <= MAX_REQUESTS
+    assert report.seconds <= MAX_SECONDS + 10  # the budget, plus in-flight requests' timeout
+
+
+def test_exporting_version_2_under_load_swaps_versions_without_a_failed_or_mixed_answer(
+    disk_server: ServedModelServer,
+    base_path: Path,
+    trained_tiny_v2,
+    matcher: VersionMatcher,
+    predict_body: bytes,
+) -> None:
+    report = _swap_under_load(
+        disk_server, matcher, predict_body, lambda: export_version(trained_tiny_v2, base_path, 2)
+    )
+    print(f"swap by export: {report.summary()}")
+    _assert_clean_swap(report)
+
+
+def test_config_reload_to_version_2_under_load_swaps_versions_without_a_failed_or_mixed_answer(
+    config_server: ServedModelServer,
+    config_file: Path,
+    base_path: Path,
+    matcher: VersionMatcher,
+    predict_body: bytes,
+) -> None:
+    new_config = config_text({MODEL: base_path}, {MODEL: "specific { versions: 2 }"})
+    report = _swap_under_load(
+        config_server,
+        matcher,
+        predict_body,
+        lambda: replace_file_atomically(config_file, new_config),
+    )
+    print(f"swap by config reload: {report.summary()}")
+    _assert_clean_swap(report)
