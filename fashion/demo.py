@@ -99,7 +99,7 @@ def _plot(
         axis.axis("off")
     if note:
         figure.suptitle(note)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.9 if note else 1))
     figure.savefig(path)
     plt.close(figure)
 
@@ -151,7 +151,7 @@ def _run(
         served_v1 = client.predict(batch, signature_name="serving_default")
         predicted = _show_predictions("v1", served_v1, truth, say)
         if options.plot:
-            note = "synthetic data" if dataset.synthetic else ""
+            note = "SYNTHETIC data, not Fashion-MNIST" if dataset.synthetic else ""
             _plot(options.plot, test_images, truth, predicted, note)
             say(f"   plot saved: {options.plot}")
         in_process = np.asarray(model_v1(batch))

@@ -19,10 +19,8 @@ import numpy as np
 from tensorflow.core.example import example_pb2, feature_pb2
 
 from fashion.serving.json_document import (
-    DeepValue,
     json_type_name,
     members,
-    too_deep_error,
     utf8_bytes,
 )
 from fashion.serving.rapidjson_writer import debug_json, decimal_strings, quote
@@ -77,14 +75,10 @@ def read_examples_request(body: bytes) -> ExamplesRequest:
             f"JSON Value: {debug_json(root)} When method is classify, key 'examples' is expected "
             "and was not found"
         )
-    if not isinstance(examples, list) and not (
-        isinstance(examples, DeepValue) and examples.kind == "Array"
-    ):
+    if not isinstance(examples, list):
         raise _invalid(
             f"JSON Value: {debug_json(root)} Expecting 'examples' value to be an list/array"
         )
-    if isinstance(examples, DeepValue):
-        raise too_deep_error()
     if not examples:
         raise _invalid(f"JSON Value: {debug_json(root)} 'examples' value is an empty array")
     serialized = [
@@ -130,8 +124,6 @@ def encode_regress_response(values: Sequence[float]) -> bytes:
 def _make_example(value: Any) -> example_pb2.Example:
     """``MakeExampleFromJsonObject``; a later member of the same name replaces an earlier one."""
     if not isinstance(value, dict):
-        if isinstance(value, DeepValue) and value.kind == "Object":
-            raise too_deep_error()
         raise _invalid(f"Example must be JSON object but got JSON {json_type_name(value)}")
     example = example_pb2.Example()
     features = example.features.feature

@@ -26,11 +26,32 @@ def _invalid(message: str) -> ServingStatusError:
     return ServingStatusError(Code.INVALID_ARGUMENT, message)
 
 
-def _signature(handle: Any, name: str) -> tuple[Any, Any]:
+def _signature(
+    handle: Any, name: str, kind: str, method: str, check_method_name: bool
+) -> tuple[Any, str]:
+    """The checks classify and regress share, in their order: the signature and its one input.
+
+    Args:
+        handle: the acquired version.
+        name: the signature key.
+        kind: ``classification`` or ``regression``, as the texts name it.
+        method: the method name ``--enable_signature_method_name_check`` requires.
+        check_method_name: ``--enable_signature_method_name_check``.
+
+    Returns:
+        The signature's info and its text-format SignatureDef, which the later texts quote.
+    """
     info = handle.signatures.get(name)
     if info is None:
         raise _invalid(f"No signature was found with the name: {name}")
-    return info, handle.signature_defs[name]
+    if check_method_name and info.method_name != method:
+        raise _invalid(
+            f"Expected {kind} signature method_name to be {method}. Was: {info.method_name}"
+        )
+    debug = text_format.MessageToString(handle.signature_defs[name])
+    if len(info.inputs) != 1:
+        raise _invalid("Expected one input Tensor.")
+    return info, debug
 
 
 def _shape_text(array: np.ndarray) -> str:
@@ -54,15 +75,9 @@ def classify(
     Raises:
         ServingStatusError: the signature does not fit, the run fails, or the outputs are off.
     """
-    info, signature_def = _signature(handle, signature_name)
-    if check_method_name and info.method_name != _CLASSIFY_METHOD:
-        raise _invalid(
-            f"Expected classification signature method_name to be {_CLASSIFY_METHOD}. "
-            f"Was: {info.method_name}"
-        )
-    debug = text_format.MessageToString(signature_def)
-    if len(info.inputs) != 1:
-        raise _invalid("Expected one input Tensor.")
+    info, debug = _signature(
+        handle, signature_name, "classification", _CLASSIFY_METHOD, check_method_name
+    )
     if len(info.outputs) not in (1, 2):
         raise _invalid(f"Expected one or two output Tensors, found {len(info.outputs)}")
     if "inputs" not in info.inputs:
@@ -119,15 +134,9 @@ def regress(
     Raises:
         ServingStatusError: the signature does not fit, the run fails, or the output is off.
     """
-    info, signature_def = _signature(handle, signature_name)
-    if check_method_name and info.method_name != _REGRESS_METHOD:
-        raise _invalid(
-            f"Expected regression signature method_name to be {_REGRESS_METHOD}. "
-            f"Was: {info.method_name}"
-        )
-    debug = text_format.MessageToString(signature_def)
-    if len(info.inputs) != 1:
-        raise _invalid("Expected one input Tensor.")
+    info, debug = _signature(
+        handle, signature_name, "regression", _REGRESS_METHOD, check_method_name
+    )
     if len(info.outputs) != 1:
         raise _invalid("Expected one output Tensor.")
     if "inputs" not in info.inputs:

@@ -1,8 +1,8 @@
 """Request bodies parsed the way TF Serving's rapidjson reader does, with orjson doing the work.
 
 TF Serving (2.18+) parses every REST body with rapidjson: ``NaN``/``Infinity``/``Inf`` are
-numbers, anything after the first complete value is ignored, nesting is unlimited, and for
-duplicate keys every look-up sees the **first** occurrence (spec §7.2). Parse errors read
+numbers, anything after the first complete value is ignored, and for duplicate keys every
+look-up sees the **first** occurrence (spec §7.2). Parse errors read
 ``JSON Parse error: {rapidjson reason} at offset: {byte offset}``.
 
 Two paths give the same :class:`JsonDocument`:
@@ -11,40 +11,39 @@ Two paths give the same :class:`JsonDocument`:
   when :class:`~fashion.serving.json_census.Census` proves from byte counts that rapidjson
   reads the body the same way (no folded duplicate key, no ``0e400``-style number); numeric
   lists are converted by numpy on the way and kept for the tensor codec.
-* exact: the standard library's C decoder with a first-wins object hook. When it fails, or the
-  body holds something only rapidjson reads, :mod:`fashion.serving.rapidjson_reader` checks the
-  body as rapidjson does: either it yields rapidjson's exact error, or the body is valid and is
-  rewritten into a form the standard library reads (``Inf`` spelled ``Infinity``; containers
-  nested deeper than ``MAX_BUILT_DEPTH`` replaced by :class:`DeepValue` placeholders, because the
-  standard library's decoder is recursive).
+* exact: python-rapidjson, a binding of rapidjson itself, so acceptance, reasons and offsets
+  are rapidjson's own. Around it this module only adds what TF Serving's way of calling
+  rapidjson does differently from the binding: trailing data is ignored (the body is parsed
+  again up to where rapidjson reported it), a UTF-8 byte-order mark is skipped, bytes that are
+  not UTF-8 are kept (rapidjson does not validate encodings; the binding decodes first), and
+  integers outside int64/uint64 become doubles (the binding keeps them as Python ints).
+
+Deviation: python-rapidjson's reader is recursive and stops at Python's recursion limit (about
+1000 nested containers), where TF Serving's iterative reader has no limit; such bodies get a
+400 from :func:`too_deep_error`.
 
 Values are plain Python: dicts (:class:`JsonObject` when built by the exact path, which also
 remembers duplicate members), lists, ``str``, ``int`` (JSON integers within int64/uint64, as
 rapidjson stores them), ``float`` (everything else numeric), ``bool``, ``None``. Strings hold
-undecodable bytes as surrogate escapes (rapidjson does not validate UTF-8); :func:`utf8_bytes`
-gives the original bytes back.
+undecodable bytes as surrogate escapes; :func:`utf8_bytes` gives the original bytes back.
 """
 
 from __future__ import annotations
 
 import bisect
-import json
 import re
-import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import orjson
+import rapidjson
 
 from fashion.serving.json_census import Census
-from fashion.serving.rapidjson_reader import JsonSyntaxError, ScanSummary, scan_document
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
-    "MAX_BUILT_DEPTH",
-    "DeepValue",
     "JsonDocument",
     "JsonObject",
     "json_type_name",
@@ -55,21 +54,22 @@ __all__ = [
     "utf8_bytes",
 ]
 
-MAX_BUILT_DEPTH = 200
-"""Containers nested deeper than this are kept as :class:`DeepValue` instead of Python lists."""
-
 _EMPTY_BODY = "JSON Parse error: The document is empty"
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-# Things the standard library reads differently from rapidjson: exponents of 100 or more (maybe
-# "Number too big"), very long digit runs (ditto), and high-surrogate escapes (rapidjson demands
-# a pair). A hit only means "let the rapidjson reader decide"; hits inside strings are harmless.
-_SUSPICIOUS = re.compile(r"[eE]\+?0*[1-9][0-9]{2}|[0-9]{300}|\\u[dD][89abAB]")
-_HIGH_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abAB]")
-# Body bytes with every digit as '0', 'E' as 'e' and '+' dropped: digit runs and exponents can
-# then be found with plain substring searches, far faster than a regex over a large body.
-_NUMBER_SHAPES = bytes.maketrans(b"0123456789E", b"0000000000e")
+_TRAILING = "The document root must not be followed by other values."
+_ERROR_TEXT = re.compile(r"Parse error at offset (\d+): (.*)", re.DOTALL)
+# Integers of 19+ digits may lie outside int64/uint64, where rapidjson stores a double. Runs
+# of digits are looked for with a substring search after mapping every digit to "0" (a regex
+# over a large body of floats costs more than the parse).
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
+_ZEROS = re.compile(b"0*")
 _INT64_MIN = -(1 << 63)
 _UINT64_END = 1 << 64
+# Bytes that are not UTF-8 are handed to python-rapidjson as private-use characters (4 bytes
+# each) from the first 256-character block of planes 15-16 that the body does not use.
+_STAND_IN_BLOCKS = range(0x10FF00, 0xEFFFF, -0x100)
+_STAND_IN_WIDTH = 4
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 class JsonObject(dict):
@@ -77,24 +77,32 @@ class JsonObject(dict):
 
     rapidjson keeps every member; look-ups (``FindMember``) see the first one, while iterations
     (the debug JSON, instance objects, example features) see them all. The dict holds the
-    look-up view; ``pairs`` is set only when the object had duplicate names.
+    look-up view; ``pairs`` is set only when the object had duplicate names. python-rapidjson
+    fills objects through ``__setitem__``, which is where a repeated name is caught.
     """
 
     __slots__ = ("pairs",)
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        pairs = getattr(self, "pairs", None)
+        if key not in self:
+            dict.__setitem__(self, key, value)
+            if pairs is not None:
+                pairs.append((key, value))
+            return
+        if pairs is None:
+            self.pairs = pairs = list(self.items())
+        pairs.append((key, value))
 
-@dataclass(frozen=True)
-class DeepValue:
-    """A JSON array or object nested deeper than :data:`MAX_BUILT_DEPTH`, kept as its text.
 
-    rapidjson accepts any depth (``json_tensor_test.cc`` nests 500 000 arrays in an ignored
-    key); Python's decoder is recursive, so such containers are not built. They can still be
-    type-checked and rendered as debug JSON; code that needs their content raises
-    :func:`too_deep_error` instead.
-    """
+class _Decoder(rapidjson.Decoder):
+    """python-rapidjson building :class:`JsonObject` objects; NaN/Infinity read as numbers."""
 
-    kind: str  # "Array" or "Object"
-    text: str
+    def start_object(self) -> JsonObject:
+        return JsonObject()
+
+
+_DECODER = _Decoder(number_mode=rapidjson.NM_NAN)
 
 
 @dataclass(frozen=True)
@@ -169,30 +177,30 @@ def json_type_name(value: Any) -> str:
         return "Array"
     if isinstance(value, str):
         return "String"
-    if isinstance(value, DeepValue):
-        return value.kind
     return "Number"
 
 
-def too_deep_error() -> ServingStatusError:
-    """The 400 answered when a request needs the content of a :class:`DeepValue`.
+def too_deep_error(offset: int) -> ServingStatusError:
+    """The 400 answered when a body nests deeper than python-rapidjson's recursion limit.
 
-    TF Serving would go on converting such a value (or crash on its recursion); this stand-in
-    stops with a clear message instead (a documented deviation).
+    TF Serving's iterative reader accepts any depth; the stand-in's reader is recursive and
+    stops where Python's recursion limit does (a documented deviation).
+
+    Args:
+        offset: the byte offset where python-rapidjson stopped.
     """
     return ServingStatusError(
         Code.INVALID_ARGUMENT,
-        f"JSON value nested deeper than {MAX_BUILT_DEPTH} levels: the TF Serving stand-in "
-        "does not convert such values",
+        "JSON Parse error: Nesting too deep for the TF Serving stand-in's JSON reader "
+        f"(python-rapidjson: Maximum parse recursion depth exceeded!) at offset: {offset}",
     )
 
 
 def utf8_bytes(text: str) -> bytes:
     """Encode text from a parsed body back to the bytes rapidjson would hold.
 
-    Undecodable input bytes come back as themselves; lone surrogates from ``\\uDCxx`` escapes
-    become their 3-byte form, as rapidjson writes them (an escaped ``\\uDC80``-``\\uDCFF`` is
-    indistinguishable from a raw invalid byte and comes back as that byte).
+    Undecodable input bytes (kept as surrogate escapes) come back as themselves; any other
+    lone surrogate becomes its 3-byte form, as rapidjson writes it.
     """
     try:
         return text.encode("utf-8")
@@ -206,161 +214,133 @@ def utf8_bytes(text: str) -> bytes:
 
 
 def _parse_exact(body: bytes) -> Any:
-    """The slow path: rapidjson's acceptance and errors, values built by the standard library."""
+    """The slow path: python-rapidjson, fed the way TF Serving feeds rapidjson."""
     skip = 0
-    for mark in (0xEF, 0xBB, 0xBF):  # rapidjson's MemoryStream skips these bytes one by one
+    for mark in (0xEF, 0xBB, 0xBF):  # rapidjson's EncodedInputStream skips these one by one
         if skip < len(body) and body[skip] == mark:
             skip += 1
-    stop = body.find(b"\0", skip)  # rapidjson reads a NUL byte as the end of the input
-    raw = body[skip : len(body) if stop < 0 else stop]
-    text = raw.decode("utf-8", "surrogateescape")
-    start = _WHITESPACE.match(text).end()
-    shapes = raw.translate(_NUMBER_SHAPES, b"+")
-    long_digit_runs = b"0" * 20 in shapes
-    suspicious = (
-        b"e000" in shapes  # an exponent of three digits or more: maybe "Number too big"
-        or b"0" * 300 in shapes  # ditto for a huge integer part
-        or (b"\\u" in raw and _HIGH_SURROGATE_ESCAPE.search(raw) is not None)
-    )
-    decoder = _decoder(long_digit_runs)
-    if start < len(text) and not suspicious:
+    stream = _Utf8StandIn(body[skip:] if skip else body)
+    try:
         try:
-            root, end = decoder.raw_decode(text, start)
-        except (json.JSONDecodeError, RecursionError):
-            pass
-        else:
-            if not _number_may_continue(root, text, end):
-                return root
-    try:
-        skipper = _container_skipper(text, suspicious)
-        summary = scan_document(text, start, MAX_BUILT_DEPTH, skipper)
-    except JsonSyntaxError as exc:
-        offset = skip + len(text[: exc.position].encode("utf-8", "surrogateescape"))
+            root = _DECODER(stream.data)
+        except rapidjson.JSONDecodeError as exc:
+            offset, reason = _error_parts(exc)
+            if reason != _TRAILING:
+                raise
+            root = _DECODER(stream.data[:offset])  # TF Serving stops after the root value
+    except rapidjson.JSONDecodeError as exc:
+        offset, reason = _error_parts(exc)
         raise ServingStatusError(
-            Code.INVALID_ARGUMENT, f"JSON Parse error: {exc.reason} at offset: {offset}"
+            Code.INVALID_ARGUMENT,
+            f"JSON Parse error: {reason} at offset: {skip + stream.body_offset(offset)}",
         ) from None
-    try:
-        return _build(text, start, summary, long_digit_runs)
-    except RecursionError:
-        # A skipped container hid nesting too deep for the standard library: walk it all.
-        summary = scan_document(text, start, MAX_BUILT_DEPTH)
-        return _build(text, start, summary, long_digit_runs)
-
-
-def _build(text: str, start: int, summary: ScanSummary, long_digit_runs: bool) -> Any:
-    """Build the values of a text rapidjson accepts, via a rewrite the standard library reads."""
-    nonce = secrets.token_hex(8)
-    rewritten, deep_values = _rewrite(text, summary, nonce)
-    decoder = _decoder(long_digit_runs, deep_values, nonce)
-    try:
-        root, _ = decoder.raw_decode(rewritten, start)
-    except RecursionError:
-        if summary.skipped_unmeasured:
-            raise
-        raise _unreadable() from None
-    except json.JSONDecodeError as exc:  # pragma: no cover - the rewrite is always valid JSON
-        raise _unreadable() from exc
+    except RecursionError as exc:
+        offset, _ = _error_parts(exc)
+        raise too_deep_error(skip + stream.body_offset(offset)) from None
+    long_integers = _has_long_integer(stream.data)
+    if long_integers or stream.block is not None:
+        root = _restore(root, long_integers, stream.originals())
     return root
 
 
-def _unreadable() -> ServingStatusError:
-    """A body rapidjson accepts that the stand-in still cannot build (never seen in tests)."""
-    return ServingStatusError(
-        Code.INVALID_ARGUMENT, "JSON Parse error: the TF Serving stand-in could not read this body"
-    )
+def _has_long_integer(data: bytes) -> bool:
+    """Whether a run of 19+ digits that is not a fraction occurs in the body.
 
-
-def _container_skipper(text: str, suspicious: bool) -> Callable[[int], int | None]:
-    """Let the rapidjson reader jump over containers the C decoder reads the same way.
-
-    A container the standard library decodes is valid for rapidjson with the same extent,
-    unless it holds what only the two disagree on: huge exponents or digit runs ("Number too
-    big") and high-surrogate escapes, which ``_SUSPICIOUS`` marks. This keeps errors in large
-    bodies cheap: only the containers around the error are walked in Python.
+    Such a run may be an integer beyond int64/uint64; runs inside strings or exponents only
+    cost a needless walk in :func:`_restore`.
     """
-    marks = [match.start() for match in _SUSPICIOUS.finditer(text)] if suspicious else []
-    plain = json.JSONDecoder()
-    too_deep = False
+    shapes = data.translate(_DIGITS_AS_ZEROS)
+    at = shapes.find(_LONG_DIGIT_RUN)
+    while at >= 0:
+        if at == 0 or shapes[at - 1] != ord("."):
+            return True
+        at = shapes.find(_LONG_DIGIT_RUN, _ZEROS.match(shapes, at).end())
+    return False
 
-    def skip(index: int) -> int | None:
-        nonlocal too_deep
-        if too_deep:  # every container around a too-deep one would hit the limit again
-            return None
+
+def _error_parts(exc: Exception) -> tuple[int, str]:
+    """Offset and reason of a python-rapidjson parse error (``Parse error at offset N: ...``)."""
+    match = _ERROR_TEXT.fullmatch(str(exc))
+    if match is None:  # pragma: no cover - python-rapidjson always uses this form
+        return 0, str(exc)
+    return int(match.group(1)), match.group(2)
+
+
+class _Utf8StandIn:
+    """The body as python-rapidjson can take it, and the way back to body byte offsets.
+
+    rapidjson reads bytes without validating UTF-8, but python-rapidjson decodes its input
+    first. Each byte that is not UTF-8 is replaced by a private-use character, which rapidjson
+    treats like the byte (an invalid value outside strings, kept inside them); offsets are
+    mapped back and strings get the byte again as a surrogate escape.
+    """
+
+    def __init__(self, body: bytes) -> None:
+        self.data = body
+        self.block: int | None = None
+        self._starts: list[int] = []
         try:
-            _, end = plain.raw_decode(text, index)
-        except json.JSONDecodeError:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            self._stand_in(body.decode("utf-8", "surrogateescape"))
+
+    def _stand_in(self, text: str) -> None:
+        used = {ord(char) & ~0xFF for char in text if ord(char) >= 0xEFF00}
+        block = next((b for b in _STAND_IN_BLOCKS if b not in used), None)
+        if block is None:  # pragma: no cover - needs hundreds of private-use blocks in one body
+            raise ServingStatusError(
+                Code.INVALID_ARGUMENT, "JSON Parse error: the TF Serving stand-in cannot read it"
+            )
+        self.block = block
+        pieces: list[str] = []
+        size = 0
+        position = 0
+        for match in _ESCAPED_BYTE.finditer(text):
+            piece = text[position : match.start()]
+            pieces.append(piece)
+            size += len(piece.encode("utf-8"))
+            self._starts.append(size)
+            pieces.append(chr(block + (ord(match.group()) & 0xFF)))
+            size += _STAND_IN_WIDTH
+            position = match.end()
+        pieces.append(text[position:])
+        self.data = "".join(pieces).encode("utf-8")
+
+    def body_offset(self, offset: int) -> int:
+        """The body offset of a byte offset into :attr:`data`."""
+        before = bisect.bisect_left(self._starts, offset)
+        return offset - before * (_STAND_IN_WIDTH - 1)
+
+    def originals(self) -> dict[int, str] | None:
+        """``str.translate`` table from stand-in characters back to surrogate escapes."""
+        if self.block is None:
             return None
-        except RecursionError:
-            too_deep = True
-            return None
-        if marks and bisect.bisect_left(marks, index) < bisect.bisect_left(marks, end):
-            return None
-        return end
-
-    return skip
+        return {self.block + byte: chr(0xDC00 + byte) for byte in range(0x80, 0x100)}
 
 
-def _number_may_continue(root: Any, text: str, end: int) -> bool:
-    """A root number followed by ``.``/``e``: rapidjson reads on (and may fail) there."""
-    if isinstance(root, (dict, list, str)) or root is None or isinstance(root, bool):
-        return False
-    return text[end : end + 1] in (".", "e", "E")
+def _restore(root: Any, long_integers: bool, originals: dict[int, str] | None) -> Any:
+    """Turn out-of-range integers into doubles and stand-in characters back into bytes."""
 
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.translate(originals) if originals else value
+        if long_integers and type(value) is int and not _INT64_MIN <= value < _UINT64_END:
+            return float(value)
+        return value
 
-def _rewrite(text: str, summary: ScanSummary, nonce: str) -> tuple[str, list[DeepValue]]:
-    """Spell rapidjson-only numbers for the standard library; swap deep containers for markers."""
-    edits: list[tuple[int, int, str]] = []
-    deep_values: list[DeepValue] = []
-    for index, (start, end) in enumerate(summary.deep_spans):
-        kind = "Object" if text[start] == "{" else "Array"
-        deep_values.append(DeepValue(kind, text[start:end]))
-        edits.append((start, end, f'{{"{nonce}": {index}}}'))
-    spans = summary.deep_spans
-    for start, end, value in summary.specials:
-        if any(s <= start < e for s, e in spans):
-            continue
-        if value != value:
-            spelled = "NaN"
-        elif value in (float("inf"), float("-inf")):
-            spelled = "Infinity" if value > 0 else "-Infinity"
-        else:
-            spelled = repr(value)
-        edits.append((start, end, spelled))
-    edits.sort()
-    pieces: list[str] = []
-    position = 0
-    for start, end, replacement in edits:
-        pieces.append(text[position:start])
-        pieces.append(replacement)
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces), deep_values
-
-
-def _decoder(
-    long_digit_runs: bool, deep_values: list[DeepValue] | None = None, nonce: str = ""
-) -> json.JSONDecoder:
-    """A standard-library decoder with rapidjson's first-wins objects and integer range.
-
-    Integers need a hook only when the body has a run of 20+ digits (uint64 has 20); without
-    one, the C decoder's own integer parsing is used.
-    """
-
-    def make_object(pairs: list[tuple[str, Any]]) -> Any:
-        if deep_values and len(pairs) == 1 and pairs[0][0] == nonce:
-            return deep_values[pairs[0][1]]
-        obj = JsonObject(pairs)
-        if len(obj) != len(pairs):
-            for key, value in reversed(pairs):
-                obj[key] = value
-            obj.pairs = pairs
-        return obj
-
-    parse_int = _parse_int if long_digit_runs else None
-    return json.JSONDecoder(object_pairs_hook=make_object, parse_int=parse_int, strict=True)
-
-
-def _parse_int(literal: str) -> int | float:
-    """rapidjson stores integers outside int64/uint64 as doubles."""
-    value = int(literal)
-    return value if _INT64_MIN <= value < _UINT64_END else float(literal)
+    root = fix(root)
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            value[:] = [fix(item) for item in value]
+            stack.extend(item for item in value if isinstance(item, (list, dict)))
+        elif isinstance(value, dict):
+            pairs = [(fix(key), fix(item)) for key, item in members(value)]
+            dict.clear(value)
+            if hasattr(value, "pairs"):
+                del value.pairs
+            for key, item in pairs:
+                value[key] = item
+            stack.extend(item for _, item in pairs if isinstance(item, (list, dict)))
+    return root

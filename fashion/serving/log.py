@@ -10,7 +10,7 @@ Everything goes through the stdlib ``logging`` module (logger ``fashion.serving`
 written from several threads never interleave and each one is flushed as it is written. Call
 :func:`configure_logging` once in ``main``; nothing is configured at import time.
 
-The message helpers below hold the real server's texts so that no other module retypes them.
+The real server's standard texts have their own helpers in :mod:`fashion.serving.log_messages`.
 """
 
 from __future__ import annotations
@@ -21,55 +21,16 @@ import pathlib
 import sys
 from typing import TextIO
 
-from fashion.serving.status import ServingStatusError
-
 __all__ = [
     "LOGGER_NAME",
     "TensorFlowFormatter",
-    "adding_updating_models",
-    "approving_load",
-    "base_path_not_found",
-    "building_single_model_config",
     "configure_logging",
-    "custom_model_config_unsupported",
-    "deprecated_model_type",
-    "done_quiescing",
-    "done_unloading",
-    "duplicate_version_directories",
-    "encountered_error",
     "error",
-    "exporting_rest_api",
-    "failed_to_read_config_file",
-    "failed_to_start_http_server",
     "fatal",
-    "finished_adding_updating_models",
-    "finished_reloading_config",
-    "flag_value_not_interpreted",
     "get_logger",
-    "ignored_flag",
     "info",
-    "load_failed",
-    "load_retries_cancelled",
-    "load_retries_exhausted",
-    "loaded_servable",
-    "loading_servable",
-    "net_log_entering_event_loop",
-    "no_specific_versions_requested",
-    "no_versions_found",
-    "quiescing",
-    "readding_model",
-    "reading_saved_model",
-    "reload_config_failed",
-    "rest_port_same_as_grpc_port",
-    "retrying_load",
-    "saved_model_loaded",
-    "servable_id",
-    "specific_version_not_found",
-    "successfully_reserved_resources",
-    "taking_no_action_for_empty_config",
-    "text_format_parse_error",
-    "unloading",
     "warning",
+    "write_line",
 ]
 
 LOGGER_NAME = "fashion.serving"
@@ -86,7 +47,7 @@ _LEVEL_LETTERS: dict[int, str] = {
 _RAW_ATTRIBUTE = "fashion_raw"
 """``extra`` key that asks the formatter for the message without TensorFlow's prefix."""
 
-# Frames between a public helper's caller and ``Logger.log``: caller -> helper -> _log -> log.
+# Frames between a helper's caller and ``Logger.log``: caller -> helper -> write_line -> log.
 _HELPER_STACKLEVEL = 3
 
 
@@ -175,7 +136,17 @@ def configure_logging(stream: TextIO | None = None, level: int = logging.INFO) -
     return handler
 
 
-def _log(level: int, message: str, *, raw: bool = False) -> None:
+def write_line(level: int, message: str, *, raw: bool = False) -> None:
+    """Write one line whose prefix names the caller of the function that calls this one.
+
+    For helpers such as :func:`info` and those of :mod:`fashion.serving.log_messages`: the
+    line points at the code that asked for the message, not at the helper.
+
+    Args:
+        level: a :mod:`logging` level.
+        message: the text after the prefix.
+        raw: write ``message`` alone, without TensorFlow's prefix (``NET_LOG`` lines).
+    """
     get_logger().log(
         level, "%s", message, stacklevel=_HELPER_STACKLEVEL, extra={_RAW_ATTRIBUTE: raw}
     )
@@ -183,300 +154,19 @@ def _log(level: int, message: str, *, raw: bool = False) -> None:
 
 def info(message: str) -> None:
     """Write an ``I`` line whose prefix names the caller."""
-    _log(logging.INFO, message)
+    write_line(logging.INFO, message)
 
 
 def warning(message: str) -> None:
     """Write a ``W`` line whose prefix names the caller."""
-    _log(logging.WARNING, message)
+    write_line(logging.WARNING, message)
 
 
 def error(message: str) -> None:
     """Write an ``E`` line whose prefix names the caller."""
-    _log(logging.ERROR, message)
+    write_line(logging.ERROR, message)
 
 
 def fatal(message: str) -> None:
     """Write an ``F`` line (the caller then aborts, as TF's ``LOG(FATAL)`` does)."""
-    _log(logging.CRITICAL, message)
-
-
-def _status_text(status: str | ServingStatusError) -> str:
-    if isinstance(status, ServingStatusError):
-        return status.as_status_text()
-    return status
-
-
-def servable_id(model: str, version: int) -> str:
-    """Render a servable id as TF Serving does: ``{name: m version: 1}``."""
-    return f"{{name: {model} version: {version}}}"
-
-
-# --- configuration (server.cc, server_core.cc) -----------------------------------------------
-
-
-def building_single_model_config(model_name: str, base_path: str) -> None:
-    """Single-model mode, before loading (two spaces after the colon are the real text)."""
-    _log(
-        logging.INFO,
-        f"Building single TensorFlow model file config:  model_name: {model_name} "
-        f"model_base_path: {base_path}",
-    )
-
-
-def adding_updating_models() -> None:
-    """Start of each (re)load of the model config."""
-    _log(logging.INFO, "Adding/updating models.")
-
-
-def readding_model(model_name: str) -> None:
-    """Once per model per (re)load; the leading space is part of the real text."""
-    _log(logging.INFO, f" (Re-)adding model: {model_name}")
-
-
-def finished_adding_updating_models() -> None:
-    """End of a (re)load of the model config."""
-    _log(logging.INFO, "Finished adding/updating models")
-
-
-def finished_reloading_config() -> None:
-    """Only logged by the real server when ``--flush_filesystem_caches=false``."""
-    _log(logging.INFO, "Finished reloading config")
-
-
-def taking_no_action_for_empty_config() -> None:
-    """A config file that sets neither ``model_config_list`` nor ``custom_model_config``."""
-    _log(logging.INFO, "Taking no action for empty config.")
-
-
-def deprecated_model_type() -> None:
-    """Each time a model's platform is looked up through the deprecated ``model_type``."""
-    _log(
-        logging.WARNING,
-        "Deprecated ModelServerConfig::model_type field used. "
-        "Prefer ModelServerConfig::model_platform.",
-    )
-
-
-def custom_model_config_unsupported() -> None:
-    """The binary's answer to ``custom_model_config``: a fatal log line, then abort."""
-    _log(logging.CRITICAL, "ModelServer does not yet support custom model config.")
-
-
-def text_format_parse_error(message_type: str, line: int, column: int, detail: str) -> None:
-    """What the protobuf library logs when a text-format file does not parse."""
-    _log(
-        logging.ERROR,
-        f"Error parsing text-format {message_type}: {line}:{column}: {detail}",
-    )
-
-
-def failed_to_read_config_file(status: str | ServingStatusError) -> None:
-    """Config poll: the file could not be read or parsed."""
-    _log(logging.ERROR, f"Failed to read ModelServerConfig file: {_status_text(status)}")
-
-
-def reload_config_failed(status: str | ServingStatusError) -> None:
-    """Config poll: the new config was rejected; the old one stays in force."""
-    _log(
-        logging.ERROR,
-        f"PollFilesystemAndReloadConfig failed to ReloadConfig: {_status_text(status)}",
-    )
-
-
-# --- servable life cycle (basic_manager.cc, loader_harness.cc, retrier.cc) -------------------
-
-
-def successfully_reserved_resources(model: str, version: int) -> None:
-    """Before each load."""
-    _log(
-        logging.INFO,
-        f"Successfully reserved resources to load servable {servable_id(model, version)}",
-    )
-
-
-def approving_load(model: str, version: int) -> None:
-    """The manager approves a load."""
-    _log(logging.INFO, f"Approving load for servable version {servable_id(model, version)}")
-
-
-def loading_servable(model: str, version: int) -> None:
-    """A load attempt starts."""
-    _log(logging.INFO, f"Loading servable version {servable_id(model, version)}")
-
-
-def loaded_servable(model: str, version: int) -> None:
-    """The version is AVAILABLE; the line harnesses wait for."""
-    _log(logging.INFO, f"Successfully loaded servable version {servable_id(model, version)}")
-
-
-def load_failed(model: str, version: int, status: str | ServingStatusError) -> None:
-    """One failed load attempt (``status`` rendered as ``CODE_NAME: message``)."""
-    _log(
-        logging.ERROR,
-        f"Loading servable: {servable_id(model, version)} failed: {_status_text(status)}",
-    )
-
-
-def retrying_load(model: str, version: int, retry: int) -> None:
-    """Before retry number ``retry`` (1-based) of a failed load."""
-    _log(
-        logging.INFO,
-        f"Retrying of Loading servable: {servable_id(model, version)} retry: {retry}",
-    )
-
-
-def load_retries_cancelled(model: str, version: int) -> None:
-    """The version stopped being aspired while its load was being retried."""
-    _log(
-        logging.INFO,
-        f"Retrying of Loading servable: {servable_id(model, version)} was cancelled.",
-    )
-
-
-def load_retries_exhausted(model: str, version: int, max_num_retries: int) -> None:
-    """Every attempt failed (logged after the last ``load_failed``)."""
-    _log(
-        logging.INFO,
-        f"Retrying of Loading servable: {servable_id(model, version)} "
-        f"exhausted max_num_retries: {max_num_retries}",
-    )
-
-
-def encountered_error(model: str, version: int, status: str | ServingStatusError) -> None:
-    """The load failed for good; the version goes to END (an INFO line in the real server)."""
-    _log(
-        logging.INFO,
-        f"Encountered an error for servable version {servable_id(model, version)}: "
-        f"{_status_text(status)}",
-    )
-
-
-def quiescing(model: str, version: int) -> None:
-    """Unload begins."""
-    _log(logging.INFO, f"Quiescing servable version {servable_id(model, version)}")
-
-
-def done_quiescing(model: str, version: int) -> None:
-    """No new requests reach the version any more."""
-    _log(logging.INFO, f"Done quiescing servable version {servable_id(model, version)}")
-
-
-def unloading(model: str, version: int) -> None:
-    """Unload proper (since 2.9 this text is used for every unload, spec §16)."""
-    _log(logging.INFO, f"Unloading just-loaded servable version {servable_id(model, version)}")
-
-
-def done_unloading(model: str, version: int) -> None:
-    """The version is END."""
-    _log(logging.INFO, f"Done unloading servable version {servable_id(model, version)}")
-
-
-def reading_saved_model(directory: str) -> None:
-    """TensorFlow's loader, before reading a SavedModel."""
-    _log(logging.INFO, f"Reading SavedModel from: {directory}")
-
-
-def saved_model_loaded(tags: list[str] | tuple[str, ...], microseconds: int) -> None:
-    """TensorFlow's loader, after a successful SavedModel load."""
-    tag_text = " ".join(tags)
-    _log(
-        logging.INFO,
-        f"SavedModel load for tags {{ {tag_text} }}; Status: success: OK. "
-        f"Took {microseconds} microseconds.",
-    )
-
-
-# --- version discovery (file_system_storage_path_source.cc) ----------------------------------
-
-
-def no_versions_found(model: str, base_path: str) -> None:
-    """A scan found no numeric child under the base path."""
-    _log(
-        logging.WARNING,
-        f"No versions of servable {model} found under base path {base_path}. "
-        "Did you forget to name your leaf directory as a number (eg. '/1/')?",
-    )
-
-
-def base_path_not_found(model: str, base_path: str, status: str | ServingStatusError) -> None:
-    """The base path is missing; logged on every scan."""
-    _log(
-        logging.ERROR,
-        "FileSystemStoragePathSource encountered a filesystem access error: "
-        f"Could not find base path {base_path} for servable {model} "
-        f"with error {_status_text(status)}",
-    )
-
-
-def specific_version_not_found(model: str, version: int) -> None:
-    """A version listed in a ``specific`` policy has no directory."""
-    _log(
-        logging.WARNING,
-        f"Version {version} of servable {model}, which was requested to be served as a "
-        "'specific' version in the servable's version policy, was not found in the file system",
-    )
-
-
-def no_specific_versions_requested(model: str) -> None:
-    """A ``specific {}`` policy with an empty list."""
-    _log(logging.WARNING, f"No specific versions requested for servable {model}.")
-
-
-def duplicate_version_directories(version: int, used: str, ignored: str) -> None:
-    """Several children parse to the same version number."""
-    _log(
-        logging.WARNING,
-        f"Duplicate version directories detected. Version {version} will be loaded from "
-        f"{used}, {ignored} will be ignored.",
-    )
-
-
-# --- serving (server.cc, evhttp_server.cc) ---------------------------------------------------
-
-
-def exporting_rest_api(port: int) -> None:
-    """REST port listening; the line harnesses wait for (no space after ``at:``)."""
-    _log(logging.INFO, f"Exporting HTTP/REST API at:localhost:{port} ...")
-
-
-def rest_port_same_as_grpc_port() -> None:
-    """``--rest_api_port`` equal to ``--port``: the REST API is skipped."""
-    _log(
-        logging.ERROR,
-        "server_options.http_port cannot be same as grpc_port. Please use a different port "
-        "for HTTP/REST API. Skipped exporting HTTP/REST API.",
-    )
-
-
-def failed_to_start_http_server(port: int) -> None:
-    """The REST port could not be bound."""
-    _log(logging.ERROR, f"Failed to start HTTP Server at localhost:{port}")
-
-
-def net_log_entering_event_loop() -> None:
-    """The raw line (no TensorFlow prefix) the HTTP server writes when its loop starts."""
-    frame = sys._getframe(1)
-    name = pathlib.Path(frame.f_code.co_filename).name
-    _log(
-        logging.INFO,
-        f"[{name} : {frame.f_lineno}] NET_LOG: Entering the event loop ...",
-        raw=True,
-    )
-
-
-# --- command line (TensorFlow's flag parser) and stand-in notices ----------------------------
-
-
-def flag_value_not_interpreted(value: str, flag: str) -> None:
-    """TensorFlow's flag parser, for a value that does not convert (then usage, exit 255)."""
-    _log(logging.ERROR, f"Couldn't interpret value {value} for flag {flag}.")
-
-
-def ignored_flag(flag: str) -> None:
-    """Stand-in only: a flag that is accepted for compatibility but has no effect here."""
-    _log(
-        logging.WARNING,
-        f"Flag --{flag} is accepted for compatibility but not implemented by the "
-        "fashion stand-in; it has no effect.",
-    )
+    write_line(logging.CRITICAL, message)

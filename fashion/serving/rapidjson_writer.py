@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from fashion.serving.json_document import DeepValue, members, utf8_bytes
-from fashion.serving.rapidjson_reader import iter_events
+from fashion.serving.json_document import members, utf8_bytes
 
 __all__ = [
     "debug_json",
@@ -312,8 +311,5 @@ def _events(root: Any) -> Iterator[tuple[str, Any]]:
             yield ("start_array", None)
             stack.append(("end_array", None))
             stack.extend(reversed(value))
-        elif isinstance(value, DeepValue):
-            for event in iter_events(value.text):
-                yield (event.kind, event.value)
         else:
             yield ("scalar", value)

@@ -8,7 +8,9 @@ run never blocks the event loop (TF releases the GIL while it computes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fashion.serving.example_codec import (
     encode_classify_response,
@@ -24,6 +26,8 @@ from fashion.serving.status import Code, ServingStatusError
 from fashion.serving.tensor_codec import decode_inputs, read_predict_request
 
 __all__ = ["RestHandlers"]
+
+_T = TypeVar("_T")
 
 _PREDICT_METHODS = (
     "tensorflow/serving/predict",
@@ -80,23 +84,20 @@ class RestHandlers:
 
     def classify(self, route: Route, body: bytes) -> bytes:
         """``POST ...:classify`` (spec §8): the whole body is checked before the model."""
-        request = read_examples_request(body)
-        with self.manager.acquire(route.model_name, route.version, route.label) as handle:
-            results = classify(
-                handle, request.signature_key, request.examples,
-                timeout_ms=self._deadline, check_method_name=self.check_method_name,
-            )  # fmt: skip
-        return encode_classify_response(results)
+        return encode_classify_response(self._on_examples(route, body, classify))
 
     def regress(self, route: Route, body: bytes) -> bytes:
         """``POST ...:regress`` (spec §8)."""
+        return encode_regress_response(self._on_examples(route, body, regress))
+
+    def _on_examples(self, route: Route, body: bytes, infer: Callable[..., _T]) -> _T:
+        """Read an examples body, then run ``infer`` (classify or regress) on the version."""
         request = read_examples_request(body)
         with self.manager.acquire(route.model_name, route.version, route.label) as handle:
-            values = regress(
+            return infer(
                 handle, request.signature_key, request.examples,
                 timeout_ms=self._deadline, check_method_name=self.check_method_name,
             )  # fmt: skip
-        return encode_regress_response(values)
 
     def status(self, route: Route, body: bytes) -> bytes:
         """``GET /v1/models/{model}[/versions/{v}]`` (spec §9); labels are ignored there."""

@@ -17,13 +17,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 
+from fashion.serving.session_callables import SessionCallables
+from fashion.serving.signature_info import SignatureInfo, SignatureTensor, signature_info
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["LoadOptions", "Servable", "SignatureInfo", "SignatureTensor"]
@@ -32,10 +33,6 @@ _LOG = logging.getLogger("fashion.serving")
 
 _SAVED_MODEL_PB = "saved_model.pb"
 _SAVED_MODEL_PBTXT = "saved_model.pbtxt"
-#: Session callables kept per version (one per fed inputs, fetched outputs and deadline).
-_MAX_CALLABLES = 32
-_NOT_FEEDABLE = object()
-_ABSENT = object()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,62 +59,6 @@ class LoadOptions:
     session_config: config_pb2.ConfigProto | None = None
     enable_warmup: bool = True
     warmup_iterations: int = 0
-
-
-class SignatureTensor(NamedTuple):
-    """One signature input or output as TF Serving sees it.
-
-    Attributes:
-        dtype: TensorFlow's short type name (``float``, ``int64``, ``string``, ``INVALID``...).
-        name: the graph tensor name that is fed or fetched (``serving_default_x:0``).
-        shape: dimensions with -1 for unknown sizes, or None when the rank is unknown or the
-            signature records no shape.
-    """
-
-    dtype: str
-    name: str
-    shape: list[int] | None
-
-
-@dataclasses.dataclass(frozen=True)
-class SignatureInfo:
-    """A signature's method name and its inputs and outputs, sorted by alias.
-
-    Attributes:
-        method_name: e.g. ``tensorflow/serving/predict``; empty for ``__saved_model_init_op``.
-        inputs: alias -> tensor spec.
-        outputs: alias -> tensor spec.
-    """
-
-    method_name: str
-    inputs: Mapping[str, SignatureTensor]
-    outputs: Mapping[str, SignatureTensor]
-
-
-def _dtype_name(dtype: int) -> str:
-    """TensorFlow's ``DataTypeString``: ``DT_FLOAT`` -> ``float``, ``DT_INVALID`` -> ``INVALID``."""
-    if dtype == types_pb2.DT_INVALID:
-        return "INVALID"
-    try:
-        enum_name = types_pb2.DataType.Name(dtype)
-    except ValueError:
-        return f"unknown dtype enum ({dtype})"
-    return enum_name.removeprefix("DT_").lower()
-
-
-def _tensor_spec(info: meta_graph_pb2.TensorInfo) -> SignatureTensor:
-    shape: list[int] | None = None
-    if info.HasField("tensor_shape") and not info.tensor_shape.unknown_rank:
-        shape = [int(d.size) for d in info.tensor_shape.dim]
-    return SignatureTensor(_dtype_name(info.dtype), info.name, shape)
-
-
-def _signature_info(signature: meta_graph_pb2.SignatureDef) -> SignatureInfo:
-    return SignatureInfo(
-        method_name=signature.method_name,
-        inputs={k: _tensor_spec(signature.inputs[k]) for k in sorted(signature.inputs)},
-        outputs={k: _tensor_spec(signature.outputs[k]) for k in sorted(signature.outputs)},
-    )
 
 
 def _raw_op_error_message(exc: tf.errors.OpError) -> str:
@@ -222,19 +163,14 @@ class Servable:
         meta_graph: meta_graph_pb2.MetaGraphDef,
     ) -> None:
         self._export_dir = export_dir
-        self._graph = graph
         self._session = session
         self._signature_defs: dict[str, meta_graph_pb2.SignatureDef] = dict(
             meta_graph.signature_def
         )
-        self._signatures = {k: _signature_info(v) for k, v in self._signature_defs.items()}
+        self._signatures = {k: signature_info(v) for k, v in self._signature_defs.items()}
         self._closed = False
         self._close_lock = threading.Lock()
-        # Fast road of ``run``: tensor name -> (numpy dtype, static dims) or _NOT_FEEDABLE, and
-        # (feeds, fetches, deadline) -> session callable or None (use Session.run).
-        self._feed_specs: dict[str, Any] = {}
-        self._callables: dict[tuple[tuple[str, ...], tuple[str, ...], int], Any] = {}
-        self._callables_lock = threading.Lock()
+        self._callables = SessionCallables(graph, session)
 
     @classmethod
     def load(cls, export_dir: str, options: LoadOptions | None = None) -> Servable:
@@ -356,72 +292,17 @@ class Servable:
             if self._closed:
                 return
             self._closed = True
-        with self._callables_lock:
-            self._callables.clear()  # released while their session is still open
+        self._callables.clear()  # released while their session is still open
         self._session.close()
 
     def _callable(
         self, feed_dict: Mapping[str, np.ndarray], fetches: Sequence[str], timeout_ms: int
     ) -> Callable[..., list[Any]] | None:
-        """A session callable that runs exactly what ``Session.run`` would, or None.
+        """The session callable for this run, or None to go through ``Session.run``.
 
-        ``Session.run`` spends a fifth of a small model's run time in Python (feed and fetch
-        bookkeeping, with the GIL held). A callable skips it, so it is used only where that
-        bookkeeping cannot change the outcome: every feed an ndarray of the placeholder's own
-        numeric dtype and of a compatible shape, no tensor both fed and fetched. Outputs and
-        TensorFlow's error texts are the same (the C++ run is the same).
+        One method, so that tests can close the fast road and compare both roads' answers.
         """
-        for name, value in feed_dict.items():
-            spec = self._feed_specs.get(name)
-            if spec is None:
-                spec = self._feed_specs[name] = _feed_spec(self._graph, name)
-            if spec is _NOT_FEEDABLE or type(value) is not np.ndarray or value.dtype != spec[0]:
-                return None
-            dims = spec[1]
-            if dims is not None and (
-                len(dims) != value.ndim
-                or any(d is not None and d != n for d, n in zip(dims, value.shape, strict=True))
-            ):
-                return None
-        key = (tuple(feed_dict), tuple(fetches), timeout_ms)
-        runner = self._callables.get(key, _ABSENT)
-        if runner is not _ABSENT:
-            return runner
-        with self._callables_lock:
-            if key not in self._callables and len(self._callables) < _MAX_CALLABLES:
-                self._callables[key] = self._make_callable(*key)
-            return self._callables.get(key)
-
-    def _make_callable(
-        self, feeds: tuple[str, ...], fetches: tuple[str, ...], timeout_ms: int
-    ) -> Callable[..., list[Any]] | None:
-        if not fetches or set(feeds) & set(fetches):  # Session.run does not run without fetches
-            return None
-        options = config_pb2.CallableOptions(feed=feeds, fetch=fetches)
-        if timeout_ms > 0:
-            options.run_options.timeout_in_ms = timeout_ms
-        try:
-            for name in fetches:
-                self._graph.get_tensor_by_name(name)
-            # TensorFlow's own wrapper of Session::MakeCallable (tf.compat.v1 has no public
-            # name for it; it exists from TF 1.x through 2.21).
-            return self._session._make_callable_from_options(options)
-        # Whatever fails here (a fetch missing from the graph, an API change) leaves the run to
-        # Session.run, which reports it as before.
-        except Exception:
-            return None
-
-
-def _feed_spec(graph: tf.Graph, name: str) -> Any:
-    """(numpy dtype, static dims or None) of a numeric placeholder, else ``_NOT_FEEDABLE``."""
-    try:
-        tensor = graph.get_tensor_by_name(name)
-        dtype = np.dtype(tensor.dtype.as_numpy_dtype)
-    except (KeyError, ValueError, TypeError):
-        return _NOT_FEEDABLE
-    if dtype.kind not in "biuf" or not graph.is_feedable(tensor):
-        return _NOT_FEEDABLE
-    return dtype, (None if tensor.shape.rank is None else tuple(tensor.shape.as_list()))
+        return self._callables.get(feed_dict, fetches, timeout_ms)
 
 
 def _feed_dict(

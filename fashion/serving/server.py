@@ -16,14 +16,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from fashion.serving import log
-from fashion.serving.flags import (
-    EXIT_FAILURE,
-    ServerOptions,
-    check_options_after_config,
-    check_options_before_config,
-    parse_flags,
-)
+from fashion.serving import log, log_messages
+from fashion.serving.flags import EXIT_FAILURE, ServerOptions, parse_flags
 from fashion.serving.model_config import (
     ConfigKind,
     CustomModelConfigError,
@@ -33,6 +27,7 @@ from fashion.serving.model_config import (
     validate_config,
     validate_platforms,
 )
+from fashion.serving.option_checks import check_options_after_config, check_options_before_config
 from fashion.serving.status import ServingStatusError
 
 if TYPE_CHECKING:  # TensorFlow is imported only once the flags are known to be good.
@@ -105,14 +100,14 @@ class _ConfigPoller(threading.Thread):
         try:
             config = read_model_server_config(self._options.model_config_file)
         except ServingStatusError as exc:
-            log.failed_to_read_config_file(exc)
+            log_messages.failed_to_read_config_file(exc)
             return
         try:
             validate_config(config, self._current)
             validate_platforms(config)
             self._manager.apply_config(config.models)
         except ServingStatusError as exc:
-            log.reload_config_failed(exc)
+            log_messages.reload_config_failed(exc)
             return
         self._current = config
 
@@ -148,12 +143,12 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
         _serve_forever_without_rest(stop)
         return
     if options.rest_api_port == options.port:
-        log.rest_port_same_as_grpc_port()
+        log_messages.rest_port_same_as_grpc_port()
         _serve_forever_without_rest(stop)
         return
     sock = _bind(options)
     if sock is None:
-        log.failed_to_start_http_server(options.rest_api_port)
+        log_messages.failed_to_start_http_server(options.rest_api_port)
         _serve_forever_without_rest(stop)
         return
     executor = ThreadPoolExecutor(options.rest_api_num_threads, thread_name_prefix="rest")
@@ -181,8 +176,8 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
         timeout_keep_alive=60,
     )
     server = uvicorn.Server(config)
-    log.exporting_rest_api(options.rest_api_port)
-    log.net_log_entering_event_loop()
+    log_messages.exporting_rest_api(options.rest_api_port)
+    log_messages.net_log_entering_event_loop()
     try:
         server.run(sockets=[sock])
     finally:
@@ -204,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         return outcome.exit_code if outcome.exit_code is not None else EXIT_FAILURE
     options = outcome.options
     for flag in options.ignored_flags_given:
-        log.ignored_flag(flag)
+        log_messages.ignored_flag(flag)
     try:
         check_options_before_config(options)
         config = _load_config(options)
@@ -212,12 +207,12 @@ def main(argv: list[str] | None = None) -> int:
         validate_config(config)
         validate_platforms(config)
     except CustomModelConfigError:
-        log.custom_model_config_unsupported()
+        log_messages.custom_model_config_unsupported()
         return 134  # the real binary aborts (SIGABRT)
     except ServingStatusError as exc:
         return _fail(exc)
     if config.kind is ConfigKind.NOT_SET:
-        log.taking_no_action_for_empty_config()
+        log_messages.taking_no_action_for_empty_config()
     from fashion.serving.manager import ModelManager
     from fashion.serving.manager_types import describe_unavailable
 

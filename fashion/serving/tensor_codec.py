@@ -34,11 +34,9 @@ import numpy as np
 import orjson
 
 from fashion.serving.json_document import (
-    DeepValue,
     JsonDocument,
     members,
     parse_json_document,
-    too_deep_error,
 )
 from fashion.serving.rapidjson_writer import debug_json
 from fashion.serving.status import Code, ServingStatusError
@@ -217,8 +215,6 @@ def decode_inputs(request: PredictRequest, inputs: Mapping[str, str]) -> Decoded
             raise _invalid(
                 f"JSON Value: {debug_json(root)} Expecting 'instances' to be an list/array"
             )
-        if isinstance(instances, DeepValue):
-            raise too_deep_error()
         if not instances:
             raise _invalid(f"JSON Value: {debug_json(root)} No values in 'instances' array")
         return DecodedInputs(_decode_rows(document, instances, inputs), True)
@@ -249,8 +245,6 @@ def _decode_rows(
         if named:
             if not is_object(element) or is_base64_object(element):
                 raise _invalid(f"Expecting object but got list at item {index} of input list")
-            if isinstance(element, DeepValue):
-                raise too_deep_error()
             keys: set[str] = set()
             for key, item in members(element):
                 keys.add(key)
@@ -318,8 +312,6 @@ def _decode_columns(
             )
         name = next(iter(inputs))
         return {name: _decode_value(document, columns, inputs[name])}
-    if isinstance(columns, DeepValue):
-        raise too_deep_error()
     tensors: dict[str, np.ndarray] = {}
     for name, dtype in inputs.items():
         item = columns.get(name, _MISSING)

@@ -21,11 +21,9 @@ from typing import Any
 import numpy as np
 
 from fashion.serving.json_document import (
-    DeepValue,
     JsonDocument,
     json_type_name,
     member_count,
-    too_deep_error,
     utf8_bytes,
 )
 from fashion.serving.rapidjson_writer import debug_json
@@ -76,8 +74,6 @@ _BASE64_SHAPE = re.compile(r"[A-Za-z0-9+/]*[=.]*")
 
 def is_base64_object(value: Any) -> bool:
     """``{"b64": "<string>"}`` with no other member (``IsValBase64Object``)."""
-    if isinstance(value, DeepValue) and value.kind == "Object":
-        raise too_deep_error()
     return (
         isinstance(value, dict)
         and member_count(value) == 1
@@ -139,8 +135,6 @@ class TensorBuilder:
                     raise invalid(
                         f"Encountered list at unexpected level: {level} expected < {rank}"
                     )
-                if isinstance(node, DeepValue):
-                    raise too_deep_error()
                 if len(node) != shape[level]:
                     raise invalid(
                         f"Encountered list at unexpected size: {len(node)} at level: {level} "
@@ -275,8 +269,6 @@ def dense_shape(value: Any) -> tuple[int, ...]:
     """``GetDenseTensorShape``: lengths along the first item at each level."""
     dims: list[int] = []
     while is_array(value):
-        if isinstance(value, DeepValue):
-            raise too_deep_error()
         dims.append(len(value))
         if not value:
             break
@@ -285,13 +277,13 @@ def dense_shape(value: Any) -> tuple[int, ...]:
 
 
 def is_array(value: Any) -> bool:
-    """A JSON array, built or kept as a :class:`DeepValue`."""
-    return isinstance(value, list) or (isinstance(value, DeepValue) and value.kind == "Array")
+    """A JSON array."""
+    return isinstance(value, list)
 
 
 def is_object(value: Any) -> bool:
-    """A JSON object, built or kept as a :class:`DeepValue`."""
-    return isinstance(value, dict) or (isinstance(value, DeepValue) and value.kind == "Object")
+    """A JSON object."""
+    return isinstance(value, dict)
 
 
 def _type_error(value: Any, dtype: str) -> ServingStatusError:

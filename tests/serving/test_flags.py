@@ -16,8 +16,8 @@ from fashion.serving.flags import (
     ServerOptions,
     parse_flags,
     usage_text,
-    validate_options,
 )
+from fashion.serving.option_checks import validate_options
 from fashion.serving.status import Code, ServingStatusError
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fashion.serving import log
+from fashion.serving import log, log_messages
 from fashion.serving.status import Code, ServingStatusError
 
 _PREFIX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}: "
@@ -81,11 +81,12 @@ def test_each_level_is_written_with_its_tensorflow_letter(
 def test_message_helper_lines_name_the_helpers_caller_not_the_log_module(
     stream: _FlushCountingStream,
 ) -> None:
-    log.loaded_servable("m", 1)
+    log_messages.loaded_servable("m", 1)
 
     (line,) = _lines(stream)
     assert f" {_THIS_FILE}:" in line
     assert "fashion/serving/log.py" not in line
+    assert "fashion/serving/log_messages.py" not in line
 
 
 def test_every_line_is_flushed_as_it_is_written(stream: _FlushCountingStream) -> None:
@@ -132,7 +133,7 @@ def test_default_stream_is_the_current_stderr(
 ) -> None:
     log.configure_logging()
 
-    log.exporting_rest_api(8501)
+    log_messages.exporting_rest_api(8501)
 
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -152,147 +153,157 @@ def test_lines_below_the_configured_level_are_not_written(restore_logger: loggin
 def test_net_log_line_is_written_raw_without_the_tensorflow_prefix(
     stream: _FlushCountingStream,
 ) -> None:
-    log.net_log_entering_event_loop()
+    log_messages.net_log_entering_event_loop()
 
     (line,) = _lines(stream)
     assert re.fullmatch(r"\[test_log\.py : \d+\] NET_LOG: Entering the event loop \.\.\.", line)
 
 
 def test_servable_id_is_rendered_like_tf_serving() -> None:
-    assert log.servable_id("fashion_model", 3) == "{name: fashion_model version: 3}"
+    assert log_messages.servable_id("fashion_model", 3) == "{name: fashion_model version: 3}"
 
 
 _FAILED = ServingStatusError(Code.NOT_FOUND, "no such file")
 
 _STANDARD_MESSAGES: list[tuple[Callable[[], None], str, str]] = [
     (
-        lambda: log.building_single_model_config("m", "/models/m"),
+        lambda: log_messages.building_single_model_config("m", "/models/m"),
         "I",
         "Building single TensorFlow model file config:  model_name: m model_base_path: /models/m",
     ),
-    (log.adding_updating_models, "I", "Adding/updating models."),
-    (lambda: log.readding_model("m"), "I", " (Re-)adding model: m"),
+    (log_messages.adding_updating_models, "I", "Adding/updating models."),
+    (lambda: log_messages.readding_model("m"), "I", " (Re-)adding model: m"),
     (
-        lambda: log.successfully_reserved_resources("m", 1),
+        lambda: log_messages.successfully_reserved_resources("m", 1),
         "I",
         "Successfully reserved resources to load servable {name: m version: 1}",
     ),
     (
-        lambda: log.approving_load("m", 1),
+        lambda: log_messages.approving_load("m", 1),
         "I",
         "Approving load for servable version {name: m version: 1}",
     ),
-    (lambda: log.loading_servable("m", 1), "I", "Loading servable version {name: m version: 1}"),
     (
-        lambda: log.loaded_servable("m", 1),
+        lambda: log_messages.loading_servable("m", 1),
+        "I",
+        "Loading servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.loaded_servable("m", 1),
         "I",
         "Successfully loaded servable version {name: m version: 1}",
     ),
     (
-        lambda: log.load_failed("m", 2, _FAILED),
+        lambda: log_messages.load_failed("m", 2, _FAILED),
         "E",
         "Loading servable: {name: m version: 2} failed: NOT_FOUND: no such file",
     ),
     (
-        lambda: log.retrying_load("m", 2, 1),
+        lambda: log_messages.retrying_load("m", 2, 1),
         "I",
         "Retrying of Loading servable: {name: m version: 2} retry: 1",
     ),
     (
-        lambda: log.encountered_error("m", 2, "UNKNOWN: bad"),
+        lambda: log_messages.encountered_error("m", 2, "UNKNOWN: bad"),
         "I",
         "Encountered an error for servable version {name: m version: 2}: UNKNOWN: bad",
     ),
-    (lambda: log.quiescing("m", 1), "I", "Quiescing servable version {name: m version: 1}"),
     (
-        lambda: log.done_quiescing("m", 1),
+        lambda: log_messages.quiescing("m", 1),
+        "I",
+        "Quiescing servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.done_quiescing("m", 1),
         "I",
         "Done quiescing servable version {name: m version: 1}",
     ),
     (
-        lambda: log.unloading("m", 1),
+        lambda: log_messages.unloading("m", 1),
         "I",
         "Unloading just-loaded servable version {name: m version: 1}",
     ),
     (
-        lambda: log.done_unloading("m", 1),
+        lambda: log_messages.done_unloading("m", 1),
         "I",
         "Done unloading servable version {name: m version: 1}",
     ),
-    (log.finished_adding_updating_models, "I", "Finished adding/updating models"),
-    (log.finished_reloading_config, "I", "Finished reloading config"),
+    (log_messages.finished_adding_updating_models, "I", "Finished adding/updating models"),
+    (log_messages.finished_reloading_config, "I", "Finished reloading config"),
     (
-        lambda: log.exporting_rest_api(8501),
+        lambda: log_messages.exporting_rest_api(8501),
         "I",
         "Exporting HTTP/REST API at:localhost:8501 ...",
     ),
     (
-        lambda: log.no_versions_found("m", "/models/m"),
+        lambda: log_messages.no_versions_found("m", "/models/m"),
         "W",
         "No versions of servable m found under base path /models/m. Did you forget to name "
         "your leaf directory as a number (eg. '/1/')?",
     ),
     (
-        lambda: log.base_path_not_found("m", "/models/m", "NOT_FOUND: /models/m"),
+        lambda: log_messages.base_path_not_found("m", "/models/m", "NOT_FOUND: /models/m"),
         "E",
         "FileSystemStoragePathSource encountered a filesystem access error: Could not find "
         "base path /models/m for servable m with error NOT_FOUND: /models/m",
     ),
     (
-        lambda: log.specific_version_not_found("m", 3),
+        lambda: log_messages.specific_version_not_found("m", 3),
         "W",
         "Version 3 of servable m, which was requested to be served as a 'specific' version in "
         "the servable's version policy, was not found in the file system",
     ),
     (
-        lambda: log.no_specific_versions_requested("m"),
+        lambda: log_messages.no_specific_versions_requested("m"),
         "W",
         "No specific versions requested for servable m.",
     ),
     (
-        lambda: log.duplicate_version_directories(1, "/m/001", "/m/1"),
+        lambda: log_messages.duplicate_version_directories(1, "/m/001", "/m/1"),
         "W",
         "Duplicate version directories detected. Version 1 will be loaded from /m/001, /m/1 "
         "will be ignored.",
     ),
     (
-        lambda: log.failed_to_read_config_file("INVALID_ARGUMENT: Invalid protobuf file: '/c'"),
+        lambda: log_messages.failed_to_read_config_file(
+            "INVALID_ARGUMENT: Invalid protobuf file: '/c'"
+        ),
         "E",
         "Failed to read ModelServerConfig file: INVALID_ARGUMENT: Invalid protobuf file: '/c'",
     ),
     (
-        lambda: log.reload_config_failed(_FAILED),
+        lambda: log_messages.reload_config_failed(_FAILED),
         "E",
         "PollFilesystemAndReloadConfig failed to ReloadConfig: NOT_FOUND: no such file",
     ),
     (
-        log.rest_port_same_as_grpc_port,
+        log_messages.rest_port_same_as_grpc_port,
         "E",
         "server_options.http_port cannot be same as grpc_port. Please use a different port for "
         "HTTP/REST API. Skipped exporting HTTP/REST API.",
     ),
     (
-        lambda: log.failed_to_start_http_server(8501),
+        lambda: log_messages.failed_to_start_http_server(8501),
         "E",
         "Failed to start HTTP Server at localhost:8501",
     ),
     (
-        lambda: log.reading_saved_model("/models/m/1"),
+        lambda: log_messages.reading_saved_model("/models/m/1"),
         "I",
         "Reading SavedModel from: /models/m/1",
     ),
     (
-        lambda: log.saved_model_loaded(["serve"], 1234),
+        lambda: log_messages.saved_model_loaded(["serve"], 1234),
         "I",
         "SavedModel load for tags { serve }; Status: success: OK. Took 1234 microseconds.",
     ),
     (
-        lambda: log.flag_value_not_interpreted("abc", "port"),
+        lambda: log_messages.flag_value_not_interpreted("abc", "port"),
         "E",
         "Couldn't interpret value abc for flag port.",
     ),
     (
-        log.custom_model_config_unsupported,
+        log_messages.custom_model_config_unsupported,
         "F",
         "ModelServer does not yet support custom model config.",
     ),
