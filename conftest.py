@@ -92,26 +92,25 @@ def synthetic_dataset() -> Dataset:
     return load_synthetic(train_count=3000, test_count=500, seed=0)
 
 
+def _trained(name: str, dataset: Dataset, *, epochs: int, seed: int):
+    from fashion.model import build, train
+
+    model = build(name, dataset.num_classes, seed=seed)
+    result = train(model, dataset, epochs=epochs, batch_size=64, seed=seed, verbose=0)
+    assert result.final_val_accuracy > 0.9, f"{name} model did not learn: {result}"
+    return model
+
+
 @pytest.fixture(scope="session")
 def trained_tiny(synthetic_dataset: Dataset):
     """The ``tiny`` model trained for two epochs; version 1 of the test models."""
-    from fashion.model import build, train
-
-    model = build("tiny", synthetic_dataset.num_classes, seed=1)
-    result = train(model, synthetic_dataset, epochs=2, batch_size=64, seed=1, verbose=0)
-    assert result.final_val_accuracy > 0.9, f"tiny model did not learn: {result}"
-    return model
+    return _trained("tiny", synthetic_dataset, epochs=2, seed=1)
 
 
 @pytest.fixture(scope="session")
 def trained_tiny_v2(synthetic_dataset: Dataset):
     """The ``tiny-v2`` model, architecturally different from ``tiny``; version 2."""
-    from fashion.model import build, train
-
-    model = build("tiny-v2", synthetic_dataset.num_classes, seed=2)
-    result = train(model, synthetic_dataset, epochs=3, batch_size=64, seed=2, verbose=0)
-    assert result.final_val_accuracy > 0.9, f"tiny-v2 model did not learn: {result}"
-    return model
+    return _trained("tiny-v2", synthetic_dataset, epochs=3, seed=2)
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,15 @@ def _plot(
     plt.close(figure)
 
 
+def _expect_not_found(client: ServingClient, batch: np.ndarray, version: int, why: str) -> str:
+    """Predict on a version that must not answer; return the error as the seed printed it."""
+    try:
+        client.predict(batch, version=version)
+    except ServingHTTPError as exc:
+        return f"{exc.status_code} {{'error': {exc.error!r}}}"
+    raise DemoError(f"{why}, yet the server answered it")
+
+
 def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> int:
     """Run the demo; returns 0 when every step behaved as TF Serving should.
 
@@ -177,12 +186,7 @@ def _run(
             raise DemoError("served version 2 differs from the model it was exported from")
 
         say("== 7. POST /versions/3:predict")
-        try:
-            client.predict(batch, version=3)
-        except ServingHTTPError as exc:
-            say(f"   {exc.status_code} {{'error': {exc.error!r}}}")
-        else:
-            raise DemoError("version 3 does not exist, yet the server answered it")
+        say("   " + _expect_not_found(client, batch, 3, "version 3 does not exist"))
 
         say("== 8. the default policy (latest 1) unloads version 1 once version 2 serves")
         wait_until(
@@ -192,11 +196,7 @@ def _run(
         )
         states = ", ".join(f"version {e.version}: {e.state}" for e in client.status())
         say(f"   status: {states}")
-        try:
-            client.predict(batch, version=1)
-        except ServingHTTPError as exc:
-            say(f"   /versions/1:predict now: {exc.status_code} {{'error': {exc.error!r}}}")
-        else:
-            raise DemoError("version 1 was unloaded, yet the server answered it")
+        answer = _expect_not_found(client, batch, 1, "version 1 was unloaded")
+        say(f"   /versions/1:predict now: {answer}")
     say("== server stopped")
     return 0

@@ -63,6 +63,14 @@ def pristine_versions(
     return {1: export_version(trained_tiny, base, 1), 2: export_version(trained_tiny_v2, base, 2)}
 
 
+@pytest.fixture
+def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
+    """A fresh base path for ``fashion_model`` holding version 1 only."""
+    base = tmp_path / MODEL
+    shutil.copytree(pristine_versions[1], base / "1")
+    return base
+
+
 def _every_model_serves_its_latest(url: str) -> bool:
     for name, versions in FAULT_MODELS.items():
         with ServingClient(url, name, timeout=2.0) as client:

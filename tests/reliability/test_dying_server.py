@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,13 +34,6 @@ pytestmark = pytest.mark.server
 MODEL = "fashion_model"
 #: How fast a dead server must be noticed.
 NOTICE_SECONDS = 5.0
-
-
-@pytest.fixture
-def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
-    base = tmp_path / MODEL
-    shutil.copytree(pristine_versions[1], base / "1")
-    return base
 
 
 @pytest.fixture

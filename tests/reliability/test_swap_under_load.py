@@ -36,13 +36,6 @@ MAX_SECONDS = 20.0
 
 
 @pytest.fixture
-def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
-    base = tmp_path / MODEL
-    shutil.copytree(pristine_versions[1], base / "1")
-    return base
-
-
-@pytest.fixture
 def disk_server(xprocess, model_server_binary, base_path: Path) -> Iterator[ServedModelServer]:
     """Serves ``base_path`` (version 1 only, for now), scanning it every second."""
     served = spawn_model_server(
