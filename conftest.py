@@ -133,17 +133,14 @@ def fashion_server(
     Tests that change what is on disk use their own server (see test_versions.py).
     """
     from fashion.export import export_version
-    from fashion.harness import spawn_model_server
+    from fashion.harness import running_model_server
 
     base = tmp_path_factory.mktemp("served") / MODEL_NAME
     export_version(trained_tiny, base, 1)
-    server = spawn_model_server(
+    with running_model_server(
         xprocess, model_server_binary, "fashion-server", model_name=MODEL_NAME, base_path=base
-    )
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

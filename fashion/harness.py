@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from fashion.client import ServingClient, ServingError
 from fashion.launcher import ModelServerBinary, ServerStartError, free_port, log_tail, server_args
 
-__all__ = ["ServedModelServer", "spawn_model_server"]
+__all__ = ["ServedModelServer", "running_model_server", "spawn_model_server"]
 
 #: Seconds a server may take from spawn to "the awaited versions are AVAILABLE".
 READY_TIMEOUT = 120.0
@@ -180,3 +181,18 @@ def spawn_model_server(
         args=args,
         _xprocess=xprocess,
     )
+
+
+@contextmanager
+def running_model_server(
+    xprocess: Any, binary: ModelServerBinary, name: str, **options: Any
+) -> Iterator[ServedModelServer]:
+    """:func:`spawn_model_server` as a context manager that always stops the server.
+
+    Fixtures ``yield`` inside it, so teardown happens even when the test fails.
+    """
+    server = spawn_model_server(xprocess, binary, name, **options)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -35,40 +35,27 @@ def _seed_v1(keras_module, num_classes: int):
     return keras_module.Model(inputs, outputs, name="seed_v1")
 
 
-def _seed_v2(keras_module, num_classes: int):
-    layers = keras_module.layers
-    inputs = keras_module.Input(shape=IMAGE_SHAPE, name="images")
-    x = layers.Conv2D(32, (3, 3), strides=2, activation="relu")(inputs)
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
-    return keras_module.Model(inputs, outputs, name="seed_v2")
+def _one_conv(filters: int, kernel: int, stride: int, name: str) -> Callable:
+    """Conv2D -> Flatten -> Dense softmax: the seed's version-2 shape, and the tiny test models."""
 
+    def build_model(keras_module, num_classes: int):
+        layers = keras_module.layers
+        inputs = keras_module.Input(shape=IMAGE_SHAPE, name="images")
+        x = layers.Conv2D(filters, (kernel, kernel), strides=stride, activation="relu")(inputs)
+        x = layers.Flatten()(x)
+        outputs = layers.Dense(num_classes, activation="softmax")(x)
+        return keras_module.Model(inputs, outputs, name=name)
 
-def _tiny(keras_module, num_classes: int):
-    layers = keras_module.layers
-    inputs = keras_module.Input(shape=IMAGE_SHAPE, name="images")
-    x = layers.Conv2D(8, (3, 3), strides=2, activation="relu")(inputs)
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
-    return keras_module.Model(inputs, outputs, name="tiny")
-
-
-def _tiny_v2(keras_module, num_classes: int):
-    layers = keras_module.layers
-    inputs = keras_module.Input(shape=IMAGE_SHAPE, name="images")
-    x = layers.Conv2D(4, (5, 5), strides=3, activation="relu")(inputs)
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
-    return keras_module.Model(inputs, outputs, name="tiny_v2")
+    return build_model
 
 
 #: Model builders by name: the seed's version-1 and version-2 CNNs and two tiny variants that
 #: train in seconds on the synthetic data set.
 MODEL_BUILDERS: dict[str, Callable] = {
     "seed-v1": _seed_v1,
-    "seed-v2": _seed_v2,
-    "tiny": _tiny,
-    "tiny-v2": _tiny_v2,
+    "seed-v2": _one_conv(32, 3, 2, "seed_v2"),
+    "tiny": _one_conv(8, 3, 2, "tiny"),
+    "tiny-v2": _one_conv(4, 5, 3, "tiny_v2"),
 }
 
 

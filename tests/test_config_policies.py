@@ -7,7 +7,7 @@ import pytest
 
 from fashion.client import ServingClient, ServingHTTPError
 from fashion.export import export_version
-from fashion.harness import spawn_model_server
+from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
 
 pytestmark = pytest.mark.server
@@ -52,15 +52,12 @@ def server(xprocess, model_server_binary, tmp_path_factory, trained_tiny, traine
                 return False
         return True
 
-    served = spawn_model_server(
+    with running_model_server(
         xprocess, model_server_binary, "policies-server", config_file=config,
         extra_flags=["--allow_version_labels_for_unavailable_models"],
         ready=both_models_serve_both_versions,
-    )  # fmt: skip
-    try:
+    ) as served:  # fmt: skip
         yield served
-    finally:
-        served.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import requests
 
 from fashion.client import ServingHTTPError
 from fashion.export import export_version
-from fashion.harness import spawn_model_server
+from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
 from fashion.waiting import wait_until
 
@@ -32,14 +32,11 @@ def base_path(tmp_path_factory: pytest.TempPathFactory, trained_tiny) -> Path:
 
 @pytest.fixture(scope="module")
 def server(xprocess, model_server_binary, base_path: Path):
-    served = spawn_model_server(
+    with running_model_server(
         xprocess, model_server_binary, "versions-server", model_name=MODEL, base_path=base_path,
         extra_flags=["--file_system_poll_wait_seconds=1"],
-    )  # fmt: skip
-    try:
+    ) as served:  # fmt: skip
         yield served
-    finally:
-        served.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from traffic import VersionMatcher
 
 from fashion.client import ServingClient, ServingError
 from fashion.export import export_version
-from fashion.harness import spawn_model_server
+from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
 
 #: The model name of the single-model servers, as in the rest of the suite.
@@ -102,15 +102,12 @@ def fault_server(
             shutil.copytree(pristine_versions[version], base_paths[name] / str(version))
     config = root / "models.config"
     config.write_text(config_text(base_paths))
-    served = spawn_model_server(
+    with running_model_server(
         xprocess, model_server_binary, "reliability-fault-server", config_file=config,
         extra_flags=["--file_system_poll_wait_seconds=1", "--max_num_load_retries=0"],
         ready=_every_model_serves_its_latest,
-    )  # fmt: skip
-    try:
+    ) as served:  # fmt: skip
         yield FaultServer(served, base_paths)
-    finally:
-        served.stop()
 
 
 @pytest.fixture

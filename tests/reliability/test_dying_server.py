@@ -25,7 +25,7 @@ import psutil
 import pytest
 
 from fashion.client import ServingConnectionError
-from fashion.harness import ServedModelServer, spawn_model_server
+from fashion.harness import ServedModelServer, running_model_server
 from fashion.launcher import ModelServerBinary, ServerStartError
 from fashion.waiting import wait_until
 
@@ -38,13 +38,11 @@ NOTICE_SECONDS = 5.0
 
 @pytest.fixture
 def doomed_server(xprocess, model_server_binary, base_path: Path) -> Iterator[ServedModelServer]:
-    served = spawn_model_server(
+    # On exit the process is already gone: stopping it must not fail or hang either.
+    with running_model_server(
         xprocess, model_server_binary, "reliability-doomed", model_name=MODEL, base_path=base_path
-    )
-    try:
+    ) as served:
         yield served
-    finally:
-        served.stop()  # the process is already gone: this must not fail or hang either
 
 
 def _alive_check_error(server: ServedModelServer) -> ServerStartError | None:

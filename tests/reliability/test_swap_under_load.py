@@ -23,7 +23,7 @@ from traffic import LoadReport, PredictLoad, VersionMatcher
 
 from fashion.client import ServingClient
 from fashion.export import export_version
-from fashion.harness import ServedModelServer, spawn_model_server
+from fashion.harness import ServedModelServer, running_model_server
 from fashion.waiting import wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -38,14 +38,11 @@ MAX_SECONDS = 20.0
 @pytest.fixture
 def disk_server(xprocess, model_server_binary, base_path: Path) -> Iterator[ServedModelServer]:
     """Serves ``base_path`` (version 1 only, for now), scanning it every second."""
-    served = spawn_model_server(
+    with running_model_server(
         xprocess, model_server_binary, "reliability-swap-disk", model_name=MODEL,
         base_path=base_path, extra_flags=["--file_system_poll_wait_seconds=1"],
-    )  # fmt: skip
-    try:
+    ) as served:  # fmt: skip
         yield served
-    finally:
-        served.stop()
 
 
 @pytest.fixture
@@ -60,17 +57,14 @@ def config_file(tmp_path: Path, base_path: Path, pristine_versions: dict[int, Pa
 @pytest.fixture
 def config_server(xprocess, model_server_binary, config_file: Path) -> Iterator[ServedModelServer]:
     """Serves ``config_file``, re-reading it every second."""
-    served = spawn_model_server(
+    with running_model_server(
         xprocess, model_server_binary, "reliability-swap-config", model_name=MODEL,
         config_file=config_file, wait_for_versions=(1,),
         extra_flags=[
             "--model_config_file_poll_wait_seconds=1", "--file_system_poll_wait_seconds=1",
         ],
-    )  # fmt: skip
-    try:
+    ) as served:  # fmt: skip
         yield served
-    finally:
-        served.stop()
 
 
 def _swap_under_load(

@@ -28,7 +28,7 @@ from server_kit import (
     write_model_config,
 )
 
-from fashion.harness import READY_TIMEOUT, ServedModelServer, spawn_model_server
+from fashion.harness import READY_TIMEOUT, ServedModelServer, running_model_server
 from fashion.waiting import wait_until
 
 #: Versions each zoo model must show AVAILABLE before the zoo counts as ready.
@@ -156,7 +156,7 @@ def zoo_server(
         request.getfixturevalue("watching_launch")
     root = tmp_path_factory.mktemp("zoo")
     config = write_model_config(root / "models.config", _build_zoo(root, model_writers))
-    server = spawn_model_server(
+    with running_model_server(
         xprocess,
         model_server_binary,
         "zoo-server",
@@ -166,11 +166,8 @@ def zoo_server(
             "--file_system_poll_wait_seconds=1",
         ],
         ready=lambda url: _all_available(RestProbe(int(url.rsplit(":", 1)[1])), ZOO_AVAILABLE),
-    )
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -207,20 +204,17 @@ def watching_launch(
             model_writers.write_elementwise_affine_model(root / name / "1", 1.0, 0.0)
     entries = {name: ModelEntry(name, root / name) for name in WATCHING_MODELS}
     config = write_model_config(root / "models.config", entries.values())
-    server = spawn_model_server(
+    with running_model_server(
         xprocess,
         model_server_binary,
         "watching-server",
         config_file=config,
         extra_flags=WATCHING_FLAGS,
         ready=lambda url: True,  # awaited in watching_server
-    )
-    try:
+    ) as server:
         yield WatchedServer(
             server, RestProbe(server.rest_port), root, config, entries, model_writers
         )
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
