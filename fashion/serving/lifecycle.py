@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -62,6 +63,44 @@ class Harness:
         return servable_id(self.model, self.version)
 
 
+class _Workers:
+    """The executor threads still running, so that stopping can wait for them.
+
+    Without it a load in progress at ``stop`` would go on logging (and holding its session)
+    after the manager said it had stopped.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: set[threading.Thread] = set()
+
+    def start(self, target: Callable[[], None], name: str) -> None:
+        def run() -> None:
+            try:
+                target()
+            finally:
+                with self._lock:
+                    self._threads.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds in all; True when every worker has finished."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                running = [t for t in self._threads if t is not threading.current_thread()]
+            if not running:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            running[0].join(remaining)
+
+
 class _Executor:
     """Runs tasks inline (no threads) or on at most ``num_threads`` daemon threads.
 
@@ -69,11 +108,14 @@ class _Executor:
     process at exit; a task still queued when ``stop`` is set is dropped.
     """
 
-    def __init__(self, num_threads: int, stop: threading.Event, name: str) -> None:
+    def __init__(
+        self, num_threads: int, stop: threading.Event, name: str, workers: _Workers
+    ) -> None:
         self._num_threads = max(num_threads, 0)
         self._slots = threading.BoundedSemaphore(max(self._num_threads, 1))
         self._stop = stop
         self._name = name
+        self._workers = workers
 
     @property
     def inline(self) -> bool:
@@ -94,7 +136,7 @@ class _Executor:
             finally:
                 self._slots.release()
 
-        threading.Thread(target=run, name=self._name, daemon=True).start()
+        self._workers.start(run, self._name)
 
 
 class VersionLifecycle:
@@ -130,8 +172,13 @@ class VersionLifecycle:
         self._decision_lock = threading.Lock()
         self._harnesses: dict[str, dict[int, Harness]] = {}
         self._pending: dict[str, dict[int, str]] = {}
-        self._load_executor = _Executor(num_load_threads, stop, "fashion-serving-load")
-        self._unload_executor = _Executor(num_unload_threads, stop, "fashion-serving-unload")
+        self._workers = _Workers()
+        self._load_executor = _Executor(
+            num_load_threads, stop, "fashion-serving-load", self._workers
+        )
+        self._unload_executor = _Executor(
+            num_unload_threads, stop, "fashion-serving-unload", self._workers
+        )
 
     # ----------------------------------------------------------------- inputs from the source
     def set_aspired_versions(self, model: str, versions: Mapping[int, str]) -> None:
@@ -142,7 +189,9 @@ class VersionLifecycle:
     def set_num_load_threads(self, num_threads: int) -> None:
         """Resize the load executor (start-up loads use more threads than later ones)."""
         with self._cond:
-            self._load_executor = _Executor(num_threads, self._stop, "fashion-serving-load")
+            self._load_executor = _Executor(
+                num_threads, self._stop, "fashion-serving-load", self._workers
+            )
 
     # ------------------------------------------------------------------------ manager round
     def manage_round(self) -> None:
@@ -360,3 +409,12 @@ class VersionLifecycle:
             self._cond.notify_all()
         for servable in idle:
             servable.close()
+
+    def join_workers(self, timeout: float) -> bool:
+        """Wait for loads and unloads still running (TF Serving's executors join on shutdown).
+
+        Returns:
+            True when none is left; False when one outlived ``timeout`` seconds (a TensorFlow
+            load cannot be interrupted, so it is left to finish on its daemon thread).
+        """
+        return self._workers.join(timeout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from tensorflow_serving.apis import get_model_status_pb2
@@ -45,7 +46,8 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger("fashion.serving")
-_JOIN_TIMEOUT_SECONDS = 0.5
+# Loads cannot be interrupted; stopping waits this long for one in progress to finish.
+_STOP_TIMEOUT_SECONDS = 30
 
 
 def _as_config(models: Iterable[ModelSpec]) -> ModelServerConfig:
@@ -254,12 +256,24 @@ class ModelManager:
             _LOG.info("Finished adding/updating models")
 
     def stop(self) -> None:
-        """Stop scanning, managing, loading and retrying; close idle sessions. Returns promptly."""
+        """Stop scanning, managing, loading and retrying; close idle sessions.
+
+        A retry pause ends at once; a load already inside TensorFlow is waited for (bounded),
+        so nothing it does lands after ``stop`` returns.
+        """
         self._stop.set()
         self._monitor.wake()
         self._lifecycle.stop()
+        # The manager thread itself loads when num_load_threads is 0, so it gets the same bound.
+        deadline = time.monotonic() + _STOP_TIMEOUT_SECONDS
         for thread in self._threads:
-            thread.join(_JOIN_TIMEOUT_SECONDS)
+            thread.join(max(deadline - time.monotonic(), 0))
+        finished = self._lifecycle.join_workers(max(deadline - time.monotonic(), 0))
+        if not finished or any(thread.is_alive() for thread in self._threads):
+            _LOG.warning(
+                "A load or unload still running %d s after stop was left to finish",
+                _STOP_TIMEOUT_SECONDS,
+            )
 
     def __enter__(self) -> ModelManager:
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,12 @@ def _base(tmp_path: Path, *children: str, files: tuple[str, ...] = ()) -> Path:
 
 
 def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "fashion.serving"]
+    # Only the test's own lines: a server thread left by another test must not count.
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "fashion.serving" and r.thread == threading.get_ident()
+    ]
 
 
 @pytest.mark.parametrize(

@@ -703,3 +703,46 @@ def test_stop_is_prompt_during_load_retries_and_ends_waits(builds, tmp_path, rec
     assert not waiter.is_alive()
     assert isinstance(outcome[0], ServingStatusError)
     assert outcome[0].code is Code.CANCELLED
+
+
+class _GatedLoader:
+    """A loader that holds its load until released, and records what became of the result."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.closed = threading.Event()
+
+    def __call__(self, path: str) -> _GatedLoader:
+        self.entered.set()
+        self.release.wait(WAIT_SECONDS)
+        return self
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+@pytest.mark.parametrize("load_threads", [0, 2], ids=["inline-load", "load-thread"])
+def test_stop_waits_for_a_load_in_progress_and_releases_what_it_loaded(
+    tmp_path: Path, recorder: Recorder, load_threads: int
+) -> None:
+    """Nothing a load does may land after stop returns: the next test's log capture saw it."""
+    (tmp_path / "m" / "1").mkdir(parents=True)
+    loader = _GatedLoader()
+    options = dataclasses.replace(FAST, num_initial_load_threads=load_threads)
+    manager = ModelManager([ModelSpec("m", str(tmp_path / "m"))], options, loader=loader)
+    manager.start()
+    assert loader.entered.wait(WAIT_SECONDS)
+    stopper = threading.Thread(target=manager.stop)
+    stopper.start()
+    stopper.join(0.3)
+    still_stopping = stopper.is_alive()
+    loader.release.set()
+    stopper.join(WAIT_SECONDS)
+
+    assert still_stopping, "stop returned while the load was still running"
+    assert not stopper.is_alive()
+    assert loader.closed.is_set(), "the version loaded during stop was not released"
+    lines_at_stop = list(recorder.messages)
+    time.sleep(0.2)
+    assert recorder.messages == lines_at_stop

@@ -6,7 +6,9 @@ Spec §3.3 (start-up errors), §11.3 (version policies), §13.2 (label rules), �
 from __future__ import annotations
 
 import io
+import logging
 import pathlib
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -63,12 +65,20 @@ def log_output() -> Iterator[io.StringIO]:
     saved = (list(logger.handlers), logger.level, logger.propagate)
     output = io.StringIO()
     log.configure_logging(output)
+    _only_this_thread(logger)
     try:
         yield output
     finally:
         logger.handlers[:] = saved[0]
         logger.setLevel(saved[1])
         logger.propagate = saved[2]
+
+
+def _only_this_thread(logger: logging.Logger) -> None:
+    """Keep lines logged by the test itself: a server thread of another test must not count."""
+    test_thread = threading.get_ident()
+    for handler in logger.handlers:
+        handler.addFilter(lambda record: record.thread == test_thread)
 
 
 def _messages(output: io.StringIO) -> list[str]:
