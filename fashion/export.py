@@ -183,11 +183,12 @@ def inspect(path: str | Path, tags: str = "serve") -> list[SignatureDescription]
         FileNotFoundError: no ``saved_model.pb`` under ``path``.
         ValueError: no MetaGraph has exactly these tags.
     """
-    from tensorflow.core.protobuf import saved_model_pb2
-
     pb_path = Path(path) / "saved_model.pb"
     if not pb_path.is_file():
         raise FileNotFoundError(f"{path}: no saved_model.pb (is this a SavedModel directory?)")
+    # Imported only now: importing TensorFlow takes seconds, a wrong path should not.
+    from tensorflow.core.protobuf import saved_model_pb2
+
     saved_model = saved_model_pb2.SavedModel()
     saved_model.ParseFromString(pb_path.read_bytes())
     wanted = {tag.strip() for tag in tags.split(",") if tag.strip()}

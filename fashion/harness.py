@@ -84,6 +84,17 @@ class ServedModelServer:
         self._xprocess.getinfo(self.name).terminate(timeout=10)
 
 
+def _xprocess_key(name: str) -> str:
+    """The server's xprocess key, one per pytest-xdist worker.
+
+    xprocess keeps its control files in the shared cache directory and ``restart=True`` kills
+    whatever runs under the key, so two workers sharing a key would kill each other's servers;
+    the same worker in the next run still reaps its stale one.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{name}-{worker}" if worker else name
+
+
 def _ready_when_available(model_name: str, versions: Sequence[int | None]) -> Callable[[str], bool]:
     def ready(url: str) -> bool:
         with ServingClient(url, model_name, timeout=2.0) as client:
@@ -130,6 +141,7 @@ def spawn_model_server(
     """
     from xprocess import ProcessStarter
 
+    name = _xprocess_key(name)
     rest_port = free_port()
     args = server_args(
         binary,

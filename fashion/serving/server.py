@@ -2,8 +2,9 @@
 
 Flags are parsed and checked, the model config is built, every model's first version is loaded
 (no port is open meanwhile), then the REST port opens and the ``Exporting HTTP/REST API`` line is
-logged: a harness that waits for the real server's port or log line works unchanged. SIGTERM and
-SIGINT stop it cleanly within a second.
+logged: a harness that waits for the real server's port or log line works unchanged. SIGTERM ends
+the process killed by the signal, as it does the real server, once in-flight requests finish
+(uvicorn re-raises it); SIGINT exits with status 0.
 """
 
 from __future__ import annotations
