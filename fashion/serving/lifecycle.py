@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fashion.serving.executors import Executor, Workers
 from fashion.serving.policy import (
     Action,
     ActionKind,
@@ -63,82 +63,6 @@ class Harness:
         return servable_id(self.model, self.version)
 
 
-class _Workers:
-    """The executor threads still running, so that stopping can wait for them.
-
-    Without it a load in progress at ``stop`` would go on logging (and holding its session)
-    after the manager said it had stopped.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._threads: set[threading.Thread] = set()
-
-    def start(self, target: Callable[[], None], name: str) -> None:
-        def run() -> None:
-            try:
-                target()
-            finally:
-                with self._lock:
-                    self._threads.discard(threading.current_thread())
-
-        thread = threading.Thread(target=run, name=name, daemon=True)
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def join(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds in all; True when every worker has finished."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                running = [t for t in self._threads if t is not threading.current_thread()]
-            if not running:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            running[0].join(remaining)
-
-
-class _Executor:
-    """Runs tasks inline (no threads) or on at most ``num_threads`` daemon threads.
-
-    Daemon threads, so that a TensorFlow load that cannot be interrupted never holds up the
-    process at exit; a task still queued when ``stop`` is set is dropped.
-    """
-
-    def __init__(
-        self, num_threads: int, stop: threading.Event, name: str, workers: _Workers
-    ) -> None:
-        self._num_threads = max(num_threads, 0)
-        self._slots = threading.BoundedSemaphore(max(self._num_threads, 1))
-        self._stop = stop
-        self._name = name
-        self._workers = workers
-
-    @property
-    def inline(self) -> bool:
-        """Whether tasks run on the submitting thread."""
-        return self._num_threads == 0
-
-    def submit(self, task: Callable[[], None]) -> None:
-        if self.inline:
-            task()
-            return
-
-        def run() -> None:
-            while not self._slots.acquire(timeout=0.1):
-                if self._stop.is_set():
-                    return
-            try:
-                task()
-            finally:
-                self._slots.release()
-
-        self._workers.start(run, self._name)
-
-
 class VersionLifecycle:
     """Owns every managed version and drives it through load, serve and unload.
 
@@ -172,11 +96,11 @@ class VersionLifecycle:
         self._decision_lock = threading.Lock()
         self._harnesses: dict[str, dict[int, Harness]] = {}
         self._pending: dict[str, dict[int, str]] = {}
-        self._workers = _Workers()
-        self._load_executor = _Executor(
+        self._workers = Workers()
+        self._load_executor = Executor(
             num_load_threads, stop, "fashion-serving-load", self._workers
         )
-        self._unload_executor = _Executor(
+        self._unload_executor = Executor(
             num_unload_threads, stop, "fashion-serving-unload", self._workers
         )
 
@@ -189,7 +113,7 @@ class VersionLifecycle:
     def set_num_load_threads(self, num_threads: int) -> None:
         """Resize the load executor (start-up loads use more threads than later ones)."""
         with self._cond:
-            self._load_executor = _Executor(
+            self._load_executor = Executor(
                 num_threads, self._stop, "fashion-serving-load", self._workers
             )
 

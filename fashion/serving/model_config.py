@@ -12,8 +12,6 @@ interleaves them with label installation, so they are split the same way:
 1. :func:`validate_config` (transition, duplicate names, relative base paths, platform change),
 2. :func:`check_label_assignment` per model (needs the live version states),
 3. :func:`validate_platforms` (missing/unknown platform, ``custom_model_config``).
-
-Also here, being pure functions of the config: which versions a policy aspires to (§11.3).
 """
 
 from __future__ import annotations
@@ -41,10 +39,8 @@ __all__ = [
     "PlatformChoice",
     "PolicyKind",
     "VersionPolicy",
-    "aspired_versions",
     "check_label_assignment",
     "config_from_proto",
-    "missing_specific_versions",
     "parse_model_server_config",
     "read_model_server_config",
     "single_model_config",
@@ -348,32 +344,6 @@ def validate_platforms(config: ModelServerConfig) -> None:
                 Code.INVALID_ARGUMENT,
                 f"Model {spec.name} requests unsupported platform {platform}",
             )
-
-
-def aspired_versions(policy: VersionPolicy, versions_on_disk: Iterable[int]) -> set[int]:
-    """The versions a scan asks the manager to serve (spec §11.3).
-
-    Args:
-        policy: the model's version policy.
-        versions_on_disk: version numbers found under the base path.
-
-    Returns:
-        latest N: the N numerically largest; all: every one; specific: those listed and present.
-    """
-    present = set(versions_on_disk)
-    if policy.kind is PolicyKind.ALL:
-        return present
-    if policy.kind is PolicyKind.SPECIFIC:
-        return present.intersection(policy.versions)
-    return set(sorted(present, reverse=True)[: max(policy.num_versions, 1)])
-
-
-def missing_specific_versions(policy: VersionPolicy, versions_on_disk: Iterable[int]) -> list[int]:
-    """Versions a ``specific`` policy lists but the disk lacks (one warning each per scan)."""
-    if policy.kind is not PolicyKind.SPECIFIC:
-        return []
-    present = set(versions_on_disk)
-    return [version for version in dict.fromkeys(policy.versions) if version not in present]
 
 
 def check_label_assignment(

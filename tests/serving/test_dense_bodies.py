@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fashion.serving import tensor_codec
+from fashion.serving import dense_body, tensor_codec
 from fashion.serving.status import ServingStatusError
 from fashion.serving.tensor_codec import decode_inputs, read_predict_request
 
@@ -38,12 +38,12 @@ def _outcome(body: bytes, inputs: dict[str, str]) -> Outcome:
 
 
 def _general_outcome(body: bytes, inputs: dict[str, str]) -> Outcome:
-    with mock.patch.object(tensor_codec, "_dense_body", return_value=None):
+    with mock.patch.object(tensor_codec, "recognise_dense_body", return_value=None):
         return _outcome(body, inputs)
 
 
 def _took_dense_road(body: bytes) -> bool:
-    return tensor_codec._dense_body(body) is not None
+    return dense_body.recognise_dense_body(body) is not None
 
 
 _INTEGERS = st.one_of(

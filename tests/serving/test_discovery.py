@@ -131,6 +131,28 @@ def test_specific_policy_with_no_versions_aspires_nothing_and_warns(tmp_path, ca
     assert _messages(caplog) == ["No specific versions requested for servable m."]
 
 
+@pytest.mark.parametrize(
+    ("policy", "on_disk", "expected"),
+    [
+        (VersionPolicy.latest(1), {1, 2, 3}, {3}),
+        (VersionPolicy.latest(2), {1, 2, 3}, {2, 3}),
+        (VersionPolicy.latest(0), {1, 2, 3}, {3}),
+        (VersionPolicy.latest(5), {1, 7}, {1, 7}),
+        (VersionPolicy.latest(1), {9, 10}, {10}),
+        (VersionPolicy.latest(1), set(), set()),
+        (VersionPolicy.all(), {1, 2, 3}, {1, 2, 3}),
+        (VersionPolicy.all(), set(), set()),
+        (VersionPolicy.specific([1, 3]), {1, 2}, {1}),
+        (VersionPolicy.specific([1, 2]), {1, 2, 3}, {1, 2}),
+        (VersionPolicy.specific([]), {1, 2}, set()),
+    ],
+)
+def test_aspired_versions_follow_the_policy_table(tmp_path, policy, on_disk, expected):
+    """Spec §11.3's table: latest N (0 counts as 1), all, and the listed versions present."""
+    base = _base(tmp_path, *(str(version) for version in sorted(on_disk)))
+    assert set(scan_model(ModelSpec("m", str(base), policy))) == expected
+
+
 def test_files_count_as_versions(tmp_path):
     base = _base(tmp_path, "1", files=("5", "notes.txt"))
     assert scan_model(ModelSpec("m", str(base))) == {5: str(base / "5")}

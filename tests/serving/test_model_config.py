@@ -22,9 +22,7 @@ from fashion.serving.model_config import (
     PlatformChoice,
     PolicyKind,
     VersionPolicy,
-    aspired_versions,
     check_label_assignment,
-    missing_specific_versions,
     parse_model_server_config,
     read_model_server_config,
     single_model_config,
@@ -336,36 +334,6 @@ def test_reloading_an_identical_config_or_after_an_empty_one_is_allowed() -> Non
     validate_config(config, config)
     validate_config(config, ModelServerConfig(ConfigKind.NOT_SET))
     validate_config(_config(ModelSpec("other", "/o")), config)
-
-
-# --- version policies (spec §11.3) ------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("policy", "on_disk", "expected"),
-    [
-        (VersionPolicy.latest(1), {1, 2, 3}, {3}),
-        (VersionPolicy.latest(2), {1, 2, 3}, {2, 3}),
-        (VersionPolicy.latest(0), {1, 2, 3}, {3}),
-        (VersionPolicy.latest(5), {1, 7}, {1, 7}),
-        (VersionPolicy.latest(1), {9, 10}, {10}),
-        (VersionPolicy.latest(1), set(), set()),
-        (VersionPolicy.all(), {1, 2, 3}, {1, 2, 3}),
-        (VersionPolicy.all(), set(), set()),
-        (VersionPolicy.specific([1, 3]), {1, 2}, {1}),
-        (VersionPolicy.specific([1, 2]), {1, 2, 3}, {1, 2}),
-        (VersionPolicy.specific([]), {1, 2}, set()),
-    ],
-)
-def test_aspired_versions_follow_the_policy_table(
-    policy: VersionPolicy, on_disk: set[int], expected: set[int]
-) -> None:
-    assert aspired_versions(policy, on_disk) == expected
-
-
-def test_missing_specific_versions_are_those_listed_but_absent() -> None:
-    assert missing_specific_versions(VersionPolicy.specific([1, 3, 5]), {1, 2}) == [3, 5]
-    assert missing_specific_versions(VersionPolicy.latest(1), set()) == []
 
 
 # --- label assignment (spec §13.2) -------------------------------------------------------------
