@@ -192,6 +192,15 @@ class ServerProcess:
                 f"{log_tail(self.log_path)}"
             )
 
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for the server to exit; its exit status, or None."""
+        if self._process is None:
+            return None
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout`` seconds; returns the exit status."""
         process, self._process = self._process, None

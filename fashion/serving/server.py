@@ -2,14 +2,15 @@
 
 Flags are parsed and checked, the model config is built, every model's first version is loaded
 (no port is open meanwhile), then the REST port opens and the ``Exporting HTTP/REST API`` line is
-logged: a harness that waits for the real server's port or log line works unchanged. SIGTERM ends
-the process killed by the signal, as it does the real server, once in-flight requests finish
-(uvicorn re-raises it); SIGINT exits with status 0.
+logged: a harness that waits for the real server's port or log line works unchanged. SIGTERM and
+SIGINT end the process killed by the signal, as they end the real server, once in-flight requests
+have finished (uvicorn re-raises the signal; the stand-in re-delivers SIGINT after its clean-up).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import socket
 import sys
@@ -128,10 +129,28 @@ def _bind(options: ServerOptions) -> socket.socket | None:
 
 
 def _serve_forever_without_rest(stop: threading.Event) -> None:
-    """What the real server does without a REST port: run (gRPC only) until killed."""
+    """What the real server does without a REST port: run (gRPC only) until a signal ends it."""
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     stop.wait()
+    if received:
+        _end_by_signal(received[0])
+
+
+def _end_by_signal(signum: int) -> None:
+    """End the process killed by ``signum``, as the real server (which installs no handler) is.
+
+    Called once the stand-in has cleaned up; the signal is delivered again with its default
+    action, so the exit status a supervisor sees is the real server's.
+    """
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)  # not blocked here, so it is delivered before kill returns
 
 
 def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event) -> None:
@@ -219,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 
     manager = ModelManager(config.models, _manager_options(options))
     stop = threading.Event()
+    interrupted = False
     try:
         try:
             manager.start()
@@ -239,7 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         _serve(options, manager, stop)
         return 0
     except KeyboardInterrupt:
+        interrupted = True
         return 0
     finally:
         stop.set()
         manager.stop()
+        if interrupted:
+            _end_by_signal(signal.SIGINT)

@@ -49,19 +49,36 @@ def test_sigterm_stops_a_serving_server_within_seconds(
 
 
 @pytest.mark.slow
-def test_sigterm_ends_the_process_killed_by_the_signal_like_the_real_server(
-    model_server_binary: Any, tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("rest", [True, False], ids=["rest", "no-rest"])
+def test_a_signal_ends_the_process_killed_by_it_like_the_real_server(
+    model_server_binary: Any, tmp_path: Path, signum: signal.Signals, rest: bool
 ) -> None:
-    """tensorflow_model_server installs no SIGTERM handler; the stand-in (uvicorn >= 0.29)
-    finishes in-flight requests and then re-raises the signal, so both end the same way."""
+    """tensorflow_model_server installs no handler for either signal: it dies of it. The
+    stand-in finishes in-flight requests and cleans up first, then ends the same way, also when
+    it serves no REST port (``--rest_api_port=0``)."""
     load_model_writers().write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
     port = free_port()
     args = server_args(
         model_server_binary, rest_port=port, model_name="m", base_path=tmp_path / "m"
     )
-    with ServerProcess(args, tmp_path / "server.log") as process:
-        with ServingClient(f"http://127.0.0.1:{port}", "m", timeout=5) as client:
-            client.wait_until_available(1, timeout=60)
-        status = process.stop()
-    assert status == -signal.SIGTERM, log_tail(tmp_path / "server.log")
-    assert "Traceback" not in (tmp_path / "server.log").read_text()
+    if not rest:
+        args = [
+            arg if not arg.startswith("--rest_api_port=") else "--rest_api_port=0" for arg in args
+        ]
+    log_path = tmp_path / "server.log"
+    with ServerProcess(args, log_path) as process:
+        if rest:
+            with ServingClient(f"http://127.0.0.1:{port}", "m", timeout=5) as client:
+                client.wait_until_available(1, timeout=60)
+        else:
+            wait_until(
+                lambda: "Successfully loaded servable version" in log_path.read_text(),
+                60,
+                "version 1 to load",
+            )
+        assert process.pid is not None
+        os.kill(process.pid, signum)
+        status = process.wait(STOP_BOUND_SECONDS)
+    assert status == -signum, log_tail(log_path)
+    assert "Traceback" not in log_path.read_text()
