@@ -10,7 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from fashion.client import DEFAULT_TIMEOUT, ServingClient, ServingError
+from fashion.client import (
+    DEFAULT_TIMEOUT,
+    ServingClient,
+    ServingError,
+    check_base_url,
+    check_timeout,
+)
 from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
 from fashion.demo import DemoError
 from fashion.export import ExportError, export_version, format_description, inspect, parse_version
@@ -31,6 +37,25 @@ def _positive_int(text: str) -> int:
         return parse_version(text)
     except ExportError as exc:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
+
+
+def _server_url(text: str) -> str:
+    try:
+        check_base_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+        check_timeout(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds, got {text!r}"
+        ) from None
+    return seconds
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the seed's flow end to end against a model server")
     _add_data_options(demo)
-    demo.add_argument("--epochs", type=_positive_int, default=5)
+    demo.add_argument("--epochs", type=_positive_int, default=5, help="per version (default 5)")
     demo.add_argument("--model-dir", type=Path, help="keep the exported versions here")
     demo.add_argument(
         "--model-server",
@@ -159,10 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model, optionally save and export it")
     _add_data_options(train)
-    train.add_argument("--model", choices=sorted(MODEL_BUILDERS), default="seed-v1")
-    train.add_argument("--epochs", type=_positive_int, default=5)
-    train.add_argument("--batch-size", type=_positive_int, default=64)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--model", choices=sorted(MODEL_BUILDERS), default="seed-v1", help="default seed-v1"
+    )
+    train.add_argument("--epochs", type=_positive_int, default=5, help="default 5")
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="default 64")
+    train.add_argument("--seed", type=int, default=0, help="weights and shuffling (default 0)")
     train.add_argument("--output", type=Path, help="save the Keras model here (.keras)")
     train.add_argument(
         "--export-base", type=Path, help="export a SavedModel version under this base path"
@@ -179,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         "model_file", type=Path, help="a .keras file written by 'fashion train --output'"
     )
     export.add_argument("base_path", type=Path, help="the model's base path")
-    export.add_argument("version", type=_positive_int)
+    export.add_argument("version", type=_positive_int, help="a positive integer")
     export.add_argument("--overwrite", action="store_true", help="replace an existing version")
     export.set_defaults(handler=_cmd_export)
 
@@ -187,19 +214,27 @@ def build_parser() -> argparse.ArgumentParser:
         "inspect", help="show a SavedModel's signatures like saved_model_cli"
     )
     show.add_argument("path", type=Path, help="a SavedModel (version) directory")
-    show.add_argument("--tag-set", default="serve")
+    show.add_argument(
+        "--tag-set", default="serve", help="the MetaGraph's tags, comma-separated (default serve)"
+    )
     show.set_defaults(handler=_cmd_inspect)
 
     predict = commands.add_parser("predict", help="ask a running server about test images")
     _add_data_options(predict)
-    predict.add_argument("--url", default="http://127.0.0.1:8501")
-    predict.add_argument("--model-name", default="fashion_model")
+    predict.add_argument(
+        "--url", type=_server_url, default="http://127.0.0.1:8501", help="the server's REST API"
+    )
+    predict.add_argument("--model-name", default="fashion_model", help="the served model")
     pinned = predict.add_mutually_exclusive_group()
-    pinned.add_argument("--version", type=_positive_int)
-    pinned.add_argument("--label")
-    predict.add_argument("--signature-name")
-    predict.add_argument("--count", type=_positive_int, default=3)
-    predict.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    pinned.add_argument("--version", type=_positive_int, help="ask this version (default: latest)")
+    pinned.add_argument("--label", help="ask the version with this label")
+    predict.add_argument("--signature-name", help="default: serving_default")
+    predict.add_argument(
+        "--count", type=_positive_int, default=3, help="how many test images (default 3)"
+    )
+    predict.add_argument(
+        "--timeout", type=_seconds, default=DEFAULT_TIMEOUT, help="seconds for each request"
+    )
     predict.set_defaults(handler=_cmd_predict)
     return parser
 

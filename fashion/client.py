@@ -8,11 +8,12 @@ text; ``requests``' own exceptions are translated in one place and never leak.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import numpy as np
 import requests
@@ -30,6 +31,8 @@ __all__ = [
     "ServingProtocolError",
     "ServingTimeoutError",
     "VersionStatus",
+    "check_base_url",
+    "check_timeout",
 ]
 
 #: Seconds any single request may take before it is abandoned.
@@ -101,6 +104,45 @@ def _is_numeric(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _why_not_connected(exc: requests.ConnectionError) -> str:
+    """The operating system's reason (``Connection refused``) under urllib3's wrappers."""
+    error: object = exc
+    for _ in range(10):  # requests -> MaxRetryError -> NewConnectionError -> OSError
+        if isinstance(error, OSError) and error.strerror:
+            return str(error.strerror)
+        if not isinstance(error, BaseException):
+            break
+        reason = getattr(error, "reason", None)
+        first = error.args[0] if error.args else None
+        error = (
+            reason
+            if isinstance(reason, BaseException)
+            else error.__cause__ or error.__context__ or first
+        )
+    return str(exc)
+
+
+def check_base_url(url: str) -> None:
+    """Raise ValueError unless ``url`` looks like ``http(s)://host[:port][/prefix]``."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"not a server URL: {url!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not a server URL: {url!r} (expected http://host:port)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"not a server URL: {url!r} (no query or fragment expected)")
+
+
+def check_timeout(seconds: float) -> None:
+    """Raise ValueError unless ``seconds`` is a positive, finite number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise ValueError(f"the timeout must be a number of seconds, got {seconds!r}")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"the timeout must be a positive number of seconds, got {seconds!r}")
+
+
 class ServingClient:
     """Talks to one model on one TF Serving REST endpoint.
 
@@ -110,9 +152,17 @@ class ServingClient:
         timeout: seconds for each request.
 
     Use as a context manager, or call :meth:`close`, to release the connection pool.
+
+    Raises:
+        ValueError: ``base_url`` is not an http(s) URL with a host, ``model_name`` is empty, or
+            ``timeout`` is not a positive number of seconds (found here, not at the first call).
     """
 
     def __init__(self, base_url: str, model_name: str, *, timeout: float = DEFAULT_TIMEOUT):
+        check_base_url(base_url)
+        if not model_name:
+            raise ValueError("the model name is empty")
+        check_timeout(timeout)
         self.base_url = base_url.rstrip("/")
         self.model_name = model_name
         self.timeout = timeout
@@ -157,7 +207,9 @@ class ServingClient:
             # Connected, request sent, then the connection closed or reset before any answer.
             if isinstance(cause, urllib3.exceptions.ProtocolError):
                 raise ServingConnectionError(f"{method} {url}: {_LOST} ({exc})") from exc
-            raise ServingConnectionError(f"{method} {url}: cannot connect ({exc})") from exc
+            raise ServingConnectionError(
+                f"{method} {url}: cannot connect ({_why_not_connected(exc)})"
+            ) from exc
         except requests.exceptions.ChunkedEncodingError as exc:
             # The connection ended in the middle of the body (short fixed length or chunked).
             raise ServingConnectionError(f"{method} {url}: {_LOST} ({exc})") from exc
@@ -188,7 +240,9 @@ class ServingClient:
                 error = payload["error"]
         except ValueError:
             pass
-        detail = error if error is not None else response.text[:200]
+        detail = error if error is not None else response.text[:200].strip()
+        if not detail:
+            detail = f"(empty body; {response.reason or 'no reason phrase'})"
         raise ServingHTTPError(
             f"{method} {url} answered {response.status_code}: {detail}",
             status_code=response.status_code,

@@ -23,7 +23,16 @@ def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [[], ["fly"], ["export", "m.keras", "base", "0"], ["train", "--epochs", "x"]]
+    "argv",
+    [
+        [],
+        ["fly"],
+        ["export", "m.keras", "base", "0"],
+        ["train", "--epochs", "x"],
+        ["predict", "--url", "localhost:8501"],
+        ["predict", "--timeout", "0"],
+        ["predict", "--timeout", "nan"],
+    ],
 )
 def test_bad_arguments_exit_2_with_usage(
     argv: list[str], capsys: pytest.CaptureFixture[str]

@@ -170,9 +170,41 @@ def test_refused_connection_is_a_connection_error() -> None:
         port = probe.getsockname()[1]
     with (
         ServingClient(f"http://127.0.0.1:{port}", "m", timeout=2.0) as client,
-        pytest.raises(ServingConnectionError, match="cannot connect"),
+        pytest.raises(ServingConnectionError) as info,
     ):
         client.status()
+    # The operating system's reason, not urllib3's nested reprs.
+    assert str(info.value).endswith(": cannot connect (Connection refused)")
+
+
+def test_an_error_answer_with_an_empty_body_says_so(
+    client: ServingClient, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request("/v1/models/fashion model").respond_with_data("", status=404)
+    with pytest.raises(ServingHTTPError) as info:
+        client.status()
+    assert str(info.value).endswith("answered 404: (empty body; NOT FOUND)")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["notaurl", "127.0.0.1:8501", "ftp://h:21", "http://", "http://h:99999", "http://h:x",
+     "http://h:8501?q=1"],
+)  # fmt: skip
+def test_a_url_that_is_not_a_server_is_refused_at_construction(url: str) -> None:
+    with pytest.raises(ValueError, match="not a server URL"):
+        ServingClient(url, "m")
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "5", True])
+def test_a_timeout_that_is_not_positive_seconds_is_refused_at_construction(timeout) -> None:
+    with pytest.raises(ValueError, match="the timeout must be"):
+        ServingClient("http://127.0.0.1:8501", "m", timeout=timeout)
+
+
+def test_urls_with_a_path_prefix_or_https_are_accepted() -> None:
+    for url in ("https://models.example:443", "http://[::1]:8501/", "http://h/serving/"):
+        ServingClient(url, "m").close()
 
 
 def test_server_that_does_not_answer_in_time_is_a_timeout(httpserver: HTTPServer) -> None:
