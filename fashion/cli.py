@@ -113,7 +113,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.model_file}: no such file")
     import keras
 
-    model = keras.models.load_model(args.model_file)
+    try:
+        model = keras.models.load_model(args.model_file)
+    # Keras reports a damaged or foreign file with whatever its format readers raise.
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise CommandError(
+            f"{args.model_file}: not a Keras model file Keras can load "
+            f"({type(exc).__name__}{': ' + reason[:200] if reason else ''})"
+        ) from exc
     path = export_version(model, args.base_path, args.version, overwrite=args.overwrite)
     print(f"exported version {args.version}: {path}")
     return 0
@@ -136,6 +144,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         )
     if not hasattr(probabilities, "argmax"):
         raise CommandError(f"model {args.model_name} has several outputs; expected one")
+    expected_shape = (len(images), len(CLASS_NAMES))
+    if probabilities.dtype.kind != "f" or probabilities.shape != expected_shape:
+        raise CommandError(
+            f"model {args.model_name} answered {probabilities.dtype} values of shape "
+            f"{probabilities.shape}; expected float class probabilities of shape {expected_shape}"
+        )
     note = " (synthetic data)" if dataset.synthetic else ""
     for index, row in enumerate(probabilities):
         true_name = CLASS_NAMES[int(dataset.y_test[index])]

@@ -98,6 +98,25 @@ def _as_array(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float32) if _is_numeric(value) else np.asarray(value)
 
 
+def _row_outputs(rows: Any) -> np.ndarray | dict[str, np.ndarray]:
+    """``predictions``: a list of rows, each a value or (several outputs) a map by name."""
+    if not isinstance(rows, list):
+        raise TypeError("expected a list of rows")
+    if rows and isinstance(rows[0], dict):
+        names = list(rows[0])
+        if any(not isinstance(row, dict) or list(row) != names for row in rows):
+            raise ValueError("rows name different outputs")
+        return {name: _as_array([row[name] for row in rows]) for name in names}
+    return _as_array(rows)
+
+
+def _columnar_outputs(outputs: Any) -> np.ndarray | dict[str, np.ndarray]:
+    """``outputs``: one tensor, or a map of tensors by output name."""
+    if isinstance(outputs, dict):
+        return {name: _as_array(value) for name, value in outputs.items()}
+    return _as_array(outputs)
+
+
 def _is_numeric(value: Any) -> bool:
     while isinstance(value, list) and value:
         value = value[0]
@@ -182,9 +201,13 @@ class ServingClient:
         """The URL prefix for this model, optionally pinned to a version or a label."""
         if version is not None and label is not None:
             raise ValueError("give a version or a label, not both")
+        # Any integer goes to the server, which answers 0 or -1 with its own errors; 1.7 or "2"
+        # would be a caller's mistake that int() would quietly turn into another version.
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+            raise ValueError(f"a version is an integer, got {version!r}")
         url = f"{self.base_url}/v1/models/{quote(self.model_name, safe='')}"
         if version is not None:
-            url += f"/versions/{int(version)}"
+            url += f"/versions/{version}"
         elif label is not None:
             url += f"/labels/{quote(label, safe='')}"
         return url
@@ -286,14 +309,13 @@ class ServingClient:
         key = "outputs" if columnar else "predictions"
         if not isinstance(answer, dict) or key not in answer:
             raise ServingProtocolError(f"predict answer has no {key!r} key: {str(answer)[:200]}")
-        result = answer[key]
-        if columnar:
-            if isinstance(result, dict):
-                return {name: _as_array(value) for name, value in result.items()}
-            return _as_array(result)
-        if result and isinstance(result[0], dict):
-            return {name: _as_array([row[name] for row in result]) for name in result[0]}
-        return _as_array(result)
+        try:
+            return _columnar_outputs(answer[key]) if columnar else _row_outputs(answer[key])
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ServingProtocolError(
+                f"predict answer's {key!r} is not a tensor or a map of tensors ({exc}): "
+                f"{str(answer[key])[:200]}"
+            ) from exc
 
     def status(self, version: int | None = None) -> list[VersionStatus]:
         """The model's ``model_version_status`` entries, as the server orders them."""
@@ -313,7 +335,12 @@ class ServingClient:
 
     def metadata(self, *, version: int | None = None, label: str | None = None) -> dict[str, Any]:
         """The model's metadata (``model_spec`` and ``metadata.signature_def``)."""
-        return self.request("GET", self.model_url(version=version, label=label) + "/metadata")
+        answer = self.request("GET", self.model_url(version=version, label=label) + "/metadata")
+        if not isinstance(answer, dict) or not {"model_spec", "metadata"} <= answer.keys():
+            raise ServingProtocolError(
+                f"metadata answer lacks 'model_spec' or 'metadata': {str(answer)[:200]}"
+            )
+        return answer
 
     def wait_until_available(
         self, version: int | None = None, *, timeout: float = 60.0, interval: float = 0.1

@@ -44,6 +44,8 @@ __all__ = [
 SIGNATURE_NAME = "serving_default"
 INPUT_NAME = "images"
 OUTPUT_NAME = "probabilities"
+#: The contract's output width: one probability per Fashion-MNIST class.
+NUM_CLASSES = 10
 _STAGING_PREFIX = ".export-"
 
 
@@ -73,7 +75,20 @@ def _serving_module(model: keras.Model) -> tuple[Any, Any]:
     def serve(images: tf.Tensor) -> dict[str, tf.Tensor]:
         return {OUTPUT_NAME: tf.cast(model(images, training=False), tf.float32)}
 
-    concrete = serve.get_concrete_function()
+    try:
+        concrete = serve.get_concrete_function()
+    except (ValueError, TypeError, tf.errors.InvalidArgumentError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ExportError(
+            f"the model does not take (N, {', '.join(map(str, IMAGE_SHAPE))}) float32 images: "
+            f"{first_line}"
+        ) from exc
+    output = concrete.structured_outputs[OUTPUT_NAME]
+    if not output.shape.is_compatible_with((None, NUM_CLASSES)):
+        raise ExportError(
+            f"the model returns shape {output.shape.as_list()}; the serving contract is "
+            f"(N, {NUM_CLASSES}) class probabilities"
+        )
     module = tf.Module()
     # The raw tf.Variables the graph reads: tracking them is what lets the session loader
     # restore them by name.
@@ -107,8 +122,9 @@ def export_version(
         The version directory.
 
     Raises:
-        ExportError: invalid version, existing version without ``overwrite``, or a base path
-            that cannot be created or written.
+        ExportError: invalid version, existing version without ``overwrite``, a base path
+            that cannot be created or written, or a model that does not take (N, 28, 28, 1)
+            images or return (N, 10) outputs.
     """
     import tensorflow as tf
 
@@ -117,9 +133,9 @@ def export_version(
     final = base / str(number)
     if final.exists() and not overwrite:
         raise ExportError(f"version {number} already exists at {final} (use overwrite=True)")
+    module, concrete = _serving_module(model)  # a model that breaks the contract writes nothing
     _prepare_base(base)
     staging = base / f"{_STAGING_PREFIX}{number}-{uuid.uuid4().hex[:8]}"
-    module, concrete = _serving_module(model)
     try:
         tf.saved_model.save(module, str(staging), signatures={SIGNATURE_NAME: concrete})
     except Exception as exc:

@@ -51,6 +51,23 @@ def test_missing_model_file_is_one_line_error(
     assert err == f"fashion export: error: {tmp_path / 'none.keras'}: no such file\n"
 
 
+@pytest.mark.parametrize(
+    "content", [b"not a model", b"PK\x05\x06" + b"\x00" * 18], ids=["text", "empty-zip"]
+)
+def test_a_file_keras_cannot_load_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    model_file = tmp_path / "m.keras"
+    model_file.write_bytes(content)
+    assert main(["export", str(model_file), str(tmp_path / "base"), "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"fashion export: error: {model_file}: not a Keras model file Keras can load ("
+    )
+    assert err.count("\n") == 1
+    assert not (tmp_path / "base").exists()
+
+
 def test_inspect_of_a_non_savedmodel_is_one_line_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -129,6 +146,31 @@ def test_predict_prints_true_and_predicted_labels(
         f"image {i} (synthetic data): true {name!r}, predicted {name!r} (p=1.000)"
         for i, name in enumerate(names)
     ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "described"),
+    [
+        ([[0.5] * 12] * 2, "float32 values of shape (2, 12)"),
+        ([["a"] * 10] * 2, "<U1 values of shape (2, 10)"),
+        ([0.5, 0.5], "float32 values of shape (2,)"),
+    ],
+    ids=["12-classes", "strings", "one-number-per-image"],
+)
+def test_predict_of_a_model_that_is_not_a_classifier_is_one_line_error(
+    httpserver: HTTPServer, capsys: pytest.CaptureFixture[str], rows: list, described: str
+) -> None:
+    httpserver.expect_oneshot_request("/v1/models/fm:predict").respond_with_json(
+        {"predictions": rows}
+    )
+    url = httpserver.url_for("/")
+    argv = ["predict", "--synthetic", "--url", url, "--model-name", "fm", "--count", "2"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"fashion predict: error: model fm answered {described}; "
+        "expected float class probabilities of shape (2, 10)\n"
+    )
 
 
 def test_predict_against_no_server_is_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

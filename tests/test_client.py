@@ -238,8 +238,8 @@ def test_metadata_is_fetched_from_the_metadata_route(
 ) -> None:
     httpserver.expect_oneshot_request(
         "/v1/models/fashion model/versions/1/metadata"
-    ).respond_with_json({"model_spec": {"version": "1"}})
-    assert client.metadata(version=1) == {"model_spec": {"version": "1"}}
+    ).respond_with_json({"model_spec": {"version": "1"}, "metadata": {}})
+    assert client.metadata(version=1) == {"model_spec": {"version": "1"}, "metadata": {}}
 
 
 def test_wait_until_available_polls_through_404_and_loading(
@@ -284,3 +284,47 @@ def test_wait_until_available_times_out_saying_what_it_last_saw(
         ServingTimeoutError, match="version 2 to be AVAILABLE; last seen: 2:LOADING"
     ):
         client.wait_until_available(2, timeout=0.3, interval=0.05)
+
+
+@pytest.mark.parametrize(
+    "predictions",
+    [5, {"a": [1.0]}, [[1.0, 2.0], [3.0]], [{"a": 1.0}, {"b": 2.0}], [{"a": 1.0}, 2.0]],
+    ids=["number", "map", "ragged", "rows-name-different-outputs", "row-map-then-value"],
+)
+def test_a_predictions_value_that_is_not_rows_is_a_protocol_error(
+    client: ServingClient, httpserver: HTTPServer, predictions: object
+) -> None:
+    httpserver.expect_oneshot_request("/v1/models/fashion model:predict").respond_with_json(
+        {"predictions": predictions}
+    )
+    with pytest.raises(ServingProtocolError, match="'predictions' is not a tensor"):
+        client.predict([1.0])
+
+
+def test_a_ragged_columnar_output_is_a_protocol_error(
+    client: ServingClient, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request("/v1/models/fashion model:predict").respond_with_json(
+        {"outputs": {"y": [[1.0], [2.0, 3.0]]}}
+    )
+    with pytest.raises(ServingProtocolError, match="'outputs' is not a tensor"):
+        client.predict([1.0], columnar=True)
+
+
+def test_metadata_without_its_two_keys_is_a_protocol_error(
+    client: ServingClient, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request("/v1/models/fashion model/metadata").respond_with_json([])
+    with pytest.raises(ServingProtocolError, match="lacks 'model_spec' or 'metadata'"):
+        client.metadata()
+
+
+@pytest.mark.parametrize("version", [1.7, "2", True])
+def test_a_version_that_is_not_an_integer_is_refused(client: ServingClient, version) -> None:
+    with pytest.raises(ValueError, match="a version is an integer"):
+        client.model_url(version=version)
+
+
+def test_zero_and_negative_versions_go_to_the_server_as_they_are(client: ServingClient) -> None:
+    assert client.model_url(version=0).endswith("/versions/0")
+    assert client.model_url(version=-1).endswith("/versions/-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import requests
 
 from fashion.client import ServingClient, ServingHTTPError
 from fashion.export import export_version
@@ -121,3 +122,18 @@ def test_default_route_answers_the_highest_version(server, images, trained_tiny_
         np.testing.assert_allclose(
             client.predict(images), np.asarray(trained_tiny_v2(images)), atol=1e-6
         )
+
+
+@pytest.mark.parametrize(
+    ("route", "version"),
+    [("versions/1", "1"), ("versions/2", "2"), ("labels/stable", "1"), ("labels/canary", "2")],
+)
+def test_metadata_routes_to_the_version_asked_for(server, route: str, version: str) -> None:
+    """With two versions serving, the version (or label) in the URL picks the one described."""
+    response = requests.get(f"{server.url}/v1/models/fashion_specific/{route}/metadata", timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["model_spec"] == {
+        "name": "fashion_specific",
+        "signature_name": "",
+        "version": version,
+    }

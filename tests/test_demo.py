@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
 import pytest
 
 from fashion.demo import DemoOptions, run_demo
@@ -40,6 +41,10 @@ def test_demo_runs_the_seed_flow_and_stops_its_server(
         "{'error': 'Servable not found for request: Specific(fashion_model, 1)'}"
     ) in text
     assert lines[-1] == "== server stopped"
+    (started,) = [line for line in lines if line.startswith("   server pid ")]
+    pid = int(started.split()[2].rstrip(":"))
+    assert f"same server process (pid {pid}, still running)" in text
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert (tmp_path / "seed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in (tmp_path / "models" / "fashion_model").iterdir()) == ["1", "2"]
     predictions = [line for line in lines if line.startswith("  v1 image")]

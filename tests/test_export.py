@@ -184,6 +184,28 @@ def test_failed_save_leaves_no_trace(
     assert os.listdir(tmp_path) == []
 
 
+def _dense_model(input_shape: tuple[int, ...], outputs: int):
+    import keras
+
+    return keras.Sequential(
+        [keras.Input(input_shape), keras.layers.Flatten(), keras.layers.Dense(outputs)]
+    )
+
+
+def test_a_model_with_other_than_ten_outputs_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ExportError, match=r"returns shape \[None, 12\]; .* \(N, 10\)"):
+        export_version(_dense_model((28, 28, 1), 12), tmp_path / "base", 1)
+    assert not (tmp_path / "base").exists()
+
+
+def test_a_model_for_other_images_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"does not take \(N, 28, 28, 1\) float32 images: "):
+        export_version(_dense_model((32, 32, 3), 10), tmp_path / "base", 1)
+    assert not (tmp_path / "base").exists()
+
+
 def test_inspect_refuses_a_directory_without_saved_model(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"no saved_model\.pb"):
         inspect(tmp_path)

@@ -24,6 +24,7 @@ def test_status_lists_version_1_available_with_ok_status(fashion_server) -> None
 
 def test_status_of_one_version_has_the_same_entry(fashion_server) -> None:
     response = requests.get(f"{fashion_server.url}/v1/models/fashion_model/versions/1", timeout=30)
+    assert response.status_code == 200
     assert response.json()["model_version_status"] == [
         {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
     ]
@@ -54,4 +55,5 @@ def test_metadata_of_version_1_names_version_1(fashion_server) -> None:
     response = requests.get(
         f"{fashion_server.url}/v1/models/fashion_model/versions/1/metadata", timeout=30
     )
+    assert response.status_code == 200
     assert response.json()["model_spec"]["version"] == "1"

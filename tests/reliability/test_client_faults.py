@@ -19,8 +19,6 @@ import pytest
 
 from fashion.client import ServingClient, ServingConnectionError, ServingTimeoutError
 
-pytestmark = pytest.mark.server
-
 #: Longest any scripted server waits for anything.
 _SCRIPT_SECONDS = 5.0
 

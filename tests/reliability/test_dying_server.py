@@ -87,22 +87,20 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fashion.harness import spawn_model_server
+from fashion.harness import running_model_server
 from fashion.launcher import ModelServerBinary
 
 
 @pytest.fixture
 def server(xprocess):
+    # The same context manager as every fixture of the suite: it is what is under test.
     spec = json.loads(os.environ["RELIABILITY_BINARY"])
     binary = ModelServerBinary(spec["kind"], tuple(spec["command"]), spec["version"])
-    served = spawn_model_server(
+    with running_model_server(
         xprocess, binary, "reliability-inner", model_name="fashion_model",
         base_path=os.environ["RELIABILITY_BASE_PATH"],
-    )
-    try:
+    ) as served:
         yield served
-    finally:
-        served.stop()
 
 
 def test_fails_on_purpose(server):

@@ -138,6 +138,19 @@ def test_a_gzip_content_encoding_body_is_decompressed(zoo: RestProbe) -> None:
     assert (reply.status, reply.json()) == (200, {"predictions": [2.5, 3.0]})
 
 
+def test_a_gzip_body_inflating_past_100_mib_is_400_and_serving_goes_on(zoo: RestProbe) -> None:
+    """TF Serving's gunzip stops at 100 MiB (``kMaxUncompressedBytes``): a small bomb is refused."""
+    body = gzip.compress(b" " * (100 * 1024 * 1024 + 1), compresslevel=9)
+    assert len(body) < 200_000
+    reply = zoo.request(
+        "POST", "/v1/models/half:predict", body, headers={"Content-Encoding": "gzip"}
+    )
+    assert reply.status == 400
+    assert isinstance(reply.json()["error"], str)
+    reply = zoo.post("/v1/models/half:predict", {"instances": [1.0]})
+    assert (reply.status, reply.json()) == (200, {"predictions": [2.5]})
+
+
 def test_without_the_cors_flag_no_access_control_header_is_sent(zoo: RestProbe) -> None:
     replies = [
         zoo.get("/v1/models/half"),
