@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
+from fashion.serving.json_numbers import first_number_too_big, may_hide_a_number_too_big
+
 __all__ = ["DenseBody", "recognise_dense_body"]
 
 _WS = rb"[ \t\n\r]*"
@@ -71,6 +73,8 @@ def recognise_dense_body(body: bytes) -> DenseBody | None:
         return None
     if (b"e" in text or b"E" in text) and (b"0e" in text or b"0E" in text):
         return None
+    if may_hide_a_number_too_big(text) and first_number_too_big(text) is not None:
+        return None  # the general path reports it as rapidjson does
     if _misplaced_number(text.translate(_NUMBERS_AS_ZERO, _WHITESPACE_BYTES)):
         return None
     skeleton = text.translate(None, _NUMBER_BYTES + _WHITESPACE_BYTES)

@@ -53,6 +53,11 @@ def _gunzip(body: bytes) -> bytes:
             Code.INVALID_ARGUMENT,
             f"The gzip request body inflates to more than {GZIP_LIMIT_BYTES} bytes",
         )
+    if not inflater.eof:  # zlib returns what it has of a cut-off stream without complaint
+        raise ServingStatusError(
+            Code.INVALID_ARGUMENT,
+            "Failed to decompress the gzip request body: the stream is truncated",
+        )
     return data
 
 

@@ -41,6 +41,11 @@ import orjson
 import rapidjson
 
 from fashion.serving.json_census import Census
+from fashion.serving.json_numbers import (
+    NUMBER_TOO_BIG,
+    first_number_too_big,
+    may_hide_a_number_too_big,
+)
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
@@ -56,6 +61,8 @@ __all__ = [
 
 _EMPTY_BODY = "JSON Parse error: The document is empty"
 _TRAILING = "The document root must not be followed by other values."
+_INVALID_INTEGER = "Invalid integer value"
+_NUMBER_AT = re.compile(rb"-?[0-9]*")
 _ERROR_TEXT = re.compile(r"Parse error at offset (\d+): (.*)", re.DOTALL)
 # Integers of 19+ digits may lie outside int64/uint64, where rapidjson stores a double. Runs
 # of digits are looked for with a substring search after mapping every digit to "0" (a regex
@@ -144,7 +151,9 @@ def parse_json_document(body: bytes) -> JsonDocument:
         pass
     else:
         census = Census.take(root, members)
-        if census.matches_strict_reading(body):
+        if census.matches_strict_reading(body) and not (
+            may_hide_a_number_too_big(body) and first_number_too_big(body) is not None
+        ):
             return JsonDocument(root, census.blocks)
     root = _parse_exact(body)
     census = Census.take(root, members)
@@ -228,8 +237,15 @@ def _parse_exact(body: bytes) -> Any:
             if reason != _TRAILING:
                 raise
             root = _DECODER(stream.data[:offset])  # TF Serving stops after the root value
-    except rapidjson.JSONDecodeError as exc:
+    # JSONDecodeError, or a plain ValueError for digits past Python's int conversion limit.
+    except ValueError as exc:
         offset, reason = _error_parts(exc)
+        # A too-big number before the error stopped rapidjson first; python-rapidjson's own
+        # "Invalid integer value" (past 4,300 digits) is such a number.
+        end = _NUMBER_AT.match(stream.data, offset).end() if reason == _INVALID_INTEGER else offset
+        too_big = first_number_too_big(stream.data, end)
+        if too_big is not None:
+            offset, reason = too_big, NUMBER_TOO_BIG
         raise ServingStatusError(
             Code.INVALID_ARGUMENT,
             f"JSON Parse error: {reason} at offset: {skip + stream.body_offset(offset)}",
@@ -238,6 +254,12 @@ def _parse_exact(body: bytes) -> Any:
         offset, _ = _error_parts(exc)
         raise too_deep_error(skip + stream.body_offset(offset)) from None
     long_integers = _has_long_integer(stream.data)
+    too_big = first_number_too_big(stream.data) if long_integers else None
+    if too_big is not None:
+        raise ServingStatusError(
+            Code.INVALID_ARGUMENT,
+            f"JSON Parse error: {NUMBER_TOO_BIG} at offset: {skip + stream.body_offset(too_big)}",
+        )
     if long_integers or stream.block is not None:
         root = _restore(root, long_integers, stream.originals())
     return root

@@ -69,7 +69,10 @@ class TensorFlowFormatter(logging.Formatter):
             return message
         stamp = datetime.datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M:%S.%f")
         letter = _level_letter(record.levelno)
-        return f"{stamp}: {letter} {self._source(record.pathname)}:{record.lineno}] {message}"
+        line = f"{stamp}: {letter} {self._source(record.pathname)}:{record.lineno}] {message}"
+        if record.exc_info:  # ``logger.exception``: the cause belongs in the log
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
     def _source(self, pathname: str) -> str:
         path = pathlib.Path(pathname)

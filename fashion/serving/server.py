@@ -192,6 +192,8 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
         # The app never reads the client address or scheme that X-Forwarded-* would rewrite,
         # so uvicorn's proxy-headers middleware would only add a layer to every request.
         proxy_headers=False,
+        # libevent knows nothing of WebSocket: an Upgrade header changes nothing (spec §4.1).
+        ws="none",
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
         timeout_keep_alive=60,
     )

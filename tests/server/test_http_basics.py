@@ -138,6 +138,19 @@ def test_a_gzip_content_encoding_body_is_decompressed(zoo: RestProbe) -> None:
     assert (reply.status, reply.json()) == (200, {"predictions": [2.5, 3.0]})
 
 
+@pytest.mark.parametrize(
+    "body",
+    [gzip.compress(b'{"instances": [1.0, 2.0]}')[:-6], b"\x1f\x8b\x08\x00garbage", b"plain"],
+    ids=["truncated", "header-then-garbage", "not-gzip"],
+)
+def test_a_broken_gzip_body_is_400_failed_to_decompress(zoo: RestProbe, body: bytes) -> None:
+    reply = zoo.request(
+        "POST", "/v1/models/half:predict", body, headers={"Content-Encoding": "gzip"}
+    )
+    assert reply.status == 400
+    assert reply.json()["error"].startswith("Failed to decompress the gzip request body: ")
+
+
 def test_a_gzip_body_inflating_past_100_mib_is_400_and_serving_goes_on(zoo: RestProbe) -> None:
     """TF Serving's gunzip stops at 100 MiB (``kMaxUncompressedBytes``): a small bomb is refused."""
     body = gzip.compress(b" " * (100 * 1024 * 1024 + 1), compresslevel=9)
@@ -149,6 +162,32 @@ def test_a_gzip_body_inflating_past_100_mib_is_400_and_serving_goes_on(zoo: Rest
     assert isinstance(reply.json()["error"], str)
     reply = zoo.post("/v1/models/half:predict", {"instances": [1.0]})
     assert (reply.status, reply.json()) == (200, {"predictions": [2.5]})
+
+
+_UPGRADE = {
+    "Connection": "Upgrade",
+    "Upgrade": "websocket",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version": "13",
+}
+
+
+def test_websocket_upgrade_headers_change_nothing_for_a_get(zoo: RestProbe) -> None:
+    """libevent has no WebSocket support: the request is answered as if the headers were absent."""
+    status = zoo.request("GET", "/v1/models/half", headers=_UPGRADE)
+    assert status.status == 200
+    assert status.json()["model_version_status"][0]["state"] == "AVAILABLE"
+
+
+def test_a_post_with_upgrade_headers_is_refused_at_once_and_serving_goes_on(
+    zoo: RestProbe,
+) -> None:
+    """A documented deviation: uvicorn's HTTP parser stops reading at an upgrade request's
+    headers, so the body is lost and the answer is a 400 (the real server would predict). What
+    matters is that it comes at once and the server keeps serving."""
+    predict = zoo.request("POST", "/v1/models/half:predict", b'{"instances": [1.0]}', _UPGRADE)
+    assert predict.status == 400
+    assert zoo.predict("half", b'{"instances": [1.0]}').status == 200
 
 
 def test_without_the_cors_flag_no_access_control_header_is_sent(zoo: RestProbe) -> None:

@@ -158,3 +158,20 @@ def test_deep_nesting_in_an_ignored_key_is_parsed_without_a_depth_limit(zoo: Res
     body = b'{"ignored": ' + b"[" * depth + b"]" * depth + b', "instances": [1.0]}'
     reply = zoo.predict("half", body)
     assert (reply.status, reply.json()) == (200, {"predictions": [2.5]})
+
+
+@pytest.mark.parametrize(
+    ("number", "offset"),
+    [(b"9" * 400, 15), (b"-" + b"9" * 5000, 15), (b"1" * 400 + b".0", 15)],
+    ids=["400-digits", "5000-digits-negative", "400-digits-with-fraction"],
+)
+def test_an_integer_part_too_long_for_a_double_is_number_too_big_not_a_crash(
+    zoo: RestProbe, number: bytes, offset: int
+) -> None:
+    """rapidjson gives up in the integer part once it reaches DBL_MAX / 10 (spec §7.2)."""
+    reply = zoo.predict("half", b'{"instances": [' + number + b"]}")
+    assert (reply.status, reply.error) == (
+        400,
+        f"JSON Parse error: Number too big to be stored in double. at offset: {offset}",
+    )
+    assert zoo.predict("half", b'{"instances": [1.0]}').status == 200

@@ -323,3 +323,17 @@ def test_standard_message_helpers_write_the_real_servers_text(
     (line,) = _lines(stream)
     assert re.match(rf"{_PREFIX}{letter} ", line), line
     assert _message(line) == message
+
+
+def test_an_exception_logged_with_its_cause_carries_the_traceback(
+    stream: _FlushCountingStream,
+) -> None:
+    try:
+        raise KeyError("missing piece")
+    except KeyError:
+        logging.getLogger("fashion.serving").exception("Unexpected error handling a request")
+
+    first, *rest = _lines(stream)
+    assert re.fullmatch(rf"{_PREFIX}E .*\] Unexpected error handling a request", first), first
+    assert rest[0] == "Traceback (most recent call last):"
+    assert rest[-1] == "KeyError: 'missing piece'"

@@ -476,3 +476,13 @@ def test_duplicate_key_inside_instance_objects_of_a_large_request() -> None:
     tensor = only(decode(body))
     assert tensor.shape == (51, 2)
     assert tensor[-1].tolist() == [3.0, 4.0]
+
+
+def test_a_dense_body_with_a_number_rapidjson_finds_too_big_fails_as_rapidjson_does() -> None:
+    """orjson reads 400 nines scaled by 1e-300 as 1e100; rapidjson stops in the integer part."""
+    body = b'{"instances": [[1.0, ' + b"9" * 400 + b"e-300]]}"
+    with pytest.raises(ServingStatusError) as info:
+        read_predict_request(body)
+    assert info.value.message == (
+        "JSON Parse error: Number too big to be stored in double. at offset: 21"
+    )
