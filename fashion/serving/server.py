@@ -128,8 +128,12 @@ def _bind(options: ServerOptions) -> socket.socket | None:
     return sock
 
 
-def _serve_forever_without_rest(stop: threading.Event) -> None:
-    """What the real server does without a REST port: run (gRPC only) until a signal ends it."""
+def _serve_forever_without_rest(stop: threading.Event) -> int:
+    """What the real server does without a REST port: run (gRPC only) until a signal ends it.
+
+    Returns:
+        The signal, for :func:`main` to end the process with once it has cleaned up.
+    """
     received: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -139,8 +143,7 @@ def _serve_forever_without_rest(stop: threading.Event) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
     stop.wait()
-    if received:
-        _end_by_signal(received[0])
+    return received[0] if received else signal.SIGTERM
 
 
 def _end_by_signal(signum: int) -> None:
@@ -153,24 +156,22 @@ def _end_by_signal(signum: int) -> None:
     os.kill(os.getpid(), signum)  # not blocked here, so it is delivered before kill returns
 
 
-def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event) -> None:
+def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event) -> int | None:
+    """Serve until stopped; returns the signal that stopped a server without REST port."""
     import uvicorn
 
     from fashion.serving.http_app import RestApp
     from fashion.serving.rest_handlers import RestHandlers
 
     if options.rest_api_port == 0:
-        _serve_forever_without_rest(stop)
-        return
+        return _serve_forever_without_rest(stop)
     if options.rest_api_port == options.port:
         log_messages.rest_port_same_as_grpc_port()
-        _serve_forever_without_rest(stop)
-        return
+        return _serve_forever_without_rest(stop)
     sock = _bind(options)
     if sock is None:
         log_messages.failed_to_start_http_server(options.rest_api_port)
-        _serve_forever_without_rest(stop)
-        return
+        return _serve_forever_without_rest(stop)
     executor = ThreadPoolExecutor(options.rest_api_num_threads, thread_name_prefix="rest")
     handlers = RestHandlers(
         manager,
@@ -201,11 +202,12 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
     log_messages.exporting_rest_api(options.rest_api_port)
     log_messages.net_log_entering_event_loop()
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[sock])  # SIGTERM: uvicorn re-raises it; SIGINT: KeyboardInterrupt
     finally:
         stop.set()
         executor.shutdown(wait=False, cancel_futures=True)
         sock.close()
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
     manager = ModelManager(config.models, _manager_options(options))
     stop = threading.Event()
-    interrupted = False
+    ended_by: int | None = None
     try:
         try:
             manager.start()
@@ -258,13 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         gc.freeze()
         if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
             _ConfigPoller(options, manager, stop, config).start()
-        _serve(options, manager, stop)
+        ended_by = _serve(options, manager, stop)
         return 0
     except KeyboardInterrupt:
-        interrupted = True
+        ended_by = signal.SIGINT
         return 0
     finally:
         stop.set()
         manager.stop()
-        if interrupted:
-            _end_by_signal(signal.SIGINT)
+        if ended_by is not None:
+            _end_by_signal(ended_by)
