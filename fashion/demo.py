@@ -69,7 +69,8 @@ def _train(name: str, dataset: Dataset, options: DemoOptions, say: Callable[[str
     model = build(name, dataset.num_classes)
     say(f"model {name}: {model.count_params():,} parameters; training {options.epochs} epochs")
     result = train(model, dataset, epochs=options.epochs, verbose=0 if options.quiet else "auto")
-    say(f"validation accuracy: {result.val_accuracy[0]:.3f} -> {result.final_val_accuracy:.3f}")
+    by_epoch = ", ".join(f"{accuracy:.3f}" for accuracy in result.val_accuracy)
+    say(f"validation accuracy by epoch: {by_epoch}")
     return model
 
 

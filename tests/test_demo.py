@@ -33,6 +33,11 @@ def test_demo_runs_the_seed_flow_and_stops_its_server(
     assert "SYNTHETIC" in text
     assert "model seed-v1: 360,458 parameters" in text
     assert "model seed-v2: 54,410 parameters" in text
+    accuracy_lines = [line for line in lines if line.startswith("validation accuracy by epoch: ")]
+    assert len(accuracy_lines) == 2  # one epoch each for versions 1 and 2
+    for line in accuracy_lines:
+        (accuracy,) = line.removeprefix("validation accuracy by epoch: ").split(", ")
+        assert 0.0 <= float(accuracy) <= 1.0
     assert "   same answer" in text
     assert "   404 {'error': 'Servable not found for request: Specific(fashion_model, 3)'}" in text
     assert "   status: version 2: AVAILABLE, version 1: END" in text
