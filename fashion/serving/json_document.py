@@ -44,6 +44,7 @@ from fashion.serving.json_census import Census
 from fashion.serving.json_numbers import (
     NUMBER_TOO_BIG,
     first_number_too_big,
+    has_long_integer,
     may_hide_a_number_too_big,
 )
 from fashion.serving.status import Code, ServingStatusError
@@ -67,9 +68,6 @@ _ERROR_TEXT = re.compile(r"Parse error at offset (\d+): (.*)", re.DOTALL)
 # Integers of 19+ digits may lie outside int64/uint64, where rapidjson stores a double. Runs
 # of digits are looked for with a substring search after mapping every digit to "0" (a regex
 # over a large body of floats costs more than the parse).
-_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
-_LONG_DIGIT_RUN = b"0" * 19
-_ZEROS = re.compile(b"0*")
 _INT64_MIN = -(1 << 63)
 _UINT64_END = 1 << 64
 # Bytes that are not UTF-8 are handed to python-rapidjson as private-use characters (4 bytes
@@ -253,7 +251,7 @@ def _parse_exact(body: bytes) -> Any:
     except RecursionError as exc:
         offset, _ = _error_parts(exc)
         raise too_deep_error(skip + stream.body_offset(offset)) from None
-    long_integers = _has_long_integer(stream.data)
+    long_integers = has_long_integer(stream.data)
     too_big = first_number_too_big(stream.data) if long_integers else None
     if too_big is not None:
         raise ServingStatusError(
@@ -263,21 +261,6 @@ def _parse_exact(body: bytes) -> Any:
     if long_integers or stream.block is not None:
         root = _restore(root, long_integers, stream.originals())
     return root
-
-
-def _has_long_integer(data: bytes) -> bool:
-    """Whether a run of 19+ digits that is not a fraction occurs in the body.
-
-    Such a run may be an integer beyond int64/uint64; runs inside strings or exponents only
-    cost a needless walk in :func:`_restore`.
-    """
-    shapes = data.translate(_DIGITS_AS_ZEROS)
-    at = shapes.find(_LONG_DIGIT_RUN)
-    while at >= 0:
-        if at == 0 or shapes[at - 1] != ord("."):
-            return True
-        at = shapes.find(_LONG_DIGIT_RUN, _ZEROS.match(shapes, at).end())
-    return False
 
 
 def _error_parts(exc: Exception) -> tuple[int, str]:

@@ -1,21 +1,29 @@
-"""rapidjson's "Number too big to be stored in double." for long integer parts (spec §7.2).
+"""Long digit runs in a JSON body: integers beyond 64 bits and rapidjson's "Number too big".
 
 rapidjson 1.1.0 (``Reader::ParseNumber``) reads the integer digits of a number into a 64-bit
 integer while they fit, then into a double, and gives up with that error, at the number's first
 byte, when the double has reached DBL_MAX / 10 and another digit follows. python-rapidjson reads
 such digits into a Python int instead (and past 4,300 digits fails with "Invalid integer value"),
-so the stand-in finds these numbers itself. Only integer parts of 309 digits or more can fail.
+so the stand-in finds these numbers itself (spec §7.2). Only integer parts of 309 digits or more
+can fail.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["NUMBER_TOO_BIG", "first_number_too_big", "may_hide_a_number_too_big"]
+__all__ = [
+    "NUMBER_TOO_BIG",
+    "first_number_too_big",
+    "has_long_integer",
+    "may_hide_a_number_too_big",
+]
 
 NUMBER_TOO_BIG = "Number too big to be stored in double."
 
 _DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
+_ZEROS = re.compile(b"0*")
 _LONG_INTEGER_PART = b"0" * 309
 _DIGITS_AND_POINT = b"0123456789."
 _EXPONENT_MINUS = ((b"e", re.compile(rb"e-")), (b"E", re.compile(rb"E-")))
@@ -78,4 +86,19 @@ def may_hide_a_number_too_big(data: bytes) -> bool:
                 start -= 1
             if len(data[start:at].split(b".", 1)[0]) >= 309:
                 return True
+    return False
+
+
+def has_long_integer(data: bytes) -> bool:
+    """Whether a run of 19+ digits that is not a fraction occurs in the body.
+
+    Such a run may be an integer beyond int64/uint64; runs inside strings or exponents only
+    cost a needless walk when the parsed values are fixed up.
+    """
+    shapes = data.translate(_DIGITS_AS_ZEROS)
+    at = shapes.find(_LONG_DIGIT_RUN)
+    while at >= 0:
+        if at == 0 or shapes[at - 1] != ord("."):
+            return True
+        at = shapes.find(_LONG_DIGIT_RUN, _ZEROS.match(shapes, at).end())
     return False
