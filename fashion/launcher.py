@@ -25,6 +25,7 @@ __all__ = [
     "ServerStartError",
     "free_port",
     "log_tail",
+    "port_accepts_connections",
     "resolve_model_server",
     "server_args",
 ]
@@ -101,6 +102,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def port_accepts_connections(port: int, timeout: float = 1.0) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port`` right now."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def server_args(

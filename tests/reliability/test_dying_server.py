@@ -13,7 +13,6 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -26,7 +25,7 @@ import pytest
 
 from fashion.client import ServingConnectionError
 from fashion.harness import ServedModelServer, running_model_server
-from fashion.launcher import ModelServerBinary, ServerStartError
+from fashion.launcher import ModelServerBinary, ServerStartError, port_accepts_connections
 from fashion.waiting import wait_until
 
 pytestmark = pytest.mark.server
@@ -123,14 +122,6 @@ def _still_running(pid: int, create_time: float) -> bool:
         return False
 
 
-def _accepts_connections(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2.0):
-            return True
-    except OSError:
-        return False
-
-
 def test_a_fixture_stops_its_server_even_when_its_test_fails(
     tmp_path: Path, base_path: Path, model_server_binary: ModelServerBinary
 ) -> None:
@@ -159,7 +150,7 @@ def test_a_fixture_stops_its_server_even_when_its_test_fails(
         assert not _still_running(server["pid"], server["create_time"]), (
             f"the inner session ended, its server (pid {server['pid']}) still runs"
         )
-        assert not _accepts_connections(server["port"]), (
+        assert not port_accepts_connections(server["port"], timeout=2.0), (
             f"the inner session ended, something still serves its REST port {server['port']}"
         )
     finally:

@@ -12,7 +12,6 @@ import http.client
 import importlib.util
 import json
 import os
-import socket
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ __all__ = [
     "WatchedServer",
     "load_model_writers",
     "model_config_text",
-    "port_accepts_connections",
     "rename_into_place",
     "write_model_config",
 ]
@@ -222,15 +220,6 @@ class VersionState:
     state: str
     error_code: str
     error_message: str
-
-
-def port_accepts_connections(port: int) -> bool:
-    """Whether something accepts TCP connections on 127.0.0.1:``port`` right now."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)

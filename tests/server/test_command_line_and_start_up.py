@@ -21,12 +21,11 @@ from server_kit import (
     ModelEntry,
     RestProbe,
     load_model_writers,
-    port_accepts_connections,
     write_model_config,
 )
 
 from fashion.harness import spawn_model_server
-from fashion.launcher import free_port
+from fashion.launcher import free_port, port_accepts_connections
 from fashion.waiting import wait_until
 
 pytestmark = pytest.mark.server

@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_kit import load_model_writers, port_accepts_connections
+from server_kit import load_model_writers
 
 from fashion.client import ServingClient
 from fashion.harness import spawn_model_server
-from fashion.launcher import ServerProcess, free_port, log_tail, server_args
+from fashion.launcher import (
+    ServerProcess,
+    free_port,
+    log_tail,
+    port_accepts_connections,
+    server_args,
+)
 from fashion.waiting import wait_until
 
 pytestmark = pytest.mark.server
