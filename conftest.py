@@ -21,11 +21,18 @@ from fashion.launcher import (
     ServerStartError,
     resolve_model_server,
 )
+from fashion.serving.tf_env import use_eigen_kernels
 
 #: The model name the serving suite uses, as in the seed notebook.
 MODEL_NAME = "fashion_model"
 
 _BINARY_KEY = pytest.StashKey["ModelServerBinary | ServerStartError"]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In-process stand-in tests feed values of any shape, as the server does, so TensorFlow must
+    run the kernels the stand-in (and TF Serving's release build) runs; set before TF's import."""
+    use_eigen_kernels()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

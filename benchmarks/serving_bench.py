@@ -21,7 +21,9 @@ version in this process with the loader the server uses (:class:`Servable`), and
   server had both cores to itself. The in-process rows use threads in this process.
 
 This process calls ``gc.freeze()`` once TensorFlow and the model are loaded, as the server does
-after its first load, so "JSON parse + signature call" is the best an in-process path gets.
+after its first load, so "JSON parse + signature call" is the best an in-process path gets. It
+also runs TensorFlow's Eigen kernels, as the stand-in does (``fashion.serving.tf_env``), so both
+sides run the same kernels.
 """
 
 from __future__ import annotations
@@ -354,6 +356,9 @@ def _run(options: _Options, workdir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark once and print its tables; returns the exit status."""
+    from fashion.serving.tf_env import use_eigen_kernels
+
+    use_eigen_kernels()  # before this process imports TensorFlow
     options = _parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as workdir:
         _run(options, Path(workdir))

@@ -2,8 +2,9 @@
 
 TF Serving's classifier and regressor (``classifier.cc``, ``regressor.cc``) accept any signature
 whose *shape* fits (one ``inputs`` tensor of serialised ``tf.Example``s; ``classes``/``scores``
-or ``outputs``), whatever its method name unless ``--enable_signature_method_name_check`` is set
-(spec §8.3, §8.4). The texts below are theirs.
+or ``outputs``), whatever its method name unless ``--enable_signature_method_name_check`` is set.
+After the run they check the tensors the run produced (rank, dtype, batch size), never the
+dtypes or shapes the signature declares. The texts below are theirs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import tensorflow as tf
 from google.protobuf import text_format
+from tensorflow.core.framework import types_pb2
 
 from fashion.serving.status import Code, ServingStatusError
 
@@ -58,6 +61,11 @@ def _shape_text(array: np.ndarray) -> str:
     return "[" + ",".join(str(dim) for dim in array.shape) + "]"
 
 
+def _dtype_name(array: np.ndarray) -> str:
+    """TensorFlow's name of an output's dtype (``DataType_Name``), e.g. ``DT_FLOAT``."""
+    return types_pb2.DataType.Name(tf.as_dtype(array.dtype).as_datatype_enum)
+
+
 def _feed(examples: Sequence[bytes]) -> np.ndarray:
     return np.array(list(examples), dtype=object)
 
@@ -88,25 +96,26 @@ def classify(
             "Expected classification signature outputs to contain at least one of "
             f'"classes" or "scores". Signature was: {debug}'
         )
-    outputs = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms)
+    fetched = [alias for alias in ("classes", "scores") if alias in info.outputs]
+    outputs = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms, fetched)
     batch = len(examples)
-    classes = outputs.get("classes") if has_classes else None
-    scores = outputs.get("scores") if has_scores else None
-    for tensor, dtype, what in ((classes, "string", "classes"), (scores, "float", "scores")):
+    classes, scores = outputs.get("classes"), outputs.get("scores")
+    # PostProcessClassificationResult: checks of the tensors the run produced, in its order.
+    for tensor, dtype, what in ((classes, "DT_STRING", "classes"), (scores, "DT_FLOAT", "scores")):
         if tensor is None:
             continue
-        if info.outputs[what].dtype != dtype:
-            raise _invalid(f"Expected {what} Tensor of DT_{dtype.upper()}.")
         if tensor.ndim != 2:
             raise _invalid(
                 f"Expected Tensor shape: [batch_size num_classes] but got {_shape_text(tensor)}"
             )
+        if _dtype_name(tensor) != dtype:
+            raise _invalid(f"Expected {what} Tensor of {dtype}. Got: {_dtype_name(tensor)}")
         if tensor.shape[0] != batch:
             raise _invalid(f"Expected {what} output batch size of {batch}. Got: {tensor.shape[0]}")
-    if classes is not None and scores is not None and classes.shape != scores.shape:
+    if classes is not None and scores is not None and classes.shape[1] != scores.shape[1]:
         raise _invalid(
-            f"Tensors class and score should match in shape. Classes shape: "
-            f"{_shape_text(classes)} Scores shape: {_shape_text(scores)}"
+            "Tensors class and score should match in dim_size(1). "
+            f"Got {classes.shape[1]} vs. {scores.shape[1]}"
         )
     width = (classes if classes is not None else scores).shape[1]  # type: ignore[union-attr]
     return [
@@ -143,9 +152,10 @@ def regress(
         raise _invalid(f"No regression inputs found in SignatureDef: {debug}")
     if "outputs" not in info.outputs:
         raise _invalid(f"No regression outputs found in SignatureDef: {debug}")
-    output = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms)["outputs"]
-    if info.outputs["outputs"].dtype != "float":
-        raise _invalid("Expected output Tensor of DT_FLOAT.")
+    output = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms, ["outputs"])[
+        "outputs"
+    ]
+    # PostProcessRegressionResult: checks of the tensor the run produced, in its order.
     if not (output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1)):
         raise _invalid(
             "Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got "
@@ -156,4 +166,8 @@ def regress(
             f"Input batch size did not match output batch size: {len(examples)} vs. "
             f"{output.shape[0]}"
         )
+    if _dtype_name(output) != "DT_FLOAT":
+        raise _invalid(f"Expected output Tensor of DT_FLOAT.  Got: {_dtype_name(output)}")
+    if output.size != len(examples):
+        raise _invalid(f"Expected output batch size to be {len(examples)}.  Got: {output.size}")
     return [float(value) for value in output.reshape(-1)]

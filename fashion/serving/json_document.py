@@ -18,9 +18,14 @@ Two paths give the same :class:`JsonDocument`:
   not UTF-8 are kept (rapidjson does not validate encodings; the binding decodes first), and
   integers outside int64/uint64 become doubles (the binding keeps them as Python ints).
 
-Deviation: python-rapidjson's reader is recursive and stops at Python's recursion limit (about
-1000 nested containers), where TF Serving's iterative reader has no limit; such bodies get a
-400 from :func:`too_deep_error`.
+Depth: TF Serving's reader (2.18+) is iterative and has no depth limit (``json_tensor_test.cc``,
+``DeeplyNested*``), but python-rapidjson's reader is recursive in C: it stops at Python's
+recursion limit (about 1,000 nested containers), and raising that limit only moves the failure to
+a crash of the C stack. A body it refuses for depth is read again by ijson's yajl backend, an
+iterative parser, and the document is built without recursion. yajl reads standard JSON only, so
+a body that is both that deep and uses ``NaN``/``Infinity`` or is malformed still gets a 400
+from :func:`too_deep_error` (a documented deviation): rapidjson's texts and offsets for such
+bodies cannot be had from either library.
 
 Values are plain Python: dicts (:class:`JsonObject` when built by the exact path, which also
 remembers duplicate members), lists, ``str``, ``int`` (JSON integers within int64/uint64, as
@@ -36,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import ijson
 import numpy as np
 import orjson
 import rapidjson
@@ -249,8 +255,18 @@ def _parse_exact(body: bytes) -> Any:
             f"JSON Parse error: {reason} at offset: {skip + stream.body_offset(offset)}",
         ) from None
     except RecursionError as exc:
-        offset, _ = _error_parts(exc)
-        raise too_deep_error(skip + stream.body_offset(offset)) from None
+        root = _parse_deep(stream.data)
+        if root is _UNREADABLE:
+            offset, _ = _error_parts(exc)
+            too_big = first_number_too_big(stream.data)
+            if too_big is not None:
+                offset = too_big
+                raise ServingStatusError(
+                    Code.INVALID_ARGUMENT,
+                    f"JSON Parse error: {NUMBER_TOO_BIG} at offset: "
+                    f"{skip + stream.body_offset(offset)}",
+                ) from None
+            raise too_deep_error(skip + stream.body_offset(offset)) from None
     long_integers = has_long_integer(stream.data)
     too_big = first_number_too_big(stream.data) if long_integers else None
     if too_big is not None:
@@ -261,6 +277,52 @@ def _parse_exact(body: bytes) -> Any:
     if long_integers or stream.block is not None:
         root = _restore(root, long_integers, stream.originals())
     return root
+
+
+_UNREADABLE = object()
+
+
+def _parse_deep(data: bytes) -> Any:
+    """The first JSON value of ``data`` read by an iterative parser, or ``_UNREADABLE``.
+
+    Only for bodies python-rapidjson refused for depth: ijson's events are assembled with an
+    explicit stack into the same values the exact path builds (:class:`JsonObject`, first
+    duplicate wins; integers as ``int``, other numbers as ``float``). Anything after the first
+    complete value is ignored, as TF Serving does.
+    """
+    open_values: list[list[Any] | JsonObject] = []
+    keys: list[str | None] = []
+    try:
+        for event, value in ijson.basic_parse(data, use_float=True, multiple_values=True):
+            if event == "map_key":
+                keys[-1] = value
+                continue
+            if event in ("end_map", "end_array"):
+                value = open_values.pop()
+                keys.pop()
+                if not open_values:
+                    return value
+                continue
+            if event in ("start_map", "start_array"):
+                container: list[Any] | JsonObject = JsonObject() if event == "start_map" else []
+                if open_values:
+                    _attach(open_values[-1], keys[-1], container)
+                open_values.append(container)
+                keys.append(None)
+                continue
+            if not open_values:
+                return value  # a scalar root cannot be deep; kept for completeness
+            _attach(open_values[-1], keys[-1], value)
+    except (ijson.JSONError, UnicodeDecodeError, ValueError):
+        return _UNREADABLE
+    return _UNREADABLE
+
+
+def _attach(container: list[Any] | JsonObject, key: str | None, value: Any) -> None:
+    if isinstance(container, list):
+        container.append(value)
+    else:
+        container[key] = value  # type: ignore[index]
 
 
 def _error_parts(exc: Exception) -> tuple[int, str]:

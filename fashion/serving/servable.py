@@ -16,8 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -121,7 +120,7 @@ def _translate_load_error(
 
 def _read_bundle(
     export_dir: str, options: LoadOptions
-) -> tuple[tf.Graph, tf.compat.v1.Session, meta_graph_pb2.MetaGraphDef]:
+) -> tuple[tf.compat.v1.Session, meta_graph_pb2.MetaGraphDef]:
     if not (
         os.path.exists(os.path.join(export_dir, _SAVED_MODEL_PB))
         or os.path.exists(os.path.join(export_dir, _SAVED_MODEL_PBTXT))
@@ -144,7 +143,7 @@ def _read_bundle(
     except Exception as exc:
         session.close()
         raise _translate_load_error(exc, export_dir, options.tags) from exc
-    return graph, session, meta_graph
+    return session, meta_graph
 
 
 class Servable:
@@ -158,7 +157,6 @@ class Servable:
     def __init__(
         self,
         export_dir: str,
-        graph: tf.Graph,
         session: tf.compat.v1.Session,
         meta_graph: meta_graph_pb2.MetaGraphDef,
     ) -> None:
@@ -170,7 +168,7 @@ class Servable:
         self._signatures = {k: signature_info(v) for k, v in self._signature_defs.items()}
         self._closed = False
         self._close_lock = threading.Lock()
-        self._callables = SessionCallables(graph, session)
+        self._callables = SessionCallables(session)
 
     @classmethod
     def load(cls, export_dir: str, options: LoadOptions | None = None) -> Servable:
@@ -191,7 +189,7 @@ class Servable:
         start = time.monotonic()
         _LOG.info("Reading SavedModel from: %s", export_dir)
         try:
-            graph, session, meta_graph = _read_bundle(export_dir, options)
+            session, meta_graph = _read_bundle(export_dir, options)
         except ServingStatusError as exc:
             _LOG.info(
                 "SavedModel load for tags { %s }; Status: fail: %s. Took %d microseconds.",
@@ -205,7 +203,7 @@ class Servable:
             tags,
             int((time.monotonic() - start) * 1e6),
         )
-        servable = cls(export_dir, graph, session, meta_graph)
+        servable = cls(export_dir, session, meta_graph)
         if options.enable_warmup:
             # Imported here: warm-up needs the serving protos, plain loading does not.
             from fashion.serving.warmup import run_warmup
@@ -266,24 +264,15 @@ class Servable:
         feed_dict = _feed_dict(signature, feeds)
         aliases = _fetch_aliases(signature, output_filter)
         fetches = [signature.outputs[alias].name for alias in aliases]
-        run_options = config_pb2.RunOptions()
-        if timeout_ms is not None and timeout_ms > 0:
-            run_options.timeout_in_ms = int(timeout_ms)
+        timeout = int(timeout_ms) if timeout_ms is not None and timeout_ms > 0 else 0
         if self._closed:
             raise ServingStatusError(Code.UNAVAILABLE, "Servable has been unloaded")
         try:
-            runner = self._callable(feed_dict, fetches, run_options.timeout_in_ms)
-            if runner is not None:
-                values = runner(*feed_dict.values())
-            else:
-                values = self._session.run(fetches, feed_dict=feed_dict, options=run_options)
+            values = self._callables.run(
+                list(feed_dict), list(feed_dict.values()), fetches, timeout
+            )
         except tf.errors.OpError as exc:
             raise _status_from_op_error(exc) from exc
-        except (ValueError, TypeError) as exc:
-            # Python's session checks a feed against the placeholder's static shape and dtype
-            # before running; the C++ server has no such check and fails inside the graph with
-            # INVALID_ARGUMENT instead. Same status, TensorFlow's (unspecified) wording.
-            raise ServingStatusError(Code.INVALID_ARGUMENT, str(exc)) from exc
         return dict(zip(aliases, values, strict=True))
 
     def close(self) -> None:
@@ -294,15 +283,6 @@ class Servable:
             self._closed = True
         self._callables.clear()  # released while their session is still open
         self._session.close()
-
-    def _callable(
-        self, feed_dict: Mapping[str, np.ndarray], fetches: Sequence[str], timeout_ms: int
-    ) -> Callable[..., list[Any]] | None:
-        """The session callable for this run, or None to go through ``Session.run``.
-
-        One method, so that tests can close the fast road and compare both roads' answers.
-        """
-        return self._callables.get(feed_dict, fetches, timeout_ms)
 
 
 def _feed_dict(

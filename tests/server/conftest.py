@@ -46,6 +46,12 @@ ZOO_AVAILABLE: Mapping[str, frozenset[int]] = {
     "policy_latest0": frozenset({3}),
     "padded": frozenset({7}),
     "my model+1": frozenset({1}),
+    # TF Serving's own test model, served under the names its tests, docs and images use.
+    "default": frozenset({123}),
+    "half_plus_two": frozenset({123}),
+    "saved_model_half_plus_two_cpu": frozenset({123}),
+    "saved_model_half_plus_two_2_versions": frozenset({123}),
+    "saved_model_half_plus_three": frozenset({123}),
 }
 
 #: The watching server's deadline for a predict run (``blocking`` waits for it: 504).
@@ -86,7 +92,28 @@ def _build_zoo(root: Path, writers: ModuleType) -> list[ModelEntry]:
         writers.write_elementwise_affine_model(base / "v9", 9.0, 0.0)  # not a version
         return base
 
+    def half_plus_two(name: str, **options: Any) -> Path:
+        base = root / name
+        writers.write_half_plus_two_model(base / "123", **options)
+        return base
+
+    five_signatures = half_plus_two("half_plus_two_cpu", classify_x2_to_y3=False)
+    half_plus_three = root / "half_plus_three"
+    writers.write_half_plus_three_model(half_plus_three / "123")
     return [
+        # tensorflow_model_server_test.py serves it as "default"; README.md and docker.md as
+        # "half_plus_two"; the image tests by its directory name.
+        ModelEntry("default", five_signatures),
+        ModelEntry("half_plus_two", five_signatures),
+        ModelEntry("saved_model_half_plus_two_cpu", five_signatures),
+        # http_rest_api_handler_test.cc: version 123 only, label Version_Label -> 123.
+        ModelEntry(
+            "saved_model_half_plus_two_2_versions",
+            half_plus_two("half_plus_two_2_versions"),
+            policy="specific { versions: 123 }",
+            labels={"Version_Label": 123},
+        ),
+        ModelEntry("saved_model_half_plus_three", half_plus_three),
         ModelEntry(
             "half",
             single("half", writers.write_elementwise_affine_model, 0.5, 2.0),

@@ -150,14 +150,23 @@ def test_unknown_top_level_keys_are_ignored(zoo: RestProbe) -> None:
     assert (reply.status, reply.json()) == (200, {"predictions": [2.5]})
 
 
-# The stand-in reads bodies with python-rapidjson, whose recursive reader stops at Python's
-# recursion limit (a 400); TF Serving's iterative reader has no depth limit.
-@pytest.mark.real_server_only
 def test_deep_nesting_in_an_ignored_key_is_parsed_without_a_depth_limit(zoo: RestProbe) -> None:
-    depth = 100_000
-    body = b'{"ignored": ' + b"[" * depth + b"]" * depth + b', "instances": [1.0]}'
+    """json_tensor_test.cc, DeeplyNestedWellFormed (500 000 nested arrays, 2.18+)."""
+    depth = 500_000
+    body = b'{"instances":[1.0], "nested":' + b"[" * depth + b"]" * depth + b"}"
     reply = zoo.predict("half", body)
     assert (reply.status, reply.json()) == (200, {"predictions": [2.5]})
+
+
+def test_a_deeply_nested_signature_name_is_parsed_then_refused_as_not_a_string(
+    zoo: RestProbe,
+) -> None:
+    """json_tensor_test.cc, DeeplyNestedMalformed: parsed, then 'key must be a string value'."""
+    depth = 500_000
+    body = b'{"signature_name":' + b"[" * depth + b"]" * depth + b"}"
+    reply = zoo.predict("half", body)
+    assert reply.status == 400, reply
+    assert "'signature_name' key must be a string value." in reply.error
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import tensorflow as tf
+from tensorflow.core.framework import types_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
 
 __all__ = [
     "DTYPES_MODEL_INPUTS",
@@ -22,7 +24,10 @@ __all__ = [
     "write_edge_signatures_model",
     "write_elementwise_affine_model",
     "write_example_parser_model",
+    "write_half_plus_three_model",
+    "write_half_plus_two_model",
     "write_identity_model",
+    "write_matmul_model",
     "write_two_tensor_model",
     "write_uninitialized_variable_model",
 ]
@@ -171,6 +176,19 @@ def write_identity_model(path: Path) -> Path:
         return _save_graph(path, graph, {"serving_default": _signature({"x": x}, {"y": y})})
 
 
+def write_matmul_model(path: Path) -> Path:
+    """``q = p @ ones([2, 1])`` for a float32 ``p`` declared ``[None, 2]``.
+
+    The declared shape is a promise the session does not check: only the MatMul kernel refuses a
+    value it cannot multiply, with its own error naming node ``q``.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        p = tf.compat.v1.placeholder(tf.float32, [None, 2], name="p")
+        q = tf.matmul(p, tf.ones([2, 1]), name="q")
+        return _save_graph(path, graph, {"serving_default": _signature({"p": p}, {"q": q})})
+
+
 def write_two_tensor_model(path: Path) -> Path:
     """Two inputs, two outputs: float32 ``a`` and int32 ``b`` returned under their own names."""
     graph = tf.Graph()
@@ -308,3 +326,104 @@ def write_example_parser_model(path: Path) -> Path:
             ),
         }
         return _save_graph(path, graph, signatures)
+
+
+def write_half_plus_two_model(
+    path: Path, *, offset: float = 2.0, classify_x2_to_y3: bool = True
+) -> Path:
+    """A model built like TF Serving's own test model ``half_plus_two``, with our own code.
+
+    The structure is the one ``saved_model_half_plus_two.py`` (TF Serving's testdata) describes,
+    built here with the TF1 builder: a string placeholder ``tf_example`` of unknown rank, parsed
+    by a v1 ``ParseExample`` op into a required float feature ``x`` and a feature ``x2``
+    (default 0.0), both ``[1]`` per example; ``x`` and ``x2`` are Identity ops of those outputs,
+    so they are declared ``[-1, 1]`` but are not placeholders. With variables a = 0.5, b =
+    ``offset``, c = 3: ``y = a x + b``, ``y2 = a x + c``, ``y3 = a x2 + c``.
+
+    Signatures: ``serving_default`` (predict, ``x`` -> ``y``), ``regress_x_to_y``,
+    ``regress_x_to_y2`` and ``classify_x_to_y`` (``inputs`` = ``tf_example``, outputs ``y``,
+    ``y2``, scores ``y``), ``regress_x2_to_y3`` (``inputs`` = ``x2`` -> ``y3``) and, unless
+    ``classify_x2_to_y3`` is false, ``classify_x2_to_y3`` (``inputs`` = ``x2`` -> scores ``y3``):
+    the six of ``saved_model_half_plus_two_2_versions``, or the five of
+    ``saved_model_half_plus_two_cpu``. ``offset=3.0`` gives ``half_plus_three``'s arithmetic.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        a = tf.compat.v1.Variable(0.5, name="a")
+        b = tf.compat.v1.Variable(offset, name="b")
+        c = tf.compat.v1.Variable(3.0, name="c")
+        serialized = tf.compat.v1.placeholder(tf.string, None, name="tf_example")
+        parsed = tf.raw_ops.ParseExample(
+            serialized=serialized,
+            names=tf.constant([], tf.string),
+            sparse_keys=[],
+            dense_keys=[tf.constant("x"), tf.constant("x2")],
+            dense_defaults=[tf.constant([], tf.float32), tf.constant([0.0], tf.float32)],
+            sparse_types=[],
+            dense_shapes=[[1], [1]],
+        ).dense_values
+        x = tf.identity(parsed[0], name="x")
+        x2 = tf.identity(parsed[1], name="x2")
+        y = tf.identity(a * x + b, name="y")
+        y2 = tf.identity(a * x + c, name="y2")
+        y3 = tf.identity(a * x2 + c, name="y3")
+        classify, regress = "tensorflow/serving/classify", "tensorflow/serving/regress"
+        signatures = {
+            "serving_default": _signature({"x": x}, {"y": y}),
+            "regress_x_to_y": _signature({"inputs": serialized}, {"outputs": y}, regress),
+            "regress_x_to_y2": _signature({"inputs": serialized}, {"outputs": y2}, regress),
+            "regress_x2_to_y3": _signature({"inputs": x2}, {"outputs": y3}, regress),
+            "classify_x_to_y": _signature({"inputs": serialized}, {"scores": y}, classify),
+        }
+        if classify_x2_to_y3:
+            signatures["classify_x2_to_y3"] = _signature({"inputs": x2}, {"scores": y3}, classify)
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return _save(path, graph, session, signatures)
+
+
+def write_half_plus_three_model(path: Path) -> Path:
+    """A model built like TF Serving's ``saved_model_half_plus_three`` (``api_rest.md``'s example).
+
+    ``y = 0.5 x + 3`` for a required float feature ``x`` parsed from ``tf_example``. Its
+    signatures declare no shapes, and the regression signature's key is the method name itself,
+    ``tensorflow/serving/regress``, with its ``inputs`` declared DT_FLOAT although ``tf_example``
+    is a string placeholder: TF Serving never checks a declared dtype before the run.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        a = tf.compat.v1.Variable(0.5, name="a")
+        b = tf.compat.v1.Variable(3.0, name="b")
+        serialized = tf.compat.v1.placeholder(tf.string, None, name="tf_example")
+        parsed = tf.raw_ops.ParseExample(
+            serialized=serialized,
+            names=tf.constant([], tf.string),
+            sparse_keys=[],
+            dense_keys=[tf.constant("x")],
+            dense_defaults=[tf.constant([], tf.float32)],
+            sparse_types=[],
+            dense_shapes=[[1]],
+        ).dense_values
+        x = tf.identity(parsed[0], name="x")
+        y = tf.add(a * x, b, name="y")
+        outputs = tf.identity(y, name="Identity")
+
+        def info(tensor: tf.Tensor) -> meta_graph_pb2.TensorInfo:
+            return meta_graph_pb2.TensorInfo(name=tensor.name, dtype=types_pb2.DT_FLOAT)
+
+        regress = "tensorflow/serving/regress"
+        signatures = {
+            "serving_default": meta_graph_pb2.SignatureDef(
+                inputs={"x": info(x)},
+                outputs={"y": info(y)},
+                method_name="tensorflow/serving/predict",
+            ),
+            regress: meta_graph_pb2.SignatureDef(
+                inputs={"inputs": info(serialized)},
+                outputs={"outputs": info(outputs)},
+                method_name=regress,
+            ),
+        }
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return _save(path, graph, session, signatures)

@@ -1,9 +1,9 @@
-"""``Servable.run`` through a session callable answers exactly as through ``Session.run``.
+"""``Servable.run`` runs the graph the way TF Serving's C++ ``Session::Run`` does.
 
-Runs whose feeds already have the placeholders' dtypes and shapes skip ``Session.run``'s Python
-bookkeeping; every other run still goes through it. Either way the outputs and the errors must
-be the same, so each case here runs twice - as is, and with the callable road closed - and the
-two outcomes are compared.
+The C++ session checks nothing about a fed value before the graph runs: a placeholder's declared
+shape is not compared with it, and any tensor can be fed. Only a kernel that consumes the value can
+fail. Python's ``Session.run`` adds checks of its own, so it must never be the road: every case
+below runs with ``Session.run`` made to fail the test if it is called.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from savedmodel_factory import (
     write_affine_model,
     write_dtypes_model,
     write_edge_signatures_model,
+    write_matmul_model,
     write_two_tensor_model,
     write_uninitialized_variable_model,
 )
 
 from fashion.serving.servable import Servable
-from fashion.serving.status import ServingStatusError
+from fashion.serving.session_callables import MAX_CALLABLES
+from fashion.serving.status import Code, ServingStatusError
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +36,7 @@ def servables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Se
         "affine": lambda path: write_affine_model(path, 3.0),
         "dtypes": write_dtypes_model,
         "edges": write_edge_signatures_model,
+        "matmul": write_matmul_model,
         "two": write_two_tensor_model,
         "uninitialized": write_uninitialized_variable_model,
     }
@@ -45,101 +48,129 @@ def servables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Se
             servable.close()
 
 
+@pytest.fixture(autouse=True)
+def _session_run_is_never_the_road() -> Iterator[None]:
+    with mock.patch.object(
+        tf.compat.v1.Session, "run", side_effect=AssertionError("Session.run was used")
+    ):
+        yield
+
+
 def _outcome(
-    servable: Servable, signature: str, feeds: Mapping[str, Any], timeout_ms: int | None = None
+    servable: Servable, signature: str, feeds: Mapping[str, Any], timeout_ms: int | None = 5000
 ) -> tuple[Any, ...]:
     try:
         outputs = servable.run(signature, feeds, timeout_ms)
     except ServingStatusError as exc:
         return ("error", exc.code, exc.message)
-    return (
+    return ("ok", {alias: np.asarray(value).tolist() for alias, value in outputs.items()})
+
+
+def test_a_value_of_another_shape_than_the_placeholder_declares_is_run(servables):
+    # x is declared [None]; the C++ session feeds a [2, 1] value all the same.
+    feeds = {"x": np.array([[1.0], [2.0]], dtype=np.float32)}
+    assert _outcome(servables["affine"], "serving_default", feeds) == (
         "ok",
-        {
-            alias: (type(value).__name__, np.asarray(value).dtype.str, np.shape(value),
-                    np.asarray(value).tolist())
-            for alias, value in outputs.items()
-        },
-    )  # fmt: skip
+        {"y": [[5.0], [8.0]]},
+    )
 
 
-def _both_roads(
-    servable: Servable, signature: str, feeds: Mapping[str, Any], timeout_ms: int | None = None
-) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    fast = _outcome(servable, signature, feeds, timeout_ms)
-    with mock.patch.object(Servable, "_callable", return_value=None):
-        slow = _outcome(servable, signature, feeds, timeout_ms)
-    return fast, slow
+def test_a_shape_a_kernel_cannot_take_fails_inside_the_graph_with_the_kernels_error(servables):
+    # p is declared [None, 2] and multiplied by a [2, 1] matrix: only MatMul can refuse [3].
+    outcome = _outcome(servables["matmul"], "serving_default", {"p": np.ones(3, np.float32)})
+    assert outcome[:2] == ("error", Code.INVALID_ARGUMENT)
+    assert "Cannot feed value" not in outcome[2]  # Python's wording, not the session's
+    assert "{{node q}}" in outcome[2]  # the kernel that failed names itself
 
 
-_DTYPE_FEEDS: dict[str, np.ndarray] = {
-    "f": np.array([1.5, -2.0], dtype=np.float32),
-    "d": np.array([[0.1]], dtype=np.float64),
-    "i32": np.array([7, -7], dtype=np.int32),
-    "i64": np.array(2**40, dtype=np.int64),
-    "u32": np.array([4_000_000_000], dtype=np.uint32),
-    "u64": np.array([2**63], dtype=np.uint64),
-    "b": np.array([True, False]),
-    "s": np.array([b"a", b"\xff"], dtype=object),
-}
+def test_a_right_shape_through_the_same_kernel_answers(servables):
+    outcome = _outcome(servables["matmul"], "serving_default", {"p": np.ones((3, 2), np.float32)})
+    assert outcome == ("ok", {"q": [[2.0], [2.0], [2.0]]})
 
 
-def test_matching_numeric_feeds_skip_session_run_and_answer_the_same(servables):
+def test_every_dtype_and_a_string_input_run_and_echo_their_values(servables):
+    feeds = {
+        "f": np.array([1.5, -2.0], dtype=np.float32),
+        "d": np.array([[0.1]], dtype=np.float64),
+        "i32": np.array([7, -7], dtype=np.int32),
+        "i64": np.array(2**40, dtype=np.int64),
+        "u32": np.array([4_000_000_000], dtype=np.uint32),
+        "u64": np.array([2**63], dtype=np.uint64),
+        "b": np.array([True, False]),
+        "s": np.array([b"a", b"\xff"], dtype=object),
+    }
+    outputs = servables["dtypes"].run("serving_default", feeds)
+    for name, value in feeds.items():
+        assert outputs[name].dtype == (np.dtype(object) if name == "s" else value.dtype), name
+        assert outputs[name].tolist() == value.tolist(), name
+    assert outputs["s_bytes"].tolist() == [b"a", b"\xff"]
+
+
+def test_a_value_of_another_dtype_than_the_tensor_fails_inside_the_graph(servables):
+    outcome = _outcome(
+        servables["affine"], "serving_default", {"x": np.array([1.0], dtype=np.float64)}
+    )
+    assert outcome[:2] == ("error", Code.INVALID_ARGUMENT)
+    assert "double" in outcome[2]
+    assert "float" in outcome[2]
+
+
+def test_a_signature_without_outputs_gets_the_sessions_nothing_to_fetch_error(servables):
+    # TF Serving's RunPredict passes an empty fetch list to Session::Run, which refuses it in
+    # TensorFlow's subgraph.cc before anything runs.
+    feeds = {"x": np.array([1.0], dtype=np.float32)}
+    assert _outcome(servables["edges"], "no_outputs", feeds) == (
+        "error",
+        Code.INVALID_ARGUMENT,
+        "Must specify at least one target to fetch or execute.",
+    )
+
+
+def test_a_signature_without_inputs_runs(servables):
+    assert _outcome(servables["edges"], "serving_default", {}) == ("ok", {"c": [1.0]})
+
+
+@pytest.mark.parametrize(
+    ("signature", "feeds", "expected"),
+    [
+        ("scalar_output", {"x": np.array([1.0, 2.5], dtype=np.float32)}, {"total": 3.5}),
+        ("uneven_outputs", {"x": np.array([1.0], np.float32)}, {"y": [1.0], "z": [1.0, 1.0]}),
+        ("half_input", {"h": np.array([1.5], dtype=np.float16)}, {"y": [1.5]}),
+        ("empty_output", {"x": np.array([1.0], dtype=np.float32)}, {"y": []}),
+    ],
+)
+def test_edge_signatures_answer_what_the_graph_computes(servables, signature, feeds, expected):
+    assert _outcome(servables["edges"], signature, feeds) == ("ok", expected)
+
+
+def test_two_inputs_of_two_dtypes_are_fed_together(servables):
     feeds = {"a": np.array([[1.5], [2.5]], dtype=np.float32), "b": np.array([7], dtype=np.int32)}
-    with mock.patch.object(tf.compat.v1.Session, "run", side_effect=AssertionError("used")):
-        fast = _outcome(servables["two"], "serving_default", feeds, 5000)
-    with mock.patch.object(Servable, "_callable", return_value=None):
-        slow = _outcome(servables["two"], "serving_default", feeds, 5000)
-    assert fast[0] == "ok"
-    assert fast == slow
-
-
-def test_every_dtype_and_a_string_input_give_the_same_outputs(servables):
-    fast, slow = _both_roads(servables["dtypes"], "serving_default", _DTYPE_FEEDS, 5000)
-    assert fast[0] == "ok"
-    assert fast == slow
-
-
-@pytest.mark.parametrize(
-    "feeds",
-    [
-        {"x": np.array([1.0, 2.0], dtype=np.float32)},
-        {"x": np.array([1.0, 2.0], dtype=np.float64)},  # Session.run converts it
-        {"x": [1.0, 2.0]},
-        {"x": np.array([[1.0]], dtype=np.float32)},  # rank 2 for a [None] placeholder
-        {"x": np.array(["a"], dtype=object)},
-    ],
-)
-def test_feeds_of_any_kind_answer_as_session_run_does(servables, feeds):
-    fast, slow = _both_roads(servables["affine"], "serving_default", feeds, 5000)
-    assert fast == slow
-
-
-@pytest.mark.parametrize(
-    ("signature", "feeds"),
-    [
-        ("serving_default", {}),
-        ("no_outputs", {"x": np.array([1.0], dtype=np.float32)}),
-        ("scalar_output", {"x": np.array([1.0, 2.5], dtype=np.float32)}),
-        ("uneven_outputs", {"x": np.array([1.0], dtype=np.float32)}),
-        ("half_input", {"h": np.array([1.5], dtype=np.float16)}),
-        ("empty_output", {"x": np.array([1.0], dtype=np.float32)}),
-    ],
-)
-def test_edge_signatures_answer_as_session_run_does(servables, signature, feeds):
-    fast, slow = _both_roads(servables["edges"], signature, feeds)
-    assert fast == slow
+    assert _outcome(servables["two"], "serving_default", feeds) == (
+        "ok",
+        {"a": [[1.5], [2.5]], "b": [7]},
+    )
 
 
 def test_a_runtime_error_keeps_tensorflows_code_and_text(servables):
-    feeds = {"x": np.array([1.0], dtype=np.float32)}
-    fast, slow = _both_roads(servables["uninitialized"], "serving_default", feeds, 5000)
-    assert fast[0] == "error"
-    assert fast == slow
+    outcome = _outcome(
+        servables["uninitialized"], "serving_default", {"x": np.array([1.0], dtype=np.float32)}
+    )
+    assert outcome[:2] == ("error", Code.FAILED_PRECONDITION)
+    assert "Could not find variable dense/bias" in outcome[2]
+    assert not outcome[2].startswith("Graph execution error")
 
 
 def test_deadlines_given_per_run_are_each_applied(servables):
     feeds = {"x": np.array([1.0], dtype=np.float32)}
-    servable = servables["affine"]
     for timeout_ms in (None, 0, 100, 5000, 100):
-        fast, slow = _both_roads(servable, "serving_default", feeds, timeout_ms)
-        assert fast == slow == ("ok", {"y": ("ndarray", "<f4", (1,), [5.0])})
+        assert _outcome(servables["affine"], "serving_default", feeds, timeout_ms) == (
+            "ok",
+            {"y": [5.0]},
+        )
+
+
+def test_more_distinct_runs_than_callables_kept_still_answer(servables):
+    feeds = {"x": np.array([2.0], dtype=np.float32)}
+    deadlines = range(1000, 1000 + 2 * MAX_CALLABLES)
+    outcomes = [_outcome(servables["affine"], "serving_default", feeds, ms) for ms in deadlines]
+    assert outcomes == [("ok", {"y": [8.0]})] * len(deadlines)
