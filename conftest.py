@@ -21,7 +21,7 @@ from fashion.launcher import (
     ServerStartError,
     resolve_model_server,
 )
-from fashion.serving.tf_env import use_eigen_kernels
+from fashion.serving.startup.tf_env import use_eigen_kernels
 
 #: The model name the serving suite uses, as in the seed notebook.
 MODEL_NAME = "fashion_model"

@@ -18,8 +18,8 @@ from collections.abc import Callable
 import numpy as np
 import orjson
 
-from fashion.serving.predict_response import encode_predict_response
-from fashion.serving.tensor_codec import decode_inputs, read_predict_request
+from fashion.serving.codec.predict_request import decode_inputs, read_predict_request
+from fashion.serving.codec.predict_response import encode_predict_response
 
 
 def _paired_medians_ms(

@@ -22,8 +22,8 @@ version in this process with the loader the server uses (:class:`Servable`), and
 
 This process calls ``gc.freeze()`` once TensorFlow and the model are loaded, as the server does
 after its first load, so "JSON parse + signature call" is the best an in-process path gets. It
-also runs TensorFlow's Eigen kernels, as the stand-in does (``fashion.serving.tf_env``), so both
-sides run the same kernels.
+also runs TensorFlow's Eigen kernels, as the stand-in does
+(``fashion.serving.startup.tf_env``), so both sides run the same kernels.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from fashion.launcher import ServerProcess
-    from fashion.serving.servable import Servable
+    from fashion.serving.runtime.servable import Servable
 
 __all__ = ["main"]
 
@@ -163,8 +163,8 @@ class _Paths:
     """The four ways of answering one predict, each a call that raises on failure."""
 
     def __init__(self, servable: Servable, port: int) -> None:
-        from fashion.serving.predict_response import encode_predict_response
-        from fashion.serving.tensor_codec import decode_inputs, read_predict_request
+        from fashion.serving.codec.predict_request import decode_inputs, read_predict_request
+        from fashion.serving.codec.predict_response import encode_predict_response
 
         signature = servable.signatures["serving_default"]
         self._servable = servable
@@ -328,7 +328,7 @@ def _run(options: _Options, workdir: Path) -> None:
         binary, rest_port=port, model_name=MODEL_NAME, base_path=base, extra=options.server_flags
     )
     with ServerProcess(args, workdir / "server.log") as server:
-        from fashion.serving.servable import Servable
+        from fashion.serving.runtime.servable import Servable
 
         servable = Servable.load(str(base / "1"))
         gc.freeze()  # as the server does once its models are loaded
@@ -356,7 +356,7 @@ def _run(options: _Options, workdir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark once and print its tables; returns the exit status."""
-    from fashion.serving.tf_env import use_eigen_kernels
+    from fashion.serving.startup.tf_env import use_eigen_kernels
 
     use_eigen_kernels()  # before this process imports TensorFlow
     options = _parse_args(argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from fashion.serving.server import main
-from fashion.serving.tf_env import prepare_tensorflow_environment
+from fashion.serving.startup.tf_env import prepare_tensorflow_environment
 
 __all__ = ["main", "run"]
 

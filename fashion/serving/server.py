@@ -18,9 +18,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from fashion.serving import log, log_messages
-from fashion.serving.flags import EXIT_FAILURE, ServerOptions, parse_flags
-from fashion.serving.model_config import (
+from fashion.serving.logs import lines as log
+from fashion.serving.logs import texts as log_messages
+from fashion.serving.models.model_config import (
     ConfigKind,
     CustomModelConfigError,
     ModelServerConfig,
@@ -29,12 +29,16 @@ from fashion.serving.model_config import (
     validate_config,
     validate_platforms,
 )
-from fashion.serving.option_checks import check_options_after_config, check_options_before_config
+from fashion.serving.startup.flags import EXIT_FAILURE, ServerOptions, parse_flags
+from fashion.serving.startup.option_checks import (
+    check_options_after_config,
+    check_options_before_config,
+)
 from fashion.serving.status import ServingStatusError
 
 if TYPE_CHECKING:  # TensorFlow is imported only once the flags are known to be good.
-    from fashion.serving.manager import ModelManager
-    from fashion.serving.manager_types import ManagerOptions
+    from fashion.serving.models.manager import ModelManager
+    from fashion.serving.models.manager_types import ManagerOptions
 
 __all__ = ["main"]
 
@@ -54,8 +58,8 @@ def _load_config(options: ServerOptions) -> ModelServerConfig:
 
 
 def _manager_options(options: ServerOptions) -> ManagerOptions:
-    from fashion.serving.manager_types import ManagerOptions
-    from fashion.serving.servable import LoadOptions
+    from fashion.serving.models.manager_types import ManagerOptions
+    from fashion.serving.runtime.servable import LoadOptions
 
     return ManagerOptions(
         file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
@@ -160,8 +164,8 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
     """Serve until stopped; returns the signal that stopped a server without REST port."""
     import uvicorn
 
-    from fashion.serving.http_app import RestApp
-    from fashion.serving.rest_handlers import RestHandlers
+    from fashion.serving.rest.app import RestApp
+    from fashion.serving.rest.handlers import RestHandlers
 
     if options.rest_api_port == 0:
         return _serve_forever_without_rest(stop)
@@ -237,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc)
     if config.kind is ConfigKind.NOT_SET:
         log_messages.taking_no_action_for_empty_config()
-    from fashion.serving.manager import ModelManager
-    from fashion.serving.manager_types import describe_unavailable
+    from fashion.serving.models.manager import ModelManager
+    from fashion.serving.models.manager_types import describe_unavailable
 
     manager = ModelManager(config.models, _manager_options(options))
     stop = threading.Event()

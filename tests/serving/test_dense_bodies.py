@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fashion.serving import dense_body, tensor_codec
+from fashion.serving.codec import dense_body
+from fashion.serving.codec import predict_request as tensor_codec
+from fashion.serving.codec.predict_request import decode_inputs, read_predict_request
 from fashion.serving.status import ServingStatusError
-from fashion.serving.tensor_codec import decode_inputs, read_predict_request
 
 Outcome = tuple[Any, ...]
 

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from fashion.serving.discovery import parse_version, poll_file_system, scan_model, scan_models
-from fashion.serving.model_spec import ModelSpec, VersionPolicy
+from fashion.serving.models.discovery import (
+    parse_version,
+    poll_file_system,
+    scan_model,
+    scan_models,
+)
+from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
 from fashion.serving.status import Code, ServingStatusError
 
 

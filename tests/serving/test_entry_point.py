@@ -1,4 +1,4 @@
-"""What a serving process sets up before TensorFlow is imported (``fashion.serving.tf_env``)."""
+"""What a serving process sets up before TensorFlow is imported (``startup.tf_env``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from fashion.serving import tf_env
+from fashion.serving.startup import tf_env
 
 
 def test_the_eager_keras_import_is_skipped_when_tf_keras_is_absent(

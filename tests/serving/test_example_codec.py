@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tensorflow.core.example import example_pb2
 
-from fashion.serving.example_codec import (
+from fashion.serving.codec.examples import (
     encode_classify_response,
     encode_regress_response,
     read_examples_request,

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from fashion.serving import flags
-from fashion.serving.flags import (
+from fashion.serving.startup import flags
+from fashion.serving.startup.flags import (
     IGNORED_FLAGS,
     INERT_FLAGS,
     FlagsOutcome,
@@ -17,7 +17,7 @@ from fashion.serving.flags import (
     parse_flags,
     usage_text,
 )
-from fashion.serving.option_checks import validate_options
+from fashion.serving.startup.option_checks import validate_options
 from fashion.serving.status import Code, ServingStatusError
 
 

@@ -17,13 +17,13 @@ import rapidjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fashion.serving.json_document import (
+from fashion.serving.codec.json_document import (
     json_type_name,
     members,
     parse_json_document,
     utf8_bytes,
 )
-from fashion.serving.rapidjson_writer import debug_json, encode_error, format_double, quote
+from fashion.serving.codec.json_writer import debug_json, encode_error, format_double, quote
 from fashion.serving.status import Code, ServingStatusError
 
 

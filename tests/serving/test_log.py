@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fashion.serving import log, log_messages
+from fashion.serving.logs import lines as log
+from fashion.serving.logs import texts as log_messages
 from fashion.serving.status import Code, ServingStatusError
 
 _PREFIX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}: "

@@ -21,10 +21,15 @@ import numpy as np
 import pytest
 from savedmodel_factory import write_affine_model, write_broken_version
 
-from fashion.serving.manager import LoadFailure, ManagerOptions, ModelManager, describe_unavailable
-from fashion.serving.model_spec import ModelSpec, VersionPolicy
+from fashion.serving.models.manager import (
+    LoadFailure,
+    ManagerOptions,
+    ModelManager,
+    describe_unavailable,
+)
+from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
+from fashion.serving.models.version_states import VersionStatus
 from fashion.serving.status import Code, ServingStatusError
-from fashion.serving.version_states import VersionStatus
 
 FAST = ManagerOptions(
     file_system_poll_wait_seconds=0.05,

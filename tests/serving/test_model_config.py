@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fashion.serving import log
-from fashion.serving.model_config import (
+from fashion.serving.logs import lines as log
+from fashion.serving.models.model_config import (
     ConfigKind,
     CustomModelConfigError,
     ModelServerConfig,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fashion.serving.policy import (
+from fashion.serving.models.policy import (
     Action,
     ActionKind,
     HarnessState,

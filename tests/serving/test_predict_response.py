@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from fashion.serving.predict_response import encode_predict_response
+from fashion.serving.codec.predict_response import encode_predict_response
 from fashion.serving.status import Code, ServingStatusError
 
 

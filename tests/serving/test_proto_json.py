@@ -8,7 +8,7 @@ from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_status_pb2
 
-from fashion.serving.proto_json import encode_model_metadata, encode_model_status
+from fashion.serving.codec.proto_json import encode_model_metadata, encode_model_status
 
 ModelVersionStatus = get_model_status_pb2.ModelVersionStatus
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import pytest
 
-from fashion.serving.routes import (
+from fashion.serving.rest.routes import (
     CORS_HEADERS,
     HTML_400_BAD_REQUEST,
     HTML_404_NOT_FOUND,

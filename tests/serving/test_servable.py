@@ -20,7 +20,7 @@ from savedmodel_factory import (
 from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from fashion.serving.servable import LoadOptions, Servable, SignatureInfo, SignatureTensor
+from fashion.serving.runtime.servable import LoadOptions, Servable, SignatureInfo, SignatureTensor
 from fashion.serving.status import Code, ServingStatusError
 
 
@@ -253,7 +253,7 @@ def test_unknown_output_filter_fails_with_alias_text(queue_servable):
 )
 def test_session_config_takes_thread_counts_from_the_parallelism_flags(options, intra, inter):
     # TF Serving always overwrites the config file's thread counts with the flags (server.cc).
-    from fashion.serving.servable import _session_config
+    from fashion.serving.runtime.servable import _session_config
 
     config = _session_config(options)
     assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (

@@ -24,8 +24,8 @@ from savedmodel_factory import (
     write_uninitialized_variable_model,
 )
 
-from fashion.serving.servable import Servable
-from fashion.serving.session_callables import MAX_CALLABLES
+from fashion.serving.runtime.servable import Servable
+from fashion.serving.runtime.session_callables import MAX_CALLABLES
 from fashion.serving.status import Code, ServingStatusError
 
 

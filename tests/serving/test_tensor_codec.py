@@ -8,8 +8,8 @@ import numpy as np
 import orjson
 import pytest
 
+from fashion.serving.codec.predict_request import DecodedInputs, decode_inputs, read_predict_request
 from fashion.serving.status import Code, ServingStatusError
-from fashion.serving.tensor_codec import DecodedInputs, decode_inputs, read_predict_request
 
 HALF_PLUS_TWO = {"x": "float"}
 

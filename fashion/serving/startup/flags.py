@@ -10,8 +10,8 @@ The matching and the value conversion are done by :mod:`argparse` (one token at 
 ``--name value`` can never consume the next token) with a custom action that applies
 TensorFlow's conversion rules. Parsing never prints and never exits: :func:`parse_flags` returns
 a :class:`FlagsOutcome` telling the caller what to print and whether to exit. The flags
-themselves and the usage text live in :mod:`fashion.serving.flag_table`, the start-up checks on
-the parsed options in :mod:`fashion.serving.option_checks`.
+themselves and the usage text live in :mod:`fashion.serving.startup.flag_table`, the start-up
+checks on the parsed options in :mod:`fashion.serving.startup.option_checks`.
 
 Stand-in extras (not in the real binary): ``--rest_api_bind_address`` (default ``127.0.0.1``; the
 real server binds every interface) and ``--rest_api_max_body_bytes`` (default 256 MiB; the real
@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from fashion.serving.flag_table import (
+from fashion.serving.startup.flag_table import (
     DEFAULT_REST_API_MAX_BODY_BYTES,
     IGNORED_FLAGS,
     INERT_FLAGS,

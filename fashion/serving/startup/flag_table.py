@@ -2,7 +2,7 @@
 
 One table in the real binary's order, with each flag's TensorFlow type, default and a short
 help text (the stand-in's own wording), then the stand-in's extras. The parser
-(:mod:`fashion.serving.flags`) and the usage text both read it, so the two never disagree.
+(:mod:`fashion.serving.startup.flags`) and the usage text both read it, so the two never disagree.
 """
 
 from __future__ import annotations

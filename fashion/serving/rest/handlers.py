@@ -12,18 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from fashion.serving.example_codec import (
+from fashion.serving.codec.examples import (
     encode_classify_response,
     encode_regress_response,
     read_examples_request,
 )
-from fashion.serving.example_inference import classify, regress
-from fashion.serving.manager import ModelManager
-from fashion.serving.predict_response import encode_predict_response
-from fashion.serving.proto_json import encode_model_metadata, encode_model_status
-from fashion.serving.routes import Route
+from fashion.serving.codec.predict_request import decode_inputs, read_predict_request
+from fashion.serving.codec.predict_response import encode_predict_response
+from fashion.serving.codec.proto_json import encode_model_metadata, encode_model_status
+from fashion.serving.models.manager import ModelManager
+from fashion.serving.rest.routes import Route
+from fashion.serving.runtime.example_inference import classify, regress
 from fashion.serving.status import Code, ServingStatusError
-from fashion.serving.tensor_codec import decode_inputs, read_predict_request
 
 __all__ = ["RestHandlers"]
 

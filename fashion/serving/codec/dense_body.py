@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from fashion.serving.json_numbers import first_number_too_big, may_hide_a_number_too_big
+from fashion.serving.codec.json_numbers import first_number_too_big, may_hide_a_number_too_big
 
 __all__ = ["DenseBody", "recognise_dense_body"]
 

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import Executor
 from typing import Any
 
-from fashion.serving.rapidjson_writer import encode_error
-from fashion.serving.rest_handlers import RestHandlers
-from fashion.serving.routes import CORS_HEADERS, Route, RouteKind, preflight_allowed, route
+from fashion.serving.codec.json_writer import encode_error
+from fashion.serving.rest.handlers import RestHandlers
+from fashion.serving.rest.routes import CORS_HEADERS, Route, RouteKind, preflight_allowed, route
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["GZIP_LIMIT_BYTES", "RestApp"]

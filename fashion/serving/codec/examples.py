@@ -18,15 +18,15 @@ from typing import Any
 import numpy as np
 from tensorflow.core.example import example_pb2, feature_pb2
 
-from fashion.serving.json_document import (
+from fashion.serving.codec.json_document import (
     json_type_name,
     members,
     utf8_bytes,
 )
-from fashion.serving.rapidjson_writer import debug_json, decimal_strings, quote
+from fashion.serving.codec.json_tensor import decode_base64, is_base64_object
+from fashion.serving.codec.json_writer import debug_json, decimal_strings, quote
+from fashion.serving.codec.predict_request import read_request_object
 from fashion.serving.status import Code, ServingStatusError
-from fashion.serving.tensor_codec import read_request_object
-from fashion.serving.tensor_values import decode_base64, is_base64_object
 
 __all__ = [
     "ExamplesRequest",

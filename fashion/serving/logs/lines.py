@@ -10,7 +10,7 @@ Everything goes through the stdlib ``logging`` module (logger ``fashion.serving`
 written from several threads never interleave and each one is flushed as it is written. Call
 :func:`configure_logging` once in ``main``; nothing is configured at import time.
 
-The real server's standard texts have their own helpers in :mod:`fashion.serving.log_messages`.
+The real server's standard texts have their own helpers in :mod:`fashion.serving.logs.texts`.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class TensorFlowFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._root = pathlib.Path(__file__).resolve().parents[2]
+        self._root = pathlib.Path(__file__).resolve().parents[3]
 
     def format(self, record: logging.LogRecord) -> str:
         """Render one record; raw records (``NET_LOG`` style) get no prefix."""
@@ -142,7 +142,7 @@ def configure_logging(stream: TextIO | None = None, level: int = logging.INFO) -
 def write_line(level: int, message: str, *, raw: bool = False) -> None:
     """Write one line whose prefix names the caller of the function that calls this one.
 
-    For helpers such as :func:`info` and those of :mod:`fashion.serving.log_messages`: the
+    For helpers such as :func:`info` and those of :mod:`fashion.serving.logs.texts`: the
     line points at the code that asked for the message, not at the helper.
 
     Args:

@@ -1,7 +1,7 @@
 """Values the model manager exchanges with its callers: options, handles, start-up failures.
 
-Kept apart from :mod:`fashion.serving.manager` so that the HTTP layer and the command line can
-name these types without reading the manager's machinery.
+Kept apart from :mod:`fashion.serving.models.manager` so that the HTTP layer and the command
+line can name these types without reading the manager's machinery.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from fashion.serving.lifecycle import servable_id
-from fashion.serving.servable import LoadOptions
+from fashion.serving.models.lifecycle import servable_id
+from fashion.serving.runtime.servable import LoadOptions
 from fashion.serving.status import ServingStatusError
 
 __all__ = ["LoadFailure", "ManagerOptions", "ServableHandle", "describe_unavailable"]

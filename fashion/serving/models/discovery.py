@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 
-from fashion.serving.model_spec import ModelSpec, PolicyKind
+from fashion.serving.models.model_spec import ModelSpec, PolicyKind
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["parse_version", "poll_file_system", "scan_model", "scan_models"]

@@ -2,8 +2,9 @@
 
 Harnesses wait for these exact texts (``Successfully loaded servable version ...``,
 ``Exporting HTTP/REST API at:localhost:8501 ...``), so they are written here once and no other
-module retypes them. Each helper writes through :func:`fashion.serving.log.write_line`, so the
-line's prefix names the helper's caller, as the real server's names the C++ file that logs.
+module retypes them. Each helper writes through
+:func:`fashion.serving.logs.lines.write_line`, so the line's prefix names the helper's caller,
+as the real server's names the C++ file that logs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import pathlib
 import sys
 
-from fashion.serving.log import write_line
+from fashion.serving.logs.lines import write_line
 from fashion.serving.status import ServingStatusError
 
 __all__ = [

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 from google.protobuf import text_format
 from tensorflow_serving.config import file_system_storage_path_source_pb2, model_server_config_pb2
 
-from fashion.serving import log_messages
-from fashion.serving.model_spec import ModelSpec, PolicyKind, VersionPolicy
+from fashion.serving.logs import texts as log_messages
+from fashion.serving.models.model_spec import ModelSpec, PolicyKind, VersionPolicy
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
@@ -62,7 +62,7 @@ _POSITION_PREFIX = re.compile(r"^\d+:\d+ : ")
 class CustomModelConfigError(ServingStatusError):
     """Raised for a ``custom_model_config``: the real binary logs a FATAL line and aborts.
 
-    The caller should log :func:`fashion.serving.log_messages.custom_model_config_unsupported`
+    The caller should log :func:`fashion.serving.logs.texts.custom_model_config_unsupported`
     and end the process abnormally (the real one dies of SIGABRT), not print ``Failed to start
     server``.
     """

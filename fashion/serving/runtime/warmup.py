@@ -23,7 +23,7 @@ from tensorflow_serving.apis import input_pb2, prediction_log_pb2
 from fashion.serving.status import Code, ServingStatusError
 
 if TYPE_CHECKING:
-    from fashion.serving.servable import Servable
+    from fashion.serving.runtime.servable import Servable
 
 __all__ = ["MAX_WARMUP_RECORDS", "WARMUP_FILE_NAME", "run_warmup", "warmup_path"]
 

@@ -4,8 +4,8 @@ The scanner hands over each model's aspired versions; every manager round (about
 finished versions, takes in the aspired sets, asks the AvailabilityPreservingPolicy for one action
 and starts it. Loads run with retries on a load executor (inline in the manager thread when it has
 no threads), unloads wait for in-flight requests, and each transition is published to the
-:class:`~fashion.serving.version_states.StateMonitor` and logged with TF Serving's texts (spec
-§3.2, §9.3, §12).
+:class:`~fashion.serving.models.version_states.StateMonitor` and logged with TF Serving's
+texts (spec §3.2, §9.3, §12).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fashion.serving.executors import Executor, Workers
-from fashion.serving.policy import (
+from fashion.serving.models.executors import Executor, Workers
+from fashion.serving.models.policy import (
     Action,
     ActionKind,
     HarnessState,
@@ -25,8 +25,8 @@ from fashion.serving.policy import (
     choose_action,
     next_action,
 )
+from fashion.serving.models.version_states import StateMonitor, VersionState
 from fashion.serving.status import Code, ServingStatusError
-from fashion.serving.version_states import StateMonitor, VersionState
 
 __all__ = ["Harness", "Loader", "VersionLifecycle", "servable_id"]
 

@@ -8,7 +8,7 @@ look-up sees the **first** occurrence (spec §7.2). Parse errors read
 Two paths give the same :class:`JsonDocument`:
 
 * fast: ``orjson.loads`` (strict JSON, last duplicate wins, no NaN). Its result is used only
-  when :class:`~fashion.serving.json_census.Census` proves from byte counts that rapidjson
+  when :class:`~fashion.serving.codec.json_census.Census` proves from byte counts that rapidjson
   reads the body the same way (no folded duplicate key, no ``0e400``-style number); numeric
   lists are converted by numpy on the way and kept for the tensor codec.
 * exact: python-rapidjson, a binding of rapidjson itself, so acceptance, reasons and offsets
@@ -46,8 +46,8 @@ import numpy as np
 import orjson
 import rapidjson
 
-from fashion.serving.json_census import Census
-from fashion.serving.json_numbers import (
+from fashion.serving.codec.json_census import Census
+from fashion.serving.codec.json_numbers import (
     NUMBER_TOO_BIG,
     first_number_too_big,
     has_long_integer,

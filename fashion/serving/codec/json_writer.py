@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from fashion.serving.json_document import members, utf8_bytes
+from fashion.serving.codec.json_document import members, utf8_bytes
 
 __all__ = [
     "debug_json",

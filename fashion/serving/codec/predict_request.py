@@ -14,7 +14,7 @@ walk the JSON without recursion, and lists that the parser already converted int
 well-formed 256x28x28x1 float request never touches its floats one by one in Python.
 
 The commonest body, a regular array of numbers under ``instances`` or ``inputs``, takes the
-shorter road of :mod:`fashion.serving.dense_body`; anything it cannot prove, and every error,
+shorter road of :mod:`fashion.serving.codec.dense_body`; anything it cannot prove, and every error,
 goes the general way.
 """
 
@@ -26,15 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from fashion.serving.dense_body import DenseBody, recognise_dense_body
-from fashion.serving.json_document import (
+from fashion.serving.codec.dense_body import DenseBody, recognise_dense_body
+from fashion.serving.codec.json_document import (
     JsonDocument,
     members,
     parse_json_document,
 )
-from fashion.serving.rapidjson_writer import debug_json
-from fashion.serving.status import Code, ServingStatusError
-from fashion.serving.tensor_values import (
+from fashion.serving.codec.json_tensor import (
     TensorBuilder,
     block_as,
     dense_shape,
@@ -42,6 +40,8 @@ from fashion.serving.tensor_values import (
     is_base64_object,
     is_object,
 )
+from fashion.serving.codec.json_writer import debug_json
+from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
     "DecodedInputs",

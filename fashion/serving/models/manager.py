@@ -17,25 +17,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from tensorflow_serving.apis import get_model_status_pb2
 
-from fashion.serving.discovery import poll_file_system
-from fashion.serving.lifecycle import Harness, Loader, VersionLifecycle
-from fashion.serving.manager_types import (
+from fashion.serving.models.discovery import poll_file_system
+from fashion.serving.models.lifecycle import Harness, Loader, VersionLifecycle
+from fashion.serving.models.manager_types import (
     LoadFailure,
     ManagerOptions,
     ServableHandle,
     describe_unavailable,
 )
-from fashion.serving.model_config import (
+from fashion.serving.models.model_config import (
     ConfigKind,
     ModelServerConfig,
     check_label_assignment,
     validate_config,
     validate_platforms,
 )
-from fashion.serving.model_spec import ModelSpec
-from fashion.serving.servable import Servable
+from fashion.serving.models.model_spec import ModelSpec
+from fashion.serving.models.version_states import StateListener, StateMonitor, VersionState
+from fashion.serving.runtime.servable import Servable
 from fashion.serving.status import Code, ServingStatusError
-from fashion.serving.version_states import StateListener, StateMonitor, VersionState
 
 __all__ = [
     "LoadFailure",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fashion.serving.json_document import utf8_bytes
-from fashion.serving.rapidjson_writer import decimal_strings, indent, quote, render_tensor
+from fashion.serving.codec.json_document import utf8_bytes
+from fashion.serving.codec.json_writer import decimal_strings, indent, quote, render_tensor
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["encode_predict_response", "tensor_leaves"]

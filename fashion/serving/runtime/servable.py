@@ -22,8 +22,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 
-from fashion.serving.session_callables import SessionCallables
-from fashion.serving.signature_info import SignatureInfo, SignatureTensor, signature_info
+from fashion.serving.runtime.session_callables import SessionCallables
+from fashion.serving.runtime.signature_info import SignatureInfo, SignatureTensor, signature_info
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["LoadOptions", "Servable", "SignatureInfo", "SignatureTensor"]
@@ -206,7 +206,7 @@ class Servable:
         servable = cls(export_dir, session, meta_graph)
         if options.enable_warmup:
             # Imported here: warm-up needs the serving protos, plain loading does not.
-            from fashion.serving.warmup import run_warmup
+            from fashion.serving.runtime.warmup import run_warmup
 
             try:
                 run_warmup(servable, export_dir, options.warmup_iterations)

@@ -6,7 +6,7 @@ The real server checks some options before it reads ``--model_config_file`` and 
 
 from __future__ import annotations
 
-from fashion.serving.flags import ServerOptions
+from fashion.serving.startup.flags import ServerOptions
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["check_options_after_config", "check_options_before_config", "validate_options"]

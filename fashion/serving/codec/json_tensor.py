@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from fashion.serving.json_document import (
+from fashion.serving.codec.json_document import (
     JsonDocument,
     json_type_name,
     member_count,
     utf8_bytes,
 )
-from fashion.serving.rapidjson_writer import debug_json
+from fashion.serving.codec.json_writer import debug_json
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
