@@ -18,8 +18,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from fashion.serving.logs import lines as log
-from fashion.serving.logs import texts as log_messages
+from fashion.serving.logs import lines
+from fashion.serving.logs import texts as log
 from fashion.serving.models.model_config import (
     ConfigKind,
     CustomModelConfigError,
@@ -39,6 +39,7 @@ from fashion.serving.status import ServingStatusError
 if TYPE_CHECKING:  # TensorFlow is imported only once the flags are known to be good.
     from fashion.serving.models.manager import ModelManager
     from fashion.serving.models.manager_types import ManagerOptions
+    from fashion.serving.runtime.servable import LoadOptions, Servable
 
 __all__ = ["main"]
 
@@ -59,7 +60,6 @@ def _load_config(options: ServerOptions) -> ModelServerConfig:
 
 def _manager_options(options: ServerOptions) -> ManagerOptions:
     from fashion.serving.models.manager_types import ManagerOptions
-    from fashion.serving.runtime.servable import LoadOptions
 
     return ManagerOptions(
         file_system_poll_wait_seconds=options.file_system_poll_wait_seconds,
@@ -70,14 +70,19 @@ def _manager_options(options: ServerOptions) -> ManagerOptions:
         allow_version_labels_for_unavailable_models=(
             options.allow_version_labels_for_unavailable_models
         ),
-        load_options=LoadOptions(
-            tags=tuple(tag.strip() for tag in options.saved_model_tags.split(",") if tag.strip()),
-            intra_op_parallelism=options.tensorflow_intra_op_parallelism,
-            inter_op_parallelism=options.tensorflow_inter_op_parallelism,
-            session_parallelism=options.tensorflow_session_parallelism,
-            enable_warmup=options.enable_model_warmup,
-            warmup_iterations=options.num_request_iterations_for_warmup,
-        ),
+    )
+
+
+def _load_options(options: ServerOptions) -> LoadOptions:
+    from fashion.serving.runtime.servable import LoadOptions
+
+    return LoadOptions(
+        tags=tuple(tag.strip() for tag in options.saved_model_tags.split(",") if tag.strip()),
+        intra_op_parallelism=options.tensorflow_intra_op_parallelism,
+        inter_op_parallelism=options.tensorflow_inter_op_parallelism,
+        session_parallelism=options.tensorflow_session_parallelism,
+        enable_warmup=options.enable_model_warmup,
+        warmup_iterations=options.num_request_iterations_for_warmup,
     )
 
 
@@ -87,7 +92,7 @@ class _ConfigPoller(threading.Thread):
     def __init__(
         self,
         options: ServerOptions,
-        manager: ModelManager,
+        manager: ModelManager[Servable],
         stop: threading.Event,
         current: ModelServerConfig,
     ) -> None:
@@ -106,14 +111,14 @@ class _ConfigPoller(threading.Thread):
         try:
             config = read_model_server_config(self._options.model_config_file)
         except ServingStatusError as exc:
-            log_messages.failed_to_read_config_file(exc)
+            log.failed_to_read_config_file(exc)
             return
         try:
             validate_config(config, self._current)
             validate_platforms(config)
             self._manager.apply_config(config.models)
         except ServingStatusError as exc:
-            log_messages.reload_config_failed(exc)
+            log.reload_config_failed(exc)
             return
         self._current = config
 
@@ -160,7 +165,9 @@ def _end_by_signal(signum: int) -> None:
     os.kill(os.getpid(), signum)  # not blocked here, so it is delivered before kill returns
 
 
-def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event) -> int | None:
+def _serve(
+    options: ServerOptions, manager: ModelManager[Servable], stop: threading.Event
+) -> int | None:
     """Serve until stopped; returns the signal that stopped a server without REST port."""
     import uvicorn
 
@@ -170,11 +177,11 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
     if options.rest_api_port == 0:
         return _serve_forever_without_rest(stop)
     if options.rest_api_port == options.port:
-        log_messages.rest_port_same_as_grpc_port()
+        log.rest_port_same_as_grpc_port()
         return _serve_forever_without_rest(stop)
     sock = _bind(options)
     if sock is None:
-        log_messages.failed_to_start_http_server(options.rest_api_port)
+        log.failed_to_start_http_server(options.rest_api_port)
         return _serve_forever_without_rest(stop)
     executor = ThreadPoolExecutor(options.rest_api_num_threads, thread_name_prefix="rest")
     handlers = RestHandlers(
@@ -203,8 +210,8 @@ def _serve(options: ServerOptions, manager: ModelManager, stop: threading.Event)
         timeout_keep_alive=60,
     )
     server = uvicorn.Server(config)
-    log_messages.exporting_rest_api(options.rest_api_port)
-    log_messages.net_log_entering_event_loop()
+    log.exporting_rest_api(options.rest_api_port)
+    log.net_log_entering_event_loop()
     try:
         server.run(sockets=[sock])  # SIGTERM: uvicorn re-raises it; SIGINT: KeyboardInterrupt
     finally:
@@ -220,14 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     if outcome.stdout:
         sys.stdout.write(outcome.stdout)
         sys.stdout.flush()
-    log.configure_logging()
-    for message in outcome.errors:
-        log.error(message)
+    lines.configure_logging()
+    for value, flag in outcome.bad_values:
+        log.flag_value_not_interpreted(value, flag)
     if outcome.exit_code is not None or outcome.options is None:
         return outcome.exit_code if outcome.exit_code is not None else EXIT_FAILURE
     options = outcome.options
     for flag in options.ignored_flags_given:
-        log_messages.ignored_flag(flag)
+        log.ignored_flag(flag)
     try:
         check_options_before_config(options)
         config = _load_config(options)
@@ -235,16 +242,19 @@ def main(argv: list[str] | None = None) -> int:
         validate_config(config)
         validate_platforms(config)
     except CustomModelConfigError:
-        log_messages.custom_model_config_unsupported()
+        log.custom_model_config_unsupported()
         return 134  # the real binary aborts (SIGABRT)
     except ServingStatusError as exc:
         return _fail(exc)
     if config.kind is ConfigKind.NOT_SET:
-        log_messages.taking_no_action_for_empty_config()
+        log.taking_no_action_for_empty_config()
     from fashion.serving.models.manager import ModelManager
     from fashion.serving.models.manager_types import describe_unavailable
+    from fashion.serving.runtime.loader import version_loader
 
-    manager = ModelManager(config.models, _manager_options(options))
+    manager = ModelManager(
+        config.models, version_loader(_load_options(options)), _manager_options(options)
+    )
     stop = threading.Event()
     ended_by: int | None = None
     try:

@@ -25,11 +25,7 @@ __all__ = [
     "LOGGER_NAME",
     "TensorFlowFormatter",
     "configure_logging",
-    "error",
-    "fatal",
     "get_logger",
-    "info",
-    "warning",
     "write_line",
 ]
 
@@ -139,7 +135,7 @@ def configure_logging(stream: TextIO | None = None, level: int = logging.INFO) -
     return handler
 
 
-def write_line(level: int, message: str, *, raw: bool = False) -> None:
+def write_line(level: int, message: str, *, raw: bool = False, exc_info: bool = False) -> None:
     """Write one line whose prefix names the caller of the function that calls this one.
 
     For helpers such as :func:`info` and those of :mod:`fashion.serving.logs.texts`: the
@@ -149,27 +145,13 @@ def write_line(level: int, message: str, *, raw: bool = False) -> None:
         level: a :mod:`logging` level.
         message: the text after the prefix.
         raw: write ``message`` alone, without TensorFlow's prefix (``NET_LOG`` lines).
+        exc_info: add the traceback of the exception being handled.
     """
     get_logger().log(
-        level, "%s", message, stacklevel=_HELPER_STACKLEVEL, extra={_RAW_ATTRIBUTE: raw}
+        level,
+        "%s",
+        message,
+        stacklevel=_HELPER_STACKLEVEL,
+        extra={_RAW_ATTRIBUTE: raw},
+        exc_info=exc_info,
     )
-
-
-def info(message: str) -> None:
-    """Write an ``I`` line whose prefix names the caller."""
-    write_line(logging.INFO, message)
-
-
-def warning(message: str) -> None:
-    """Write a ``W`` line whose prefix names the caller."""
-    write_line(logging.WARNING, message)
-
-
-def error(message: str) -> None:
-    """Write an ``E`` line whose prefix names the caller."""
-    write_line(logging.ERROR, message)
-
-
-def fatal(message: str) -> None:
-    """Write an ``F`` line (the caller then aborts, as TF's ``LOG(FATAL)`` does)."""
-    write_line(logging.CRITICAL, message)

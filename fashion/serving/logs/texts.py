@@ -19,7 +19,6 @@ from fashion.serving.status import ServingStatusError
 __all__ = [
     "adding_updating_models",
     "approving_load",
-    "base_path_not_found",
     "building_single_model_config",
     "custom_model_config_unsupported",
     "deprecated_model_type",
@@ -30,8 +29,9 @@ __all__ = [
     "exporting_rest_api",
     "failed_to_read_config_file",
     "failed_to_start_http_server",
+    "filesystem_access_error",
     "finished_adding_updating_models",
-    "finished_reloading_config",
+    "finished_warmup",
     "flag_value_not_interpreted",
     "ignored_flag",
     "load_failed",
@@ -40,8 +40,10 @@ __all__ = [
     "loaded_servable",
     "loading_servable",
     "net_log_entering_event_loop",
+    "net_log_failed_to_uncompress_gzip_body",
     "no_specific_versions_requested",
     "no_versions_found",
+    "no_warmup_data",
     "quiescing",
     "readding_model",
     "reading_saved_model",
@@ -49,11 +51,16 @@ __all__ = [
     "rest_port_same_as_grpc_port",
     "retrying_load",
     "saved_model_loaded",
+    "servable_cannot_be_loaded",
     "servable_id",
     "specific_version_not_found",
+    "starting_warmup",
+    "state_listener_failed",
     "successfully_reserved_resources",
     "taking_no_action_for_empty_config",
     "text_format_parse_error",
+    "unexpected_request_error",
+    "unfinished_work_after_stop",
     "unloading",
 ]
 
@@ -94,11 +101,6 @@ def readding_model(model_name: str) -> None:
 def finished_adding_updating_models() -> None:
     """End of a (re)load of the model config."""
     write_line(logging.INFO, "Finished adding/updating models")
-
-
-def finished_reloading_config() -> None:
-    """Only logged by the real server when ``--flush_filesystem_caches=false``."""
-    write_line(logging.INFO, "Finished reloading config")
 
 
 def taking_no_action_for_empty_config() -> None:
@@ -236,13 +238,54 @@ def reading_saved_model(directory: str) -> None:
     write_line(logging.INFO, f"Reading SavedModel from: {directory}")
 
 
-def saved_model_loaded(tags: list[str] | tuple[str, ...], microseconds: int) -> None:
-    """TensorFlow's loader, after a successful SavedModel load."""
+def saved_model_loaded(
+    tags: list[str] | tuple[str, ...], microseconds: int, error: ServingStatusError | None = None
+) -> None:
+    """TensorFlow's loader, after a SavedModel load, successful or not."""
     tag_text = " ".join(tags)
+    outcome = "success: OK" if error is None else f"fail: {error.as_status_text()}"
     write_line(
         logging.INFO,
-        f"SavedModel load for tags {{ {tag_text} }}; Status: success: OK. "
+        f"SavedModel load for tags {{ {tag_text} }}; Status: {outcome}. "
         f"Took {microseconds} microseconds.",
+    )
+
+
+def servable_cannot_be_loaded(model: str, version: int, status: str | ServingStatusError) -> None:
+    """The manager gives up on a version (after ``encountered_error``, or when cancelled)."""
+    write_line(
+        logging.ERROR,
+        f"Servable {servable_id(model, version)} cannot be loaded: {_status_text(status)}",
+    )
+
+
+def unfinished_work_after_stop(seconds: int) -> None:
+    """Stand-in only: a TensorFlow load cannot be interrupted, so ``stop`` stops waiting."""
+    write_line(
+        logging.WARNING, f"A load or unload still running {seconds} s after stop was left to finish"
+    )
+
+
+def no_warmup_data(path: str) -> None:
+    """A version without warm-up records (the normal case)."""
+    write_line(logging.INFO, f"No warmup data file found at {path}")
+
+
+def starting_warmup(path: str, options_text: str) -> None:
+    """Warm-up records are about to be replayed (``saved_model_warmup_util.cc``)."""
+    write_line(
+        logging.INFO,
+        f"Starting to read warmup data for model at {path} with model-warmup-options "
+        f"{options_text}",
+    )
+
+
+def finished_warmup(path: str, records: int, microseconds: int) -> None:
+    """Every warm-up record replayed."""
+    write_line(
+        logging.INFO,
+        f"Finished reading warmup data for model at {path}. Number of warmup records read: "
+        f"{records}. Elapsed time (microseconds): {microseconds}.",
     )
 
 
@@ -258,13 +301,11 @@ def no_versions_found(model: str, base_path: str) -> None:
     )
 
 
-def base_path_not_found(model: str, base_path: str, status: str | ServingStatusError) -> None:
-    """The base path is missing; logged on every scan."""
+def filesystem_access_error(message: str) -> None:
+    """A scan failed (a missing base path: ``Could not find base path ...``); every scan."""
     write_line(
         logging.ERROR,
-        "FileSystemStoragePathSource encountered a filesystem access error: "
-        f"Could not find base path {base_path} for servable {model} "
-        f"with error {_status_text(status)}",
+        f"FileSystemStoragePathSource encountered a filesystem access error: {message}",
     )
 
 
@@ -324,7 +365,28 @@ def net_log_entering_event_loop() -> None:
     )
 
 
+def net_log_failed_to_uncompress_gzip_body() -> None:
+    """The raw line the HTTP server writes when a gzip body does not inflate (body dropped)."""
+    frame = sys._getframe(1)
+    name = pathlib.Path(frame.f_code.co_filename).name
+    write_line(
+        logging.ERROR,
+        f"[{name} : {frame.f_lineno}] NET_LOG: Failed to uncompress the gzipped body",
+        raw=True,
+    )
+
+
 # --- command line (TensorFlow's flag parser) and stand-in notices ----------------------------
+
+
+def unexpected_request_error(method: str, path_and_query: str) -> None:
+    """Stand-in only: a request failed in a way no TF Serving text covers (answered 500)."""
+    write_line(logging.ERROR, f"Unexpected error handling {method} {path_and_query}", exc_info=True)
+
+
+def state_listener_failed(status: object) -> None:
+    """Stand-in only: a state listener raised; the manager thread that published goes on."""
+    write_line(logging.ERROR, f"State listener failed for {status}", exc_info=True)
 
 
 def flag_value_not_interpreted(value: str, flag: str) -> None:

@@ -11,16 +11,15 @@ scan fail so that no model's aspired set changes in that round.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 from collections.abc import Iterable, Mapping
 
+from fashion.serving.logs import texts as log
 from fashion.serving.models.model_spec import ModelSpec, PolicyKind
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["parse_version", "poll_file_system", "scan_model", "scan_models"]
 
-_LOG = logging.getLogger("fashion.serving")
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -93,13 +92,7 @@ def _index_by_version(children: Iterable[str]) -> dict[int, str]:
         if version is None:
             continue
         if version in by_version:
-            _LOG.warning(
-                "Duplicate version directories detected. Version %d will be loaded from %s, "
-                "%s will be ignored.",
-                version,
-                child,
-                by_version[version],
-            )
+            log.duplicate_version_directories(version, child, by_version[version])
         by_version[version] = child
     return by_version
 
@@ -142,7 +135,7 @@ def scan_model(spec: ModelSpec) -> dict[int, str]:
     policy = spec.policy
     if policy.kind is PolicyKind.SPECIFIC:
         if not policy.versions:
-            _LOG.warning("No specific versions requested for servable %s.", spec.name)
+            log.no_specific_versions_requested(spec.name)
             return {}
         fast = _specific_fast_path(spec)
         if fast is not None:
@@ -169,19 +162,9 @@ def scan_model(spec: ModelSpec) -> dict[int, str]:
                 aspired[version] = child
         for version in dict.fromkeys(policy.versions):
             if version not in aspired:
-                _LOG.warning(
-                    "Version %d of servable %s, which was requested to be served as a 'specific' "
-                    "version in the servable's version policy, was not found in the file system",
-                    version,
-                    spec.name,
-                )
+                log.specific_version_not_found(spec.name, version)
     if not aspired:
-        _LOG.warning(
-            "No versions of servable %s found under base path %s. Did you forget to name your "
-            "leaf directory as a number (eg. '/1/')?",
-            spec.name,
-            spec.base_path,
-        )
+        log.no_versions_found(spec.name, spec.base_path)
     return {version: os.path.join(spec.base_path, child) for version, child in aspired.items()}
 
 
@@ -213,7 +196,5 @@ def poll_file_system(specs: Iterable[ModelSpec]) -> Mapping[str, dict[int, str]]
     try:
         return scan_models(specs)
     except ServingStatusError as exc:
-        _LOG.error(
-            "FileSystemStoragePathSource encountered a filesystem access error: %s", exc.message
-        )
+        log.filesystem_access_error(exc.message)
         return None

@@ -11,12 +11,13 @@ texts (spec §3.2, §9.3, §12).
 from __future__ import annotations
 
 import dataclasses
-import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Generic
 
+from fashion.serving.logs import texts as log
 from fashion.serving.models.executors import Executor, Workers
+from fashion.serving.models.manager_types import Loader, S
 from fashion.serving.models.policy import (
     Action,
     ActionKind,
@@ -28,24 +29,16 @@ from fashion.serving.models.policy import (
 from fashion.serving.models.version_states import StateMonitor, VersionState
 from fashion.serving.status import Code, ServingStatusError
 
-__all__ = ["Harness", "Loader", "VersionLifecycle", "servable_id"]
+__all__ = ["LoaderHarness", "VersionLifecycle"]
 
-_LOG = logging.getLogger("fashion.serving")
-
-# Loads a version directory; raises ServingStatusError on failure. The result needs ``close()``.
-Loader = Callable[[str], Any]
 
 _FLUSHABLE = (HarnessState.NEW, HarnessState.DISABLED, HarnessState.ERROR)
 
 
-def servable_id(model: str, version: int) -> str:
-    """TF Serving's ``ServableId::DebugString``: ``{name: m version: 1}``."""
-    return f"{{name: {model} version: {version}}}"
-
-
 @dataclasses.dataclass(eq=False)
-class Harness:
-    """One managed version: its state, its servable once loaded, and its in-flight requests."""
+class LoaderHarness(Generic[S]):
+    """One managed version (TF Serving's ``LoaderHarness``): its state, its servable once
+    loaded, and its in-flight requests."""
 
     model: str
     version: int
@@ -53,17 +46,17 @@ class Harness:
     state: HarnessState = HarnessState.NEW
     aspired: bool = True
     serving: bool = False
-    servable: Any = None
+    servable: S | None = None
     refs: int = 0
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
 
     @property
     def id(self) -> str:
         """The servable id as TF Serving logs it."""
-        return servable_id(self.model, self.version)
+        return log.servable_id(self.model, self.version)
 
 
-class VersionLifecycle:
+class VersionLifecycle(Generic[S]):
     """Owns every managed version and drives it through load, serve and unload.
 
     Args:
@@ -79,7 +72,7 @@ class VersionLifecycle:
     def __init__(
         self,
         monitor: StateMonitor,
-        loader: Loader,
+        loader: Loader[S],
         *,
         max_num_load_retries: int,
         load_retry_interval_micros: int,
@@ -94,7 +87,7 @@ class VersionLifecycle:
         self._stop = stop
         self._cond = threading.Condition(threading.RLock())
         self._decision_lock = threading.Lock()
-        self._harnesses: dict[str, dict[int, Harness]] = {}
+        self._harnesses: dict[str, dict[int, LoaderHarness[S]]] = {}
         self._pending: dict[str, dict[int, str]] = {}
         self._workers = Workers()
         self._load_executor = Executor(
@@ -167,7 +160,7 @@ class VersionLifecycle:
                     harness.cancelled.set()
             for version in sorted(aspired):
                 if version not in versions:
-                    harness = Harness(model, version, aspired[version])
+                    harness = LoaderHarness(model, version, aspired[version])
                     self._harnesses.setdefault(model, {})[version] = harness
                     started.append((model, version))
         return started
@@ -183,16 +176,16 @@ class VersionLifecycle:
         return lambda: executor.submit(lambda: self._execute_unload(harness))
 
     # -------------------------------------------------------------------------------- load
-    def _execute_load(self, harness: Harness) -> None:
+    def _execute_load(self, harness: LoaderHarness[S]) -> None:
         with self._decision_lock:
-            _LOG.info("Successfully reserved resources to load servable %s", harness.id)
+            log.successfully_reserved_resources(harness.model, harness.version)
             with self._cond:
                 harness.state = HarnessState.LOAD_APPROVED
-            _LOG.info("Approving load for servable version %s", harness.id)
+            log.approving_load(harness.model, harness.version)
         self._monitor.publish(harness.model, harness.version, VersionState.LOADING)
         with self._cond:
             harness.state = HarnessState.LOADING
-        _LOG.info("Loading servable version %s", harness.id)
+        log.loading_servable(harness.model, harness.version)
         servable, error = self._load_with_retries(harness)
         if self._stop.is_set():
             # Shutting down: report nothing more, just release what was loaded.
@@ -204,27 +197,25 @@ class VersionLifecycle:
             self._unload_servable(harness, servable)
             error = ServingStatusError(Code.CANCELLED, "Loading of servable cancelled")
             self._monitor.publish(harness.model, harness.version, VersionState.END, error)
-            _LOG.error("Servable %s cannot be loaded: %s", harness.id, error.as_status_text())
+            log.servable_cannot_be_loaded(harness.model, harness.version, error)
             return
         if error is not None:
             with self._cond:
                 harness.state = HarnessState.ERROR
             self._monitor.publish(harness.model, harness.version, VersionState.END, error)
-            _LOG.info(
-                "Encountered an error for servable version %s: %s",
-                harness.id,
-                error.as_status_text(),
-            )
-            _LOG.error("Servable %s cannot be loaded: %s", harness.id, error.as_status_text())
+            log.encountered_error(harness.model, harness.version, error)
+            log.servable_cannot_be_loaded(harness.model, harness.version, error)
             return
         with self._cond:
             harness.servable = servable
             harness.state = HarnessState.READY
-            _LOG.info("Successfully loaded servable version %s", harness.id)
+            log.loaded_servable(harness.model, harness.version)
             harness.serving = True
         self._monitor.publish(harness.model, harness.version, VersionState.AVAILABLE)
 
-    def _attempt_load(self, harness: Harness) -> tuple[Any, ServingStatusError | None]:
+    def _attempt_load(
+        self, harness: LoaderHarness[S]
+    ) -> tuple[S | None, ServingStatusError | None]:
         try:
             return self._loader(harness.path), None
         except ServingStatusError as exc:
@@ -232,10 +223,12 @@ class VersionLifecycle:
         # A loader is user-replaceable; whatever else it raises is a failed load, not a dead thread.
         except Exception as exc:
             error = ServingStatusError(Code.UNKNOWN, str(exc))
-        _LOG.error("Loading servable: %s failed: %s", harness.id, error.as_status_text())
+        log.load_failed(harness.model, harness.version, error)
         return None, error
 
-    def _load_with_retries(self, harness: Harness) -> tuple[Any, ServingStatusError | None]:
+    def _load_with_retries(
+        self, harness: LoaderHarness[S]
+    ) -> tuple[S | None, ServingStatusError | None]:
         """TF Serving's ``Retry``: up to 1 + max retries attempts, cancelled when unaspired.
 
         Unlike TF Serving, a cancellation ends the pause between attempts at once instead of
@@ -248,26 +241,22 @@ class VersionLifecycle:
                 harness.cancelled.wait(self._retry_interval)
                 if harness.cancelled.is_set():
                     break
-                _LOG.info("Retrying of Loading servable: %s retry: %d", harness.id, tries)
+                log.retrying_load(harness.model, harness.version, tries)
             servable, error = self._attempt_load(harness)
             tries += 1
             if error is None or tries >= self._max_retries + 1 or harness.cancelled.is_set():
                 break
         if harness.cancelled.is_set():
-            _LOG.info("Retrying of Loading servable: %s was cancelled.", harness.id)
+            log.load_retries_cancelled(harness.model, harness.version)
         if tries == self._max_retries + 1:
-            _LOG.info(
-                "Retrying of Loading servable: %s exhausted max_num_retries: %d",
-                harness.id,
-                self._max_retries,
-            )
+            log.load_retries_exhausted(harness.model, harness.version, self._max_retries)
         return servable, error
 
     # ------------------------------------------------------------------------------ unload
-    def _execute_unload(self, harness: Harness) -> None:
+    def _execute_unload(self, harness: LoaderHarness[S]) -> None:
         with self._decision_lock, self._cond:
             harness.state = HarnessState.QUIESCING
-            _LOG.info("Quiescing servable version %s", harness.id)
+            log.quiescing(harness.model, harness.version)
         self._monitor.publish(harness.model, harness.version, VersionState.UNLOADING)
         with self._cond:
             harness.serving = False
@@ -276,22 +265,22 @@ class VersionLifecycle:
                 return  # stopping with requests in flight: leave the session to them
             harness.state = HarnessState.QUIESCED
             servable, harness.servable = harness.servable, None
-        _LOG.info("Done quiescing servable version %s", harness.id)
+        log.done_quiescing(harness.model, harness.version)
         self._unload_servable(harness, servable)
         self._monitor.publish(harness.model, harness.version, VersionState.END)
 
-    def _unload_servable(self, harness: Harness, servable: Any) -> None:
+    def _unload_servable(self, harness: LoaderHarness[S], servable: S | None) -> None:
         with self._cond:
             harness.state = HarnessState.UNLOADING
-        _LOG.info("Unloading just-loaded servable version %s", harness.id)
+        log.unloading(harness.model, harness.version)
         if servable is not None:
             servable.close()
         with self._cond:
             harness.state = HarnessState.DISABLED
-        _LOG.info("Done unloading servable version %s", harness.id)
+        log.done_unloading(harness.model, harness.version)
 
     # ---------------------------------------------------------------------------- requests
-    def acquire(self, model: str, version: int | None) -> Harness | None:
+    def acquire(self, model: str, version: int | None) -> LoaderHarness[S] | None:
         """Take a reference on the serving version (highest one when ``version`` is None)."""
         with self._cond:
             serving = [h for h in self._harnesses.get(model, {}).values() if h.serving]
@@ -303,7 +292,7 @@ class VersionLifecycle:
                 harness.refs += 1
             return harness
 
-    def release(self, harness: Harness) -> None:
+    def release(self, harness: LoaderHarness[S]) -> None:
         """Drop a reference taken by :meth:`acquire`; the last one lets a pending unload go on."""
         with self._cond:
             harness.refs -= 1

@@ -4,24 +4,31 @@ It owns the configured models, the file-system scanner thread, the manager threa
 the AvailabilityPreservingPolicy, the version labels and the state record, and answers the three
 questions the REST layer asks: which servable answers this request (:meth:`ModelManager.acquire`),
 what is the status of this model (:meth:`ModelManager.model_status`), and did start-up succeed
-(:meth:`ModelManager.wait_until_initial_load`). Behaviour and texts follow spec §3, §9, §11-§14.
+(:meth:`ModelManager.wait_until_initial_load`). Behaviour and texts follow TF Serving's
+``server_core.cc``, ``aspired_versions_manager.cc``, ``basic_manager.cc`` and
+``get_model_status_impl.cc``. The manager never looks inside what it serves: its loader, given
+by the caller, turns a version directory into a servable (see
+:mod:`fashion.serving.models.manager_types`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Generic, cast
 
 from tensorflow_serving.apis import get_model_status_pb2
 
+from fashion.serving.logs import texts as log
 from fashion.serving.models.discovery import poll_file_system
-from fashion.serving.models.lifecycle import Harness, Loader, VersionLifecycle
+from fashion.serving.models.lifecycle import LoaderHarness, VersionLifecycle
 from fashion.serving.models.manager_types import (
+    Loader,
     LoadFailure,
     ManagerOptions,
+    S,
     ServableHandle,
     describe_unavailable,
 )
@@ -34,7 +41,6 @@ from fashion.serving.models.model_config import (
 )
 from fashion.serving.models.model_spec import ModelSpec
 from fashion.serving.models.version_states import StateListener, StateMonitor, VersionState
-from fashion.serving.runtime.servable import Servable
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
@@ -45,7 +51,6 @@ __all__ = [
     "describe_unavailable",
 ]
 
-_LOG = logging.getLogger("fashion.serving")
 # Loads cannot be interrupted; stopping waits this long for one in progress to finish.
 _STOP_TIMEOUT_SECONDS = 30
 
@@ -54,7 +59,7 @@ def _as_config(models: Iterable[ModelSpec]) -> ModelServerConfig:
     return ModelServerConfig(ConfigKind.MODEL_CONFIG_LIST, tuple(models))
 
 
-class ModelManager:
+class ModelManager(Generic[S]):
     """Loads, serves and unloads the versions of the configured models.
 
     Call :meth:`start`, then :meth:`wait_until_initial_load`; serve with :meth:`acquire`; apply
@@ -62,16 +67,16 @@ class ModelManager:
 
     Args:
         models: the initial configuration.
+        loader: loads one version directory (the stand-in's is
+            :func:`fashion.serving.runtime.loader.version_loader`); tests may pass a fake.
         options: management options.
-        loader: loads one version directory (default: :meth:`Servable.load` with
-            ``options.load_options``); tests may pass a fake.
     """
 
     def __init__(
         self,
         models: Iterable[ModelSpec],
+        loader: Loader[S],
         options: ManagerOptions | None = None,
-        loader: Loader | None = None,
     ) -> None:
         self._options = options or ManagerOptions()
         self._initial = list(models)
@@ -82,10 +87,9 @@ class ModelManager:
         self._source_lock = threading.Lock()
         self._stop = threading.Event()
         self._monitor = StateMonitor()
-        load_options = self._options.load_options
-        self._lifecycle = VersionLifecycle(
+        self._lifecycle: VersionLifecycle[S] = VersionLifecycle(
             self._monitor,
-            loader or (lambda path: Servable.load(path, load_options)),
+            loader,
             max_num_load_retries=self._options.max_num_load_retries,
             load_retry_interval_micros=self._options.load_retry_interval_micros,
             num_load_threads=self._options.num_initial_load_threads,
@@ -139,9 +143,9 @@ class ModelManager:
         labels = self._compute_labels(models, allow)
         with self._labels_lock:
             self._labels = labels
-        _LOG.info("Adding/updating models.")
+        log.adding_updating_models()
         for spec in models:
-            _LOG.info(" (Re-)adding model: %s", spec.name)
+            log.readding_model(spec.name)
         validate_platforms(_as_config(models))
         with self._source_lock:
             removed = set(self._models) - {spec.name for spec in models}
@@ -215,7 +219,7 @@ class ModelManager:
             if s.state is not VersionState.AVAILABLE
         ]
         if not failures:
-            _LOG.info("Finished adding/updating models")
+            log.finished_adding_updating_models()
         return sorted(failures, key=lambda f: (f.model, f.version))
 
     def apply_config(
@@ -253,7 +257,7 @@ class ModelManager:
             ]
             if failures:
                 raise ServingStatusError(Code.UNKNOWN, describe_unavailable(failures, "model"))
-            _LOG.info("Finished adding/updating models")
+            log.finished_adding_updating_models()
 
     def stop(self) -> None:
         """Stop scanning, managing, loading and retrying; close idle sessions.
@@ -270,12 +274,9 @@ class ModelManager:
             thread.join(max(deadline - time.monotonic(), 0))
         finished = self._lifecycle.join_workers(max(deadline - time.monotonic(), 0))
         if not finished or any(thread.is_alive() for thread in self._threads):
-            _LOG.warning(
-                "A load or unload still running %d s after stop was left to finish",
-                _STOP_TIMEOUT_SECONDS,
-            )
+            log.unfinished_work_after_stop(_STOP_TIMEOUT_SECONDS)
 
-    def __enter__(self) -> ModelManager:
+    def __enter__(self) -> ModelManager[S]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -298,7 +299,7 @@ class ModelManager:
     @contextlib.contextmanager
     def acquire(
         self, model: str, version: int | None = None, label: str | None = None
-    ) -> Iterator[ServableHandle]:
+    ) -> Iterator[ServableHandle[S]]:
         """Hold the version that answers a request; its unload waits until the block ends.
 
         Args:
@@ -314,12 +315,13 @@ class ModelManager:
                 ``Servable not found for request: Latest({m})`` / ``Specific({m}, {v})``.
         """
         wanted = self._request_version(model, version, label)
-        harness: Harness | None = self._lifecycle.acquire(model, wanted)
+        harness: LoaderHarness[S] | None = self._lifecycle.acquire(model, wanted)
         if harness is None:
             request = f"Latest({model})" if wanted is None else f"Specific({model}, {wanted})"
             raise ServingStatusError(Code.NOT_FOUND, f"Servable not found for request: {request}")
         try:
-            yield ServableHandle(model, harness.version, harness.servable)
+            # A harness that serves holds its servable until the last reference is released.
+            yield ServableHandle(model, harness.version, cast(S, harness.servable))
         finally:
             self._lifecycle.release(harness)
 

@@ -1,23 +1,44 @@
 """Values the model manager exchanges with its callers: options, handles, start-up failures.
 
-Kept apart from :mod:`fashion.serving.models.manager` so that the HTTP layer and the command
-line can name these types without reading the manager's machinery.
+Kept apart from :mod:`fashion.serving.models.manager`, and free of TensorFlow, so that the front
+doors and the command line can name these types without the manager's machinery. What the
+manager serves is anything with a ``close()`` (:class:`Unloadable`); the loader given to the
+manager decides what that is (the stand-in's: :func:`fashion.serving.runtime.loader.load_version`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
-import numpy as np
-
-from fashion.serving.models.lifecycle import servable_id
-from fashion.serving.runtime.servable import LoadOptions
+from fashion.serving.logs.texts import servable_id
 from fashion.serving.status import ServingStatusError
 
-__all__ = ["LoadFailure", "ManagerOptions", "ServableHandle", "describe_unavailable"]
+__all__ = [
+    "LoadFailure",
+    "Loader",
+    "ManagerOptions",
+    "S",
+    "ServableHandle",
+    "Unloadable",
+    "describe_unavailable",
+]
+
+
+class Unloadable(Protocol):
+    """What the manager serves: a loaded version it releases with ``close()`` when unloading."""
+
+    def close(self) -> None:
+        """Release the version's resources (called once no request holds it)."""
+
+
+S = TypeVar("S", bound=Unloadable)
+"""The type of the served versions: what the manager's loader returns."""
+
+Loader = Callable[[str], S]
+"""Loads a version directory; raises ``ServingStatusError`` when the load fails."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,8 +54,7 @@ class ManagerOptions:
         max_num_load_retries: retries after a failed load.
         load_retry_interval_micros: pause between load attempts.
         manage_state_interval_seconds: the manager round period (100 ms in TF Serving).
-        allow_version_labels_for_unavailable_models: the flag of spec §13.2.
-        load_options: how each version is loaded.
+        allow_version_labels_for_unavailable_models: the flag of the same name.
     """
 
     file_system_poll_wait_seconds: float = 1.0
@@ -47,7 +67,6 @@ class ManagerOptions:
     load_retry_interval_micros: int = 60_000_000
     manage_state_interval_seconds: float = 0.1
     allow_version_labels_for_unavailable_models: bool = False
-    load_options: LoadOptions = dataclasses.field(default_factory=LoadOptions)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,35 +99,15 @@ def describe_unavailable(failures: Sequence[LoadFailure], noun: str = "servable"
 
 
 @dataclasses.dataclass(frozen=True)
-class ServableHandle:
+class ServableHandle(Generic[S]):
     """What :meth:`ModelManager.acquire` yields: the resolved version and its servable.
 
     Attributes:
         model: model name.
         version: the version that answers.
-        servable: the loaded version.
+        servable: the loaded version, held until the ``acquire`` block ends.
     """
 
     model: str
     version: int
-    servable: Any
-
-    @property
-    def signatures(self) -> Any:
-        """Signature infos of the servable."""
-        return self.servable.signatures
-
-    @property
-    def signature_defs(self) -> Any:
-        """Raw SignatureDef protos of the servable."""
-        return self.servable.signature_defs
-
-    def run(
-        self,
-        signature_name: str,
-        feeds: Mapping[str, np.ndarray],
-        timeout_ms: int | None = None,
-        output_filter: Sequence[str] | None = None,
-    ) -> dict[str, np.ndarray]:
-        """Run a signature of the servable (see :meth:`Servable.run`)."""
-        return self.servable.run(signature_name, feeds, timeout_ms, output_filter)
+    servable: S

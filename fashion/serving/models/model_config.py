@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from google.protobuf import text_format
 from tensorflow_serving.config import file_system_storage_path_source_pb2, model_server_config_pb2
 
-from fashion.serving.logs import texts as log_messages
+from fashion.serving.logs import texts as log
 from fashion.serving.models.model_spec import ModelSpec, PolicyKind, VersionPolicy
 from fashion.serving.status import Code, ServingStatusError
 
@@ -127,7 +127,7 @@ def single_model_config(model_name: str, base_path: str) -> ModelServerConfig:
     Returns:
         One model, platform ``tensorflow``, default policy (latest 1), no labels.
     """
-    log_messages.building_single_model_config(model_name, base_path)
+    log.building_single_model_config(model_name, base_path)
     return ModelServerConfig(
         ConfigKind.MODEL_CONFIG_LIST, (ModelSpec(name=model_name, base_path=base_path),)
     )
@@ -192,16 +192,14 @@ def parse_model_server_config(text: str | bytes, path: str) -> ModelServerConfig
         except UnicodeDecodeError as exc:
             line = text.count(b"\n", 0, exc.start) + 1
             column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
-            log_messages.text_format_parse_error(_MESSAGE_TYPE, line, column, "invalid UTF-8")
+            log.text_format_parse_error(_MESSAGE_TYPE, line, column, "invalid UTF-8")
             raise _invalid_file(path) from exc
     proto = model_server_config_pb2.ModelServerConfig()
     try:
         text_format.Parse(text, proto)
     except text_format.ParseError as exc:
         detail = _POSITION_PREFIX.sub("", str(exc))
-        log_messages.text_format_parse_error(
-            _MESSAGE_TYPE, exc.GetLine() or 0, exc.GetColumn() or 0, detail
-        )
+        log.text_format_parse_error(_MESSAGE_TYPE, exc.GetLine() or 0, exc.GetColumn() or 0, detail)
         raise _invalid_file(path) from exc
     return config_from_proto(proto)
 
@@ -242,7 +240,7 @@ def _nominal_platform(choice: PlatformChoice) -> str:
 def _platform(name: str, choice: PlatformChoice) -> str:
     """``ServerCore``'s ``GetPlatform``: the model's platform, or its error."""
     if choice.model_type != _MODEL_TYPE_UNSPECIFIED:
-        log_messages.deprecated_model_type()
+        log.deprecated_model_type()
         if choice.model_platform:
             raise ServingStatusError(
                 Code.INVALID_ARGUMENT,

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
+from fashion.serving.logs import texts as log
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["StateListener", "StateMonitor", "VersionState", "VersionStatus"]
-
-_LOG = logging.getLogger("fashion.serving")
 
 
 class VersionState(enum.Enum):
@@ -118,7 +116,7 @@ class StateMonitor:
             try:
                 listener(status)
             except Exception:
-                _LOG.exception("State listener failed for %s", status)
+                log.state_listener_failed(status)
 
     def get(self, model: str, version: int) -> VersionStatus | None:
         """The last state of one version, or None if it was never managed."""

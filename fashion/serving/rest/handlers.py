@@ -23,6 +23,7 @@ from fashion.serving.codec.proto_json import encode_model_metadata, encode_model
 from fashion.serving.models.manager import ModelManager
 from fashion.serving.rest.routes import Route
 from fashion.serving.runtime.example_inference import classify, regress
+from fashion.serving.runtime.servable import Servable
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["RestHandlers"]
@@ -46,7 +47,7 @@ class RestHandlers:
         check_method_name: ``--enable_signature_method_name_check``.
     """
 
-    manager: ModelManager
+    manager: ModelManager[Servable]
     timeout_ms: int | None = None
     check_method_name: bool = False
 
@@ -58,18 +59,11 @@ class RestHandlers:
         """``POST .../{model}[/versions/{v}|/labels/{l}]:predict`` (spec §7, in §7.1's order)."""
         request = read_predict_request(body)
         with self.manager.acquire(route.model_name, route.version, route.label) as handle:
-            info = handle.signatures.get(request.signature_key)
+            info = handle.servable.signatures.get(request.signature_key)
             if info is None:
                 raise ServingStatusError(
                     Code.INVALID_ARGUMENT,
                     f'Serving signature name: "{request.signature_key}" not found in signature def',
-                )
-            if self.check_method_name and info.method_name not in _PREDICT_METHODS:
-                raise ServingStatusError(
-                    Code.INTERNAL,
-                    "Expected prediction signature method_name to be one of {"
-                    + ", ".join(_PREDICT_METHODS)
-                    + f"}}. Was: {info.method_name}",
                 )
             if not info.inputs:
                 raise ServingStatusError(
@@ -77,8 +71,16 @@ class RestHandlers:
                     f"Failed to get input map for signature: {request.signature_name or 'DEFAULT'}",
                 )
             decoded = decode_inputs(request, {key: t.dtype for key, t in info.inputs.items()})
-            outputs = handle.run(request.signature_key, decoded.tensors, self._deadline)
-        dtypes = {key: tensor.dtype for key, tensor in info.outputs.items()}
+            # predict_util.cc checks the method name after the body became tensors.
+            if self.check_method_name and info.method_name not in _PREDICT_METHODS:
+                raise ServingStatusError(
+                    Code.INTERNAL,
+                    "Expected prediction signature method_name to be one of {"
+                    + ", ".join(_PREDICT_METHODS)
+                    + f"}}. Was: {info.method_name}",
+                )
+            outputs = handle.servable.run(request.signature_key, decoded.tensors, self._deadline)
+            dtypes = handle.servable.output_dtypes(request.signature_key)
         ordered = {key: outputs[key] for key in info.outputs if key in outputs}
         return encode_predict_response(ordered, dtypes, decoded.row_format)
 
@@ -95,7 +97,7 @@ class RestHandlers:
         request = read_examples_request(body)
         with self.manager.acquire(route.model_name, route.version, route.label) as handle:
             return infer(
-                handle, request.signature_key, request.examples,
+                handle.servable, request.signature_key, request.examples,
                 timeout_ms=self._deadline, check_method_name=self.check_method_name,
             )  # fmt: skip
 
@@ -106,4 +108,6 @@ class RestHandlers:
     def metadata(self, route: Route, body: bytes) -> bytes:
         """``GET .../metadata`` (spec §10)."""
         with self.manager.acquire(route.model_name, route.version, route.label) as handle:
-            return encode_model_metadata(route.model_name, handle.version, handle.signature_defs)
+            return encode_model_metadata(
+                route.model_name, handle.version, handle.servable.signature_defs
+            )

@@ -10,13 +10,14 @@ dtypes or shapes the signature declares. The texts below are theirs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 from tensorflow.core.framework import types_pb2
 
+from fashion.serving.runtime.servable import Servable
+from fashion.serving.runtime.signature_info import SignatureInfo
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["classify", "regress"]
@@ -30,12 +31,12 @@ def _invalid(message: str) -> ServingStatusError:
 
 
 def _signature(
-    handle: Any, name: str, kind: str, method: str, check_method_name: bool
-) -> tuple[Any, str]:
+    servable: Servable, name: str, kind: str, method: str, check_method_name: bool
+) -> tuple[SignatureInfo, str]:
     """The checks classify and regress share, in their order: the signature and its one input.
 
     Args:
-        handle: the acquired version.
+        servable: the acquired version.
         name: the signature key.
         kind: ``classification`` or ``regression``, as the texts name it.
         method: the method name ``--enable_signature_method_name_check`` requires.
@@ -44,14 +45,14 @@ def _signature(
     Returns:
         The signature's info and its text-format SignatureDef, which the later texts quote.
     """
-    info = handle.signatures.get(name)
+    info = servable.signatures.get(name)
     if info is None:
         raise _invalid(f"No signature was found with the name: {name}")
     if check_method_name and info.method_name != method:
         raise _invalid(
             f"Expected {kind} signature method_name to be {method}. Was: {info.method_name}"
         )
-    debug = text_format.MessageToString(handle.signature_defs[name])
+    debug = text_format.MessageToString(servable.signature_defs[name])
     if len(info.inputs) != 1:
         raise _invalid("Expected one input Tensor.")
     return info, debug
@@ -71,7 +72,7 @@ def _feed(examples: Sequence[bytes]) -> np.ndarray:
 
 
 def classify(
-    handle: Any,
+    servable: Servable,
     signature_name: str,
     examples: Sequence[bytes],
     *,
@@ -84,7 +85,7 @@ def classify(
         ServingStatusError: the signature does not fit, the run fails, or the outputs are off.
     """
     info, debug = _signature(
-        handle, signature_name, "classification", _CLASSIFY_METHOD, check_method_name
+        servable, signature_name, "classification", _CLASSIFY_METHOD, check_method_name
     )
     if len(info.outputs) not in (1, 2):
         raise _invalid(f"Expected one or two output Tensors, found {len(info.outputs)}")
@@ -96,8 +97,12 @@ def classify(
             "Expected classification signature outputs to contain at least one of "
             f'"classes" or "scores". Signature was: {debug}'
         )
-    fetched = [alias for alias in ("classes", "scores") if alias in info.outputs]
-    outputs = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms, fetched)
+    # classifier.cc tells the two apart by tensor name, classes first: when both aliases name
+    # one tensor, it is the classes and the scores are absent.
+    if has_classes and has_scores and info.outputs["classes"].name == info.outputs["scores"].name:
+        has_scores = False
+    fetched = ["classes"] * has_classes + ["scores"] * has_scores
+    outputs = servable.run(signature_name, {"inputs": _feed(examples)}, timeout_ms, fetched)
     batch = len(examples)
     classes, scores = outputs.get("classes"), outputs.get("scores")
     # PostProcessClassificationResult: checks of the tensors the run produced, in its order.
@@ -131,7 +136,7 @@ def classify(
 
 
 def regress(
-    handle: Any,
+    servable: Servable,
     signature_name: str,
     examples: Sequence[bytes],
     *,
@@ -144,7 +149,7 @@ def regress(
         ServingStatusError: the signature does not fit, the run fails, or the output is off.
     """
     info, debug = _signature(
-        handle, signature_name, "regression", _REGRESS_METHOD, check_method_name
+        servable, signature_name, "regression", _REGRESS_METHOD, check_method_name
     )
     if len(info.outputs) != 1:
         raise _invalid("Expected one output Tensor.")
@@ -152,7 +157,7 @@ def regress(
         raise _invalid(f"No regression inputs found in SignatureDef: {debug}")
     if "outputs" not in info.outputs:
         raise _invalid(f"No regression outputs found in SignatureDef: {debug}")
-    output = handle.run(signature_name, {"inputs": _feed(examples)}, timeout_ms, ["outputs"])[
+    output = servable.run(signature_name, {"inputs": _feed(examples)}, timeout_ms, ["outputs"])[
         "outputs"
     ]
     # PostProcessRegressionResult: checks of the tensor the run produced, in its order.

@@ -12,7 +12,6 @@ TensorFlow's code and TensorFlow's C++ message text.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import threading
 import time
@@ -22,13 +21,18 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 
+from fashion.serving.logs import texts as log
 from fashion.serving.runtime.session_callables import SessionCallables
-from fashion.serving.runtime.signature_info import SignatureInfo, SignatureTensor, signature_info
+from fashion.serving.runtime.signature_info import (
+    SignatureInfo,
+    SignatureTensor,
+    dtype_name,
+    signature_info,
+)
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["LoadOptions", "Servable", "SignatureInfo", "SignatureTensor"]
 
-_LOG = logging.getLogger("fashion.serving")
 
 _SAVED_MODEL_PB = "saved_model.pb"
 _SAVED_MODEL_PBTXT = "saved_model.pbtxt"
@@ -166,13 +170,17 @@ class Servable:
             meta_graph.signature_def
         )
         self._signatures = {k: signature_info(v) for k, v in self._signature_defs.items()}
+        self._output_dtypes = {
+            name: _endpoint_dtypes(session.graph, signature)
+            for name, signature in self._signature_defs.items()
+        }
         self._closed = False
         self._close_lock = threading.Lock()
         self._callables = SessionCallables(session)
 
     @classmethod
     def load(cls, export_dir: str, options: LoadOptions | None = None) -> Servable:
-        """Load a SavedModel directory, then replay its warm-up requests.
+        """Load a SavedModel directory (warm-up is the loader's next step, not this one's).
 
         Args:
             export_dir: the version directory (``{base_path}/{version}``).
@@ -182,38 +190,18 @@ class Servable:
             The loaded servable.
 
         Raises:
-            ServingStatusError: with TensorFlow's code and message when loading or warm-up fails.
+            ServingStatusError: with TensorFlow's code and message when loading fails.
         """
         options = options or LoadOptions()
-        tags = " ".join(options.tags)
         start = time.monotonic()
-        _LOG.info("Reading SavedModel from: %s", export_dir)
+        log.reading_saved_model(export_dir)
         try:
             session, meta_graph = _read_bundle(export_dir, options)
         except ServingStatusError as exc:
-            _LOG.info(
-                "SavedModel load for tags { %s }; Status: fail: %s. Took %d microseconds.",
-                tags,
-                exc.as_status_text(),
-                int((time.monotonic() - start) * 1e6),
-            )
+            log.saved_model_loaded(options.tags, int((time.monotonic() - start) * 1e6), exc)
             raise
-        _LOG.info(
-            "SavedModel load for tags { %s }; Status: success: OK. Took %d microseconds.",
-            tags,
-            int((time.monotonic() - start) * 1e6),
-        )
-        servable = cls(export_dir, session, meta_graph)
-        if options.enable_warmup:
-            # Imported here: warm-up needs the serving protos, plain loading does not.
-            from fashion.serving.runtime.warmup import run_warmup
-
-            try:
-                run_warmup(servable, export_dir, options.warmup_iterations)
-            except ServingStatusError:
-                servable.close()
-                raise
-        return servable
+        log.saved_model_loaded(options.tags, int((time.monotonic() - start) * 1e6))
+        return cls(export_dir, session, meta_graph)
 
     @property
     def export_dir(self) -> str:
@@ -229,6 +217,15 @@ class Servable:
     def signature_defs(self) -> Mapping[str, meta_graph_pb2.SignatureDef]:
         """The raw SignatureDef protos, for the metadata API (spec §10)."""
         return self._signature_defs
+
+    def output_dtypes(self, signature_name: str) -> Mapping[str, str]:
+        """Output alias -> dtype of the tensor a run of the signature produces.
+
+        TF Serving writes what the run returned (``predict_util.cc``: ``AsProtoField``), never
+        the dtype the SignatureDef declares, so a declared ``float_ref`` output is written as the
+        ``float`` the session returns.
+        """
+        return self._output_dtypes[signature_name]
 
     def run(
         self,
@@ -283,6 +280,19 @@ class Servable:
             self._closed = True
         self._callables.clear()  # released while their session is still open
         self._session.close()
+
+
+def _endpoint_dtypes(graph: tf.Graph, signature: meta_graph_pb2.SignatureDef) -> dict[str, str]:
+    """Output alias -> short name of the graph tensor's dtype (the declared one if it is absent:
+    the run then fails before anything is written)."""
+    dtypes: dict[str, str] = {}
+    for alias, info in signature.outputs.items():
+        try:
+            dtype = graph.get_tensor_by_name(info.name).dtype.base_dtype.as_datatype_enum
+        except (KeyError, ValueError):
+            dtype = info.dtype
+        dtypes[alias] = dtype_name(dtype)
+    return dtypes
 
 
 def _feed_dict(

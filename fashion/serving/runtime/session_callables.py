@@ -1,10 +1,13 @@
 """How ``Servable.run`` runs a graph: session callables, as TF Serving's C++ ``Session::Run`` does.
 
 TF Serving feeds tensors to ``Session::Run`` in C++ (``predict_util.cc``, ``util.cc``). That call
-checks nothing about a feed before the graph runs: ``DirectSession`` rewrites the graph so each
-fed endpoint becomes an argument (TensorFlow's ``subgraph.cc``), so a placeholder's declared
-shape is never compared with the value, and any tensor, placeholder or not, can be fed. Only a
-kernel that consumes the value can fail, at run time, with its own INVALID_ARGUMENT text.
+checks the names it is given (each must be in the graph, none both fed and fetched, at least one
+fetch) and each fed tensor's dtype against its endpoint (``FunctionCallFrame::SetArgs``:
+``Expects arg[i] to be float but double is provided``, i counting feeds in name order), and
+nothing else: ``DirectSession`` rewrites the graph so each fed endpoint becomes an argument
+(TensorFlow's ``subgraph.cc``), so a placeholder's declared shape is never compared with the
+value, and any tensor, placeholder or not, can be fed. Only a kernel that consumes the value can
+fail, at run time, with its own INVALID_ARGUMENT text.
 
 Python's ``Session.run`` adds checks of its own (static shape, feedability, dtype conversion)
 that would refuse requests the real server answers, such as ``{"instances": [1.0, 2.0, 5.0]}``
@@ -12,17 +15,20 @@ to a model whose ``x`` is declared ``[-1, 1]``. A session callable (TensorFlow's
 ``Session::MakeCallable``) hands the values straight to the C++ session, so every run goes
 through one: it is both the faithful road and the fast one (no per-run Python bookkeeping).
 The errors are the C++ session's own, e.g. ``Must specify at least one target to fetch or
-execute.`` and ``x:0 is both fed and fetched.``.
+execute.`` and ``x:0 is both fed and fetched.``; the dtype check, which ``Session::MakeCallable``
+leaves to the argument kernel (with another text), is made here as ``Session::Run`` makes it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import config_pb2
 
 __all__ = ["MAX_CALLABLES", "SessionCallables"]
@@ -34,6 +40,36 @@ this many, a run makes a callable for itself and releases it afterwards."""
 _RunKey = tuple[tuple[str, ...], tuple[str, ...], int]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """A session callable and what ``Session::Run`` checks of its feeds' dtypes."""
+
+    call: Callable[..., list[Any]]
+    dtypes: tuple[tf.DType, ...]  # each feed's endpoint dtype, in feed order
+    name_order: tuple[int, ...]  # feed positions sorted by tensor name (the arg indices)
+
+    def check_dtypes(self, values: Sequence[np.ndarray]) -> None:
+        for arg, position in enumerate(self.name_order):
+            expected, value = self.dtypes[position], values[position]
+            fed = _tf_dtype(value.dtype)
+            if fed != expected:
+                raise tf.errors.InvalidArgumentError(
+                    None,
+                    None,
+                    f"Expects arg[{arg}] to be {_type_string(expected)} but "
+                    f"{_type_string(fed)} is provided",
+                )
+
+
+def _tf_dtype(dtype: np.dtype) -> tf.DType:
+    return tf.string if dtype.kind in "OSU" else tf.as_dtype(dtype)
+
+
+def _type_string(dtype: tf.DType) -> str:
+    """TensorFlow's ``DataTypeString``: ``float``, ``double``, ``string``, ``int64``..."""
+    return types_pb2.DataType.Name(dtype.as_datatype_enum).removeprefix("DT_").lower()
+
+
 class SessionCallables:
     """The callables of one session, made on first use and kept until :meth:`clear`.
 
@@ -43,7 +79,7 @@ class SessionCallables:
 
     def __init__(self, session: tf.compat.v1.Session) -> None:
         self._session = session
-        self._callables: dict[_RunKey, Callable[..., list[Any]]] = {}
+        self._callables: dict[_RunKey, _Run] = {}
         self._lock = threading.Lock()
 
     def run(
@@ -66,34 +102,39 @@ class SessionCallables:
 
         Raises:
             tf.errors.OpError: what the C++ session reports, whether it refuses the run (a name
-                missing from the graph, nothing to fetch) or a kernel fails.
+                missing from the graph, nothing to fetch, a feed of another dtype than its
+                tensor) or a kernel fails.
         """
         key = (tuple(feeds), tuple(fetches), timeout_ms)
-        runner = self._callables.get(key)
-        if runner is None:
-            runner = self._kept_or_new(key)
-        return runner(*values)
+        run = self._callables.get(key)
+        if run is None:
+            run = self._kept_or_new(key)
+        run.check_dtypes(values)
+        return run.call(*values)
 
     def clear(self) -> None:
         """Drop every callable; call it while their session is still open."""
         with self._lock:
             self._callables.clear()
 
-    def _kept_or_new(self, key: _RunKey) -> Callable[..., list[Any]]:
+    def _kept_or_new(self, key: _RunKey) -> _Run:
         with self._lock:
-            runner = self._callables.get(key)
-            if runner is None:
-                runner = self._make(*key)
+            run = self._callables.get(key)
+            if run is None:
+                run = self._make(*key)
                 if len(self._callables) < MAX_CALLABLES:
-                    self._callables[key] = runner
-            return runner
+                    self._callables[key] = run
+            return run
 
-    def _make(
-        self, feeds: tuple[str, ...], fetches: tuple[str, ...], timeout_ms: int
-    ) -> Callable[..., list[Any]]:
+    def _make(self, feeds: tuple[str, ...], fetches: tuple[str, ...], timeout_ms: int) -> _Run:
         options = config_pb2.CallableOptions(feed=feeds, fetch=fetches)
         if timeout_ms > 0:
             options.run_options.timeout_in_ms = timeout_ms
         # TensorFlow's own wrapper of Session::MakeCallable (tf.compat.v1 has no public name for
-        # it; it exists from TF 1.x through 2.21). Errors are the C++ session's (OpError).
-        return self._session._make_callable_from_options(options)
+        # it; it exists from TF 1.x through 2.21). Errors are the C++ session's (OpError): made
+        # first, so that they come before the dtype check, as in Session::Run.
+        call = self._session._make_callable_from_options(options)
+        graph = self._session.graph
+        dtypes = tuple(graph.get_tensor_by_name(name).dtype.base_dtype for name in feeds)
+        name_order = tuple(sorted(range(len(feeds)), key=feeds.__getitem__))
+        return _Run(call, dtypes, name_order)

@@ -10,24 +10,20 @@ outputs the way TF Serving's result converters do.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
 from tensorflow_serving.apis import input_pb2, prediction_log_pb2
 
+from fashion.serving.logs import texts as log
+from fashion.serving.runtime.servable import Servable
 from fashion.serving.status import Code, ServingStatusError
-
-if TYPE_CHECKING:
-    from fashion.serving.runtime.servable import Servable
 
 __all__ = ["MAX_WARMUP_RECORDS", "WARMUP_FILE_NAME", "run_warmup", "warmup_path"]
 
-_LOG = logging.getLogger("fashion.serving")
 
 WARMUP_FILE_NAME = "tf_serving_warmup_requests"
 MAX_WARMUP_RECORDS = 1000
@@ -110,16 +106,12 @@ def run_warmup(servable: Servable, export_dir: str, iterations: int = 0) -> None
     start = time.monotonic()
     path = warmup_path(export_dir)
     if not os.path.exists(path):
-        _LOG.info("No warmup data file found at %s", path)
+        log.no_warmup_data(path)
         return
     options_text = (
         f"num_request_iterations {{\n  value: {iterations}\n}}\n" if iterations > 0 else ""
     )
-    _LOG.info(
-        "Starting to read warmup data for model at %s with model-warmup-options %s",
-        path,
-        options_text,
-    )
+    log.starting_warmup(path, options_text)
     count = 0
     try:
         for raw in tf.compat.v1.io.tf_record_iterator(path):
@@ -150,10 +142,4 @@ def run_warmup(servable: Servable, export_dir: str, iterations: int = 0) -> None
                 code, f"{exc.message}. Please verify your warmup data is in TFRecord format."
             ) from exc
         raise ServingStatusError(code, exc.message) from exc
-    _LOG.info(
-        "Finished reading warmup data for model at %s. Number of warmup records read: %d. "
-        "Elapsed time (microseconds): %d.",
-        path,
-        count,
-        int((time.monotonic() - start) * 1e6),
-    )
+    log.finished_warmup(path, count, int((time.monotonic() - start) * 1e6))

@@ -127,13 +127,14 @@ class FlagsOutcome:
         options: the parsed options, or ``None`` when the process must exit.
         exit_code: ``None`` to carry on starting, else the status to exit with (0 or 255).
         stdout: text to write to stdout first (usage, ``unknown argument: ...``, version).
-        errors: TensorFlow's flag-parser log lines for stderr (``E`` level), one per bad value.
+        bad_values: ``(value, flag name)`` of each value TensorFlow's flag parser could not
+            convert; the caller logs each (``Couldn't interpret value ...``).
     """
 
     options: ServerOptions | None
     exit_code: int | None
     stdout: str = ""
-    errors: tuple[str, ...] = ()
+    bad_values: tuple[tuple[str, str], ...] = ()
 
 
 # --- value conversion, as TensorFlow's sscanf-based parser does it ---------------------------
@@ -188,7 +189,7 @@ class _ParseState(argparse.Namespace):
         super().__init__()
         self.values: dict[str, Any] = {}
         self.given: list[str] = []
-        self.errors: list[str] = []
+        self.bad_values: list[tuple[str, str]] = []
         self.failed = False
         self.unknown: list[str] = []
         self.token = ""
@@ -219,7 +220,7 @@ class _TensorFlowFlagAction(argparse.Action):
         else:
             converted = _convert(self.flag.type, values)
             if converted is None:
-                state.errors.append(f"Couldn't interpret value {values} for flag {self.flag.name}.")
+                state.bad_values.append((values, self.flag.name))
                 state.failed = True
                 return
         state.values[self.flag.name] = converted
@@ -307,18 +308,20 @@ def parse_flags(
         state.unknown.extend(extras)
 
     usage = render_usage(prog, flags)
-    errors = tuple(state.errors)
+    bad_values = tuple(state.bad_values)
     if state.failed or "--help" in state.unknown:
-        return FlagsOutcome(options=None, exit_code=EXIT_FAILURE, stdout=usage, errors=errors)
+        return FlagsOutcome(
+            options=None, exit_code=EXIT_FAILURE, stdout=usage, bad_values=bad_values
+        )
 
     values: dict[str, Any] = {flag.name: flag.default for flag in flags}
     values.update(state.values)
     if values["version"]:
         version = (tf_version or _tensorflow_version)()
         text = f"TensorFlow ModelServer: {STAND_IN_VERSION}\nTensorFlow Library: {version}\n"
-        return FlagsOutcome(options=None, exit_code=0, stdout=text, errors=errors)
+        return FlagsOutcome(options=None, exit_code=0, stdout=text, bad_values=bad_values)
 
     ignored = tuple(dict.fromkeys(name for name in state.given if name in IGNORED_FLAGS))
     options = ServerOptions(**values, ignored_flags_given=ignored)
     stdout = f"unknown argument: {state.unknown[0]}\n{usage}" if state.unknown else ""
-    return FlagsOutcome(options=options, exit_code=None, stdout=stdout, errors=errors)
+    return FlagsOutcome(options=options, exit_code=None, stdout=stdout, bad_values=bad_values)

@@ -1,0 +1,45 @@
+"""The stand-in's loader: what the model manager calls to turn a version directory into a servable.
+
+TF Serving's ``SavedModelBundleFactory`` loads the bundle, then replays the version's warm-up
+records (``saved_model_warmup.cc``); the version becomes AVAILABLE only after both, and a failed
+warm-up fails the load. The two steps are composed here, so neither module knows the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fashion.serving.runtime.servable import LoadOptions, Servable
+from fashion.serving.runtime.warmup import run_warmup
+from fashion.serving.status import ServingStatusError
+
+__all__ = ["load_version", "version_loader"]
+
+
+def load_version(export_dir: str, options: LoadOptions | None = None) -> Servable:
+    """Load one version directory, then replay its warm-up records.
+
+    Args:
+        export_dir: the version directory (``{base_path}/{version}``).
+        options: session and warm-up options.
+
+    Returns:
+        The loaded, warmed-up servable.
+
+    Raises:
+        ServingStatusError: with TensorFlow's (or the warm-up's) code and message.
+    """
+    options = options or LoadOptions()
+    servable = Servable.load(export_dir, options)
+    if options.enable_warmup:
+        try:
+            run_warmup(servable, export_dir, options.warmup_iterations)
+        except ServingStatusError:
+            servable.close()
+            raise
+    return servable
+
+
+def version_loader(options: LoadOptions) -> Callable[[str], Servable]:
+    """The loader to hand the model manager: :func:`load_version` with ``options``."""
+    return lambda export_dir: load_version(export_dir, options)
