@@ -161,6 +161,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from fashion.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from fashion.demo import DemoOptions, run_demo
 
     return run_demo(

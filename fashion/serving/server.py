@@ -1,4 +1,4 @@
-"""Start-up and shutdown of the stand-in, in the order of ``tensorflow_model_server`` (spec §3).
+"""Start-up and shutdown of the stand-in, in the order of ``tensorflow_model_server``.
 
 Flags are parsed and checked, the model config is built, every model's first version is loaded
 (no port is open meanwhile), then the REST port opens and the ``Exporting HTTP/REST API`` line is
@@ -87,7 +87,8 @@ def _load_options(options: ServerOptions) -> LoadOptions:
 
 
 class _ConfigPoller(threading.Thread):
-    """Re-reads ``--model_config_file`` every N seconds and applies it (spec §14.2)."""
+    """Re-reads ``--model_config_file`` every N seconds and applies it (``server.cc``,
+    ``PollFilesystemAndReloadConfig``)."""
 
     def __init__(
         self,
@@ -204,7 +205,7 @@ def _serve(
         # The app never reads the client address or scheme that X-Forwarded-* would rewrite,
         # so uvicorn's proxy-headers middleware would only add a layer to every request.
         proxy_headers=False,
-        # libevent knows nothing of WebSocket: an Upgrade header changes nothing (spec §4.1).
+        # libevent knows nothing of WebSocket: an Upgrade header changes nothing.
         ws="none",
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
         timeout_keep_alive=60,

@@ -3,7 +3,7 @@
 TF Serving reports every failure as an absl status (code + message); the REST layer turns the code
 into an HTTP status and the message into ``{"error": message}``. Keeping that shape inside the
 stand-in means the HTTP layer needs one mapping, and every message text can be compared with the
-real server's catalogue (spec §6, §18).
+real server's catalogue (``http_server.cc``, ``json_tensor.cc``).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ _HTTP_STATUS: dict[Code, int] = {
 
 
 def http_status_for(code: Code) -> int:
-    """Map a status code to the HTTP status TF Serving answers with (spec §6.1)."""
+    """The HTTP status TF Serving answers a status code with (``http_server.cc``)."""
     return _HTTP_STATUS.get(code, 500)
 
 

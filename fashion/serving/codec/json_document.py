@@ -2,7 +2,7 @@
 
 TF Serving (2.18+) parses every REST body with rapidjson: ``NaN``/``Infinity``/``Inf`` are
 numbers, anything after the first complete value is ignored, and for duplicate keys every
-look-up sees the **first** occurrence (spec §7.2). Parse errors read
+look-up sees the **first** occurrence (``json_tensor.cc``). Parse errors read
 ``JSON Parse error: {rapidjson reason} at offset: {byte offset}``.
 
 Two paths give the same :class:`JsonDocument`:
@@ -35,7 +35,6 @@ undecodable bytes as surrogate escapes; :func:`utf8_bytes` gives the original by
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from fashion.serving.codec.json_numbers import (
     has_long_integer,
     may_hide_a_number_too_big,
 )
+from fashion.serving.codec.utf8_stand_in import Utf8StandIn
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
@@ -76,11 +76,6 @@ _ERROR_TEXT = re.compile(r"Parse error at offset (\d+): (.*)", re.DOTALL)
 # over a large body of floats costs more than the parse).
 _INT64_MIN = -(1 << 63)
 _UINT64_END = 1 << 64
-# Bytes that are not UTF-8 are handed to python-rapidjson as private-use characters (4 bytes
-# each) from the first 256-character block of planes 15-16 that the body does not use.
-_STAND_IN_BLOCKS = range(0x10FF00, 0xEFFFF, -0x100)
-_STAND_IN_WIDTH = 4
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 class JsonObject(dict):
@@ -136,7 +131,7 @@ class JsonDocument:
 
 
 def parse_json_document(body: bytes) -> JsonDocument:
-    """Parse a request body as TF Serving does (spec §7.2).
+    """Parse a request body as TF Serving does (``json_tensor.cc``).
 
     Args:
         body: the raw request body.
@@ -177,7 +172,7 @@ def member_count(value: dict) -> int:
 
 
 def json_type_name(value: Any) -> str:
-    """rapidjson's type name of a value, as used in error texts (spec §7.5)."""
+    """rapidjson's type name of a value, as ``json_tensor.cc`` writes it in error texts."""
     if value is None:
         return "Null"
     if value is True:
@@ -232,7 +227,7 @@ def _parse_exact(body: bytes) -> Any:
     for mark in (0xEF, 0xBB, 0xBF):  # rapidjson's EncodedInputStream skips these one by one
         if skip < len(body) and body[skip] == mark:
             skip += 1
-    stream = _Utf8StandIn(body[skip:] if skip else body)
+    stream = Utf8StandIn(body[skip:] if skip else body)
     try:
         try:
             root = _DECODER(stream.data)
@@ -331,58 +326,6 @@ def _error_parts(exc: Exception) -> tuple[int, str]:
     if match is None:  # pragma: no cover - python-rapidjson always uses this form
         return 0, str(exc)
     return int(match.group(1)), match.group(2)
-
-
-class _Utf8StandIn:
-    """The body as python-rapidjson can take it, and the way back to body byte offsets.
-
-    rapidjson reads bytes without validating UTF-8, but python-rapidjson decodes its input
-    first. Each byte that is not UTF-8 is replaced by a private-use character, which rapidjson
-    treats like the byte (an invalid value outside strings, kept inside them); offsets are
-    mapped back and strings get the byte again as a surrogate escape.
-    """
-
-    def __init__(self, body: bytes) -> None:
-        self.data = body
-        self.block: int | None = None
-        self._starts: list[int] = []
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            self._stand_in(body.decode("utf-8", "surrogateescape"))
-
-    def _stand_in(self, text: str) -> None:
-        used = {ord(char) & ~0xFF for char in text if ord(char) >= 0xEFF00}
-        block = next((b for b in _STAND_IN_BLOCKS if b not in used), None)
-        if block is None:  # pragma: no cover - needs hundreds of private-use blocks in one body
-            raise ServingStatusError(
-                Code.INVALID_ARGUMENT, "JSON Parse error: the TF Serving stand-in cannot read it"
-            )
-        self.block = block
-        pieces: list[str] = []
-        size = 0
-        position = 0
-        for match in _ESCAPED_BYTE.finditer(text):
-            piece = text[position : match.start()]
-            pieces.append(piece)
-            size += len(piece.encode("utf-8"))
-            self._starts.append(size)
-            pieces.append(chr(block + (ord(match.group()) & 0xFF)))
-            size += _STAND_IN_WIDTH
-            position = match.end()
-        pieces.append(text[position:])
-        self.data = "".join(pieces).encode("utf-8")
-
-    def body_offset(self, offset: int) -> int:
-        """The body offset of a byte offset into :attr:`data`."""
-        before = bisect.bisect_left(self._starts, offset)
-        return offset - before * (_STAND_IN_WIDTH - 1)
-
-    def originals(self) -> dict[int, str] | None:
-        """``str.translate`` table from stand-in characters back to surrogate escapes."""
-        if self.block is None:
-            return None
-        return {self.block + byte: chr(0xDC00 + byte) for byte in range(0x80, 0x100)}
 
 
 def _restore(root: Any, long_integers: bool, originals: dict[int, str] | None) -> Any:

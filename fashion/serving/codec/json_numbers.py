@@ -4,8 +4,7 @@ rapidjson 1.1.0 (``Reader::ParseNumber``) reads the integer digits of a number i
 integer while they fit, then into a double, and gives up with that error, at the number's first
 byte, when the double has reached DBL_MAX / 10 and another digit follows. python-rapidjson reads
 such digits into a Python int instead (and past 4,300 digits fails with "Invalid integer value"),
-so the stand-in finds these numbers itself (spec §7.2). Only integer parts of 309 digits or more
-can fail.
+so the stand-in finds these numbers itself. Only integer parts of 309 digits or more can fail.
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
 """One JSON value to tensor values of a given dtype, as ``json_tensor.cc`` converts it.
 
-This is TF Serving's ``FillTensorProto``/``AddValueToTensor`` (spec §7.5): the value's shape is
-read along the first item at each level, every list must match it, every leaf must be of the
-JSON type the dtype accepts (integers within the dtype's range, ``true``/``false`` for bool,
-strings or ``{"b64": ...}`` for string), and errors carry TF Serving's texts.
-
-The walk uses an explicit stack (any depth). Lists the parser already converted into numpy
-arrays (:meth:`JsonDocument.block`) are taken whole when their shape and every value pass the
-same checks, so well-formed numeric tensors cost one numpy cast instead of a Python loop.
+This is ``FillTensorProto``/``AddValueToTensor`` of TF Serving's ``json_tensor.cc``: the value's
+shape is read along the first item at each level, every list must match it, every leaf must be of
+the JSON type the dtype accepts (integers within the dtype's range, ``true``/``false`` for bool,
+strings or ``{"b64": ...}`` for string), and errors carry TF Serving's texts. The walk uses an
+explicit stack (any depth). Lists the parser already converted into numpy arrays
+(:meth:`JsonDocument.block`) are taken whole when their shape and every value pass the same checks,
+so well-formed numeric tensors cost one numpy cast instead of a Python loop.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ __all__ = [
     "is_array",
     "is_base64_object",
     "is_object",
+    "value_to_tensor",
 ]
 
 _MISSING = object()
@@ -82,7 +82,7 @@ def is_base64_object(value: Any) -> bool:
 
 
 def decode_base64(value: dict) -> bytes:
-    """Decode a b64 object as absl ``Base64Unescape`` does (spec §7.5).
+    """Decode a b64 object as absl ``Base64Unescape`` does (``json_tensor.cc``).
 
     Standard alphabet; ASCII whitespace anywhere is skipped; the data may be followed by ``=``
     or ``.`` padding, either none or exactly the amount the data length calls for.
@@ -114,6 +114,24 @@ class TensorBuilder:
         self.pending: list[Any] = []
         self.item_size: int | None = None
         self.shape: tuple[int, ...] = ()
+
+    def add_instance(self, item: Any) -> None:
+        """``AddInstanceItem``: convert one instance's value and compare it with the first one.
+
+        Raises:
+            ServingStatusError: the value does not convert, or its size or shape differs from
+                the first instance's (``Expecting tensor size: ...``, ``Expecting shape ...``).
+        """
+        shape = dense_shape(item)
+        size = self.fill(item, shape)
+        if self.item_size is None:
+            self.item_size, self.shape = size, shape
+        elif self.item_size != size:
+            raise invalid(f"Expecting tensor size: {self.item_size} but got: {size}")
+        elif self.shape != shape:
+            raise invalid(
+                f"Expecting shape {_shape_text(self.shape)} but got: {_shape_text(shape)}"
+            )
 
     def fill(self, value: Any, shape: tuple[int, ...]) -> int:
         """``FillTensorProto``: check ``value`` level by level against ``shape``; add leaves.
@@ -219,6 +237,25 @@ class TensorBuilder:
             return np.zeros(shape, dtype=numpy_type)
         values = self.chunks[0] if len(self.chunks) == 1 else np.concatenate(self.chunks)
         return values[: math.prod(shape)].reshape(shape)
+
+
+def value_to_tensor(document: JsonDocument, value: Any, dtype: str) -> np.ndarray:
+    """One JSON value as a tensor of ``dtype``, as it stands (columnar format, no batching).
+
+    Raises:
+        ServingStatusError: with ``json_tensor.cc``'s texts.
+    """
+    whole = block_as(document.block(value), dtype)
+    if whole is not None:
+        return whole
+    builder = TensorBuilder(document, dtype)
+    shape = dense_shape(value)
+    builder.fill(value, shape)
+    return builder.tensor(shape)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 def _max_numpy_rank() -> int:

@@ -1,8 +1,9 @@
 """Text the way TF Serving's rapidjson PrettyWriter writes it: strings, numbers, layouts, errors.
 
 Every JSON body TF Serving writes for predict/classify/regress and errors comes from rapidjson
-1.1.0's ``PrettyWriter`` (4-space indent), sometimes in "single-line array" mode (spec §6.2,
-§7.8, §7.9). This module reproduces the pieces byte for byte:
+1.1.0's ``PrettyWriter`` (4-space indent), sometimes in "single-line array" mode
+(``http_rest_api_handler.cc``: ``MakeJsonFromStatus``; ``json_tensor.cc``: ``WriteDecimal``,
+``JsonValueToDebugString``). This module reproduces the pieces byte for byte:
 
 * :func:`quote` - rapidjson's string escaping (``\\u00XX`` upper-case, ``/`` and non-ASCII kept);
 * :func:`format_double` - rapidjson's shortest ``dtoa`` for numbers re-printed in debug JSON;
@@ -69,7 +70,7 @@ def _escape_char(match: re.Match[str]) -> str:
 
 
 def encode_error(message: str) -> bytes:
-    """The error body TF Serving sends for a failed request (spec §6.2); no trailing newline."""
+    """The error body of a failed request (``MakeJsonFromStatus``); no trailing newline."""
     return utf8_bytes('{\n    "error": ' + quote(message) + "\n}")
 
 
@@ -108,7 +109,7 @@ def format_double(value: float) -> str | None:
 
 
 def decimal_strings(values: np.ndarray) -> list[str]:
-    """TF Serving's ``WriteDecimal`` for every value of a float32 or float64 array (spec §7.8).
+    """``json_tensor.cc``'s ``WriteDecimal`` for every value of a float32 or float64 array.
 
     Six significant digits (``%g``) when they parse back to exactly the same value, else 9
     (float32) or 17 (float64); ``.0`` appended when there is neither ``.`` nor ``e``; ``NaN``,
@@ -228,7 +229,7 @@ def _b64_object(leaf: str, depth: int) -> str:
 
 
 def debug_json(value: Any) -> str:
-    """``JsonValueToDebugString``: the value re-serialised for an error message (spec §7.9).
+    """``json_tensor.cc``'s ``JsonValueToDebugString``: a value re-serialised for an error text.
 
     PrettyWriter with single-line arrays; every event is refused once 256 bytes have been
     written (the cut can leave brackets open), and a non-finite number stops the output.

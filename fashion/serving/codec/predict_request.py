@@ -1,7 +1,8 @@
-"""Predict request bodies to input tensors, with TF Serving's checks and texts (spec §7.1-7.6).
+"""Predict request bodies to input tensors, with TF Serving's checks and texts.
 
 The REST handler needs the body checked in two steps, because TF Serving reports body errors
-before it looks the model up and signature errors after (spec §7.1):
+before it looks the model up and signature errors after (``http_rest_api_handler.cc``,
+``ProcessPredictRequest``):
 
 1. :func:`read_predict_request` - parse, top level is an object, ``signature_name`` a string;
 2. (caller) resolve model, version and signature;
@@ -35,12 +36,13 @@ from fashion.serving.codec.json_document import (
 from fashion.serving.codec.json_tensor import (
     TensorBuilder,
     block_as,
-    dense_shape,
     is_array,
     is_base64_object,
     is_object,
+    value_to_tensor,
 )
 from fashion.serving.codec.json_writer import debug_json
+from fashion.serving.codec.request_object import read_request_object
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
@@ -48,7 +50,6 @@ __all__ = [
     "PredictRequest",
     "decode_inputs",
     "read_predict_request",
-    "read_request_object",
 ]
 
 _MISSING = object()
@@ -96,35 +97,8 @@ class DecodedInputs:
     row_format: bool
 
 
-def read_request_object(body: bytes) -> tuple[JsonDocument, str]:
-    """Parse a predict/classify/regress body; check the object and ``signature_name``.
-
-    Args:
-        body: the raw request body.
-
-    Returns:
-        The document and the signature name (``""`` when absent).
-
-    Raises:
-        ServingStatusError: INVALID_ARGUMENT with the texts of spec §7.2.
-    """
-    document = parse_json_document(body)
-    root = document.root
-    if not isinstance(root, dict):
-        raise _invalid(f"JSON Value: {debug_json(root)} Is not object")
-    name = root.get("signature_name", _MISSING)
-    if name is _MISSING:
-        return document, ""
-    if not isinstance(name, str):
-        raise _invalid(
-            f"JSON Value: {debug_json(root)} not formatted correctly. 'signature_name' key must "
-            "be a string value."
-        )
-    return document, name
-
-
 def read_predict_request(body: bytes) -> PredictRequest:
-    """Steps 2-4 of spec §7.1: what TF Serving checks before it resolves the model.
+    """What ``ProcessPredictRequest`` checks before it resolves the model.
 
     Args:
         body: the raw request body.
@@ -144,7 +118,7 @@ def read_predict_request(body: bytes) -> PredictRequest:
 
 
 def decode_inputs(request: PredictRequest, inputs: Mapping[str, str]) -> DecodedInputs:
-    """Steps 7-8 of spec §7.1: convert ``instances``/``inputs`` to the signature's tensors.
+    """``FillPredictRequestFromJson``: ``instances``/``inputs`` to the signature's tensors.
 
     Args:
         request: from :func:`read_predict_request`.
@@ -155,7 +129,7 @@ def decode_inputs(request: PredictRequest, inputs: Mapping[str, str]) -> Decoded
         The tensors and which format was used.
 
     Raises:
-        ServingStatusError: with the texts of spec §7.2-7.5 (UNIMPLEMENTED for dtypes without a
+        ServingStatusError: with the texts of ``json_tensor.cc`` (UNIMPLEMENTED for dtypes without a
             JSON conversion in columnar format, INVALID_ARGUMENT otherwise).
     """
     if not inputs:
@@ -214,7 +188,7 @@ def _decode_rows(
             for key, item in members(element):
                 keys.add(key)
                 try:
-                    _add_instance_item(document, builders, inputs, key, item)
+                    _builder(document, builders, inputs, key).add_instance(item)
                 except ServingStatusError as exc:
                     raise _invalid(
                         f"Failed to process element: {index} key: {key} of 'instances' list. "
@@ -229,7 +203,7 @@ def _decode_rows(
             if is_object(element) and not is_base64_object(element):
                 raise _invalid(f"Expecting value/list but got object at item {index} of input list")
             try:
-                _add_instance_item(document, builders, inputs, name, element)
+                _builder(document, builders, inputs, name).add_instance(element)
             except ServingStatusError as exc:
                 raise _invalid(
                     f"Failed to process element: {index} of 'instances' list. "
@@ -240,29 +214,16 @@ def _decode_rows(
     }
 
 
-def _add_instance_item(
-    document: JsonDocument,
-    builders: dict[str, TensorBuilder],
-    inputs: Mapping[str, str],
-    name: str,
-    item: Any,
-) -> None:
-    """``AddInstanceItem``: convert one instance's value and compare it with the first one."""
+def _builder(
+    document: JsonDocument, builders: dict[str, TensorBuilder], inputs: Mapping[str, str], name: str
+) -> TensorBuilder:
+    """The tensor being stacked for input ``name`` (``AddInstanceItem``'s first check)."""
     if name not in inputs:
         raise _invalid(f"JSON object: does not have named input: {name}")
     builder = builders.get(name)
     if builder is None:
         builder = builders[name] = TensorBuilder(document, inputs[name])
-    shape = dense_shape(item)
-    size = builder.fill(item, shape)
-    if builder.item_size is None:
-        builder.item_size, builder.shape = size, shape
-    elif builder.item_size != size:
-        raise _invalid(f"Expecting tensor size: {builder.item_size} but got: {size}")
-    elif builder.shape != shape:
-        raise _invalid(
-            f"Expecting shape {_shape_text(builder.shape)} but got: {_shape_text(shape)}"
-        )
+    return builder
 
 
 def _decode_columns(
@@ -276,24 +237,14 @@ def _decode_columns(
                 "required as per tensorinfo_map"
             )
         name = next(iter(inputs))
-        return {name: _decode_value(document, columns, inputs[name])}
+        return {name: value_to_tensor(document, columns, inputs[name])}
     tensors: dict[str, np.ndarray] = {}
     for name, dtype in inputs.items():
         item = columns.get(name, _MISSING)
         if item is _MISSING:
             raise _invalid(f"Missing named input: {name} in 'inputs' object.")
-        tensors[name] = _decode_value(document, item, dtype)
+        tensors[name] = value_to_tensor(document, item, dtype)
     return tensors
-
-
-def _decode_value(document: JsonDocument, value: Any, dtype: str) -> np.ndarray:
-    whole = block_as(document.block(value), dtype)
-    if whole is not None:
-        return whole
-    builder = TensorBuilder(document, dtype)
-    shape = dense_shape(value)
-    builder.fill(value, shape)
-    return builder.tensor(shape)
 
 
 def _decode_dense(dense: DenseBody, inputs: Mapping[str, str]) -> DecodedInputs | None:
@@ -309,10 +260,6 @@ def _decode_dense(dense: DenseBody, inputs: Mapping[str, str]) -> DecodedInputs 
     if whole is None:
         return None
     return DecodedInputs({name: whole}, dense.key == "instances")
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 def _invalid(message: str) -> ServingStatusError:

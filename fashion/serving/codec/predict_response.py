@@ -1,4 +1,4 @@
-"""Output tensors to TF Serving's predict response body, byte for byte (spec §7.7-7.9).
+"""Output tensors to TF Serving's predict response body, byte for byte (``MakeJsonFromTensors``).
 
 Row requests (``instances``) are answered with ``predictions``: one entry per index of the first
 dimension, each written with rapidjson's single-line arrays; several outputs make one object per
@@ -41,7 +41,7 @@ def encode_predict_response(
         The JSON bytes, without trailing newline.
 
     Raises:
-        ServingStatusError: INVALID_ARGUMENT with the texts of spec §7.7/7.8.
+        ServingStatusError: INVALID_ARGUMENT with ``json_tensor.cc``'s texts.
     """
     if not outputs:
         raise _invalid("Cannot convert empty tensor map to JSON")
@@ -135,7 +135,7 @@ def _batch_size(tensors: Mapping[str, np.ndarray]) -> int:
 
 
 def _row_text(layouts: list[_Layout], batch: int) -> str:
-    """``predictions``: one entry per index of the first dimension (spec §7.9 layouts)."""
+    """``predictions``: one entry per index of the first dimension, in rapidjson's layout."""
     if len(layouts) == 1:
         body = ", ".join(layouts[0].render_item(i, 2) for i in range(batch))
     else:

@@ -1,9 +1,10 @@
 """Model status and metadata bodies, as TF Serving prints them with protobuf's JSON printer.
 
 TF Serving answers ``GET /v1/models/{m}`` and ``.../metadata`` with protobuf's C++ JSON printer
-(spec §9.2, §10.2): one-space indent, ``": "`` after keys, proto field names, fields without
-presence always printed, int64 as strings, enum names, and a newline after the last ``}``. The
-metadata body is glued together from two separately printed messages (``http_rest_api_util.cc``).
+(``http_rest_api_util.cc``: ``ToJsonString``): one-space indent, ``": "`` after keys, proto field
+names, fields without presence always printed, int64 as strings, enum names, and a newline after the
+last ``}``. The metadata body is glued together from two separately printed messages
+(``http_rest_api_util.cc``).
 
 Python's ``json_format`` gives the same values; this module fixes what it does differently: the
 C++ printer lists a message's regular fields in declaration order and a set ``oneof`` member
@@ -29,7 +30,7 @@ __all__ = ["encode_model_metadata", "encode_model_status", "message_json"]
 
 
 def encode_model_status(response: get_model_status_pb2.GetModelStatusResponse) -> bytes:
-    """The body of ``GET /v1/models/{m}[/versions/{v}]`` (spec §9.2).
+    """The body of ``GET /v1/models/{m}[/versions/{v}]`` (``get_model_status_impl.cc``).
 
     TF Serving always fills ``status`` (``error_code: OK`` and an empty message for healthy
     versions), so it is printed even when the caller left it unset.
@@ -44,7 +45,7 @@ def encode_model_status(response: get_model_status_pb2.GetModelStatusResponse) -
 def encode_model_metadata(
     model_name: str, version: int, signature_defs: Mapping[str, meta_graph_pb2.SignatureDef]
 ) -> bytes:
-    """The body of ``GET /v1/models/{m}[/versions/{v}]/metadata`` (spec §10.2).
+    """The body of ``GET /v1/models/{m}[/versions/{v}]/metadata`` (``get_model_metadata_impl.cc``).
 
     Args:
         model_name: the model name as requested.

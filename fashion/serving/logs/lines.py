@@ -1,4 +1,4 @@
-"""Log lines in TensorFlow's format, written to stderr (spec §3.2).
+"""Log lines in TensorFlow's format, written to stderr (``loader_harness.cc``, ``server.cc``).
 
 Harnesses wait for TF Serving's log texts (``Successfully loaded servable version ...``,
 ``Exporting HTTP/REST API at:localhost:8501 ...``), so the stand-in writes the same messages with

@@ -1,4 +1,4 @@
-"""The real server's standard log texts, one helper each (spec §3.2).
+"""The real server's standard log texts, one helper each (``loader_harness.cc``, ``server.cc``).
 
 Harnesses wait for these exact texts (``Successfully loaded servable version ...``,
 ``Exporting HTTP/REST API at:localhost:8501 ...``), so they are written here once and no other
@@ -222,7 +222,7 @@ def done_quiescing(model: str, version: int) -> None:
 
 
 def unloading(model: str, version: int) -> None:
-    """Unload proper (since 2.9 this text is used for every unload, spec §16)."""
+    """Unload proper (since TF Serving 2.9 this text is used for every unload)."""
     write_line(
         logging.INFO, f"Unloading just-loaded servable version {servable_id(model, version)}"
     )

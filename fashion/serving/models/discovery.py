@@ -1,4 +1,4 @@
-"""Finding the versions of each model on disk, as TF Serving's file-system source does (spec §11).
+"""Finding each model's versions on disk (``file_system_storage_path_source.cc``).
 
 One scan lists every configured base path and turns the numeric children into the set of
 *aspired* versions of each model under its version policy. The rules reproduced here are the
@@ -191,7 +191,7 @@ def poll_file_system(specs: Iterable[ModelSpec]) -> Mapping[str, dict[int, str]]
 
     Returns:
         The aspired versions per model, or None when the scan failed (nothing may change then:
-        one missing base path blocks updates for every model, spec §11.4).
+        one missing base path blocks updates for every model, as in TF Serving).
     """
     try:
         return scan_models(specs)

@@ -5,7 +5,7 @@ finished versions, takes in the aspired sets, asks the AvailabilityPreservingPol
 and starts it. Loads run with retries on a load executor (inline in the manager thread when it has
 no threads), unloads wait for in-flight requests, and each transition is published to the
 :class:`~fashion.serving.models.version_states.StateMonitor` and logged with TF Serving's
-texts (spec §3.2, §9.3, §12).
+texts (``aspired_versions_manager.cc``, ``basic_manager.cc``, ``loader_harness.cc``).
 """
 
 from __future__ import annotations

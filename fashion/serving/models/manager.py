@@ -118,7 +118,7 @@ class ModelManager(Generic[S]):
     def _compute_labels(
         self, models: Sequence[ModelSpec], allow: bool
     ) -> dict[str, dict[str, int]]:
-        """ServerCore's ``UpdateModelVersionLabelMap`` checks (spec §13.2)."""
+        """The label checks of ``UpdateModelVersionLabelMap`` (``server_core.cc``)."""
         with self._labels_lock:
             current = {m: dict(labels) for m, labels in self._labels.items()}
         new: dict[str, dict[str, int]] = {}
@@ -228,7 +228,7 @@ class ModelManager(Generic[S]):
         allow_version_labels_for_unavailable_models: bool | None = None,
         timeout: float | None = None,
     ) -> None:
-        """Apply a reloaded config (spec §14.2) and wait for the models it adds.
+        """Apply a reloaded config (``ServerCore::ReloadConfig``); wait for the models it adds.
 
         On a validation or label error nothing of the new config is applied. Removed models are
         unloaded without waiting; added models are found by the next scan and waited for.

@@ -43,7 +43,7 @@ Loader = Callable[[str], S]
 
 @dataclasses.dataclass(frozen=True)
 class ManagerOptions:
-    """The model-management flags of the server (spec §2.2), with the binary's defaults.
+    """The model-management flags of the server (``main.cc``), with the binary's defaults.
 
     Attributes:
         file_system_poll_wait_seconds: seconds between scans; 0 scans once, negative never.

@@ -1,4 +1,4 @@
-"""The model configuration: single-model flags or a ``ModelServerConfig`` file (spec §14, §3.3).
+"""The model configuration: single-model flags or a ``ModelServerConfig`` file.
 
 TF Serving serves either one model built from ``--model_name``/``--model_base_path`` or the
 models listed in a protobuf text-format ``ModelServerConfig``. The file is parsed with
@@ -207,7 +207,7 @@ def parse_model_server_config(text: str | bytes, path: str) -> ModelServerConfig
 def read_model_server_config(path: str | os.PathLike[str]) -> ModelServerConfig:
     """Read and parse the ``--model_config_file``.
 
-    An unreadable file gives the same error as an unparsable one (spec §3.3 table; the real
+    An unreadable file gives the same error as an unparsable one (``proto_util.h``; the real
     binary reports TensorFlow's file-system error there, e.g. ``NOT_FOUND``).
 
     Raises:
@@ -351,7 +351,7 @@ def check_label_assignment(
     available_versions: Iterable[int],
     allow_unavailable: bool,
 ) -> None:
-    """Whether a model's new labels may be installed (spec §13.2).
+    """Whether a model's new labels may be installed (``UpdateModelVersionLabelMap``).
 
     A label must point at an AVAILABLE version, unless ``allow_unavailable``
     (``--allow_version_labels_for_unavailable_models``) is set and the label is new or keeps

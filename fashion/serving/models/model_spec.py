@@ -1,9 +1,9 @@
 """What the model manager needs to know about one configured model.
 
-TF Serving keeps this in a ``ModelConfig`` proto (spec §14.1). The manager only needs the name, the
-base path, the version policy and the labels, so it takes a small frozen dataclass instead of the
-proto: the config-file parser and the single-model command line both build one, and tests can
-write one in a line.
+TF Serving keeps this in a ``ModelConfig`` proto (``model_server_config.proto``). The manager only
+needs the name, the base path, the version policy and the labels, so it takes a small frozen
+dataclass instead of the proto: the config-file parser and the single-model command line both build
+one, and tests can write one in a line.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ _TENSORFLOW_PLATFORM = "tensorflow"
 
 
 class PolicyKind(enum.Enum):
-    """The three ``model_version_policy`` choices of ``ModelConfig`` (spec §11.3)."""
+    """The three ``model_version_policy`` choices (``file_system_storage_path_source.proto``)."""
 
     LATEST = "latest"
     ALL = "all"
@@ -68,7 +68,7 @@ class ModelSpec:
         name: the model name used in URLs.
         base_path: the directory that holds the numeric version directories; must be absolute.
         policy: the version policy.
-        labels: version labels (label -> version), only from a config file (spec §13.1).
+        labels: version labels (label -> version), only from a config file.
         platform: ``model_platform``; only ``"tensorflow"`` is supported, and it may not change
             across config reloads.
     """

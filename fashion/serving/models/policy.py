@@ -1,4 +1,4 @@
-"""TF Serving's AvailabilityPreservingPolicy and the manager's choice among proposals (spec §12.1).
+"""TF Serving's AvailabilityPreservingPolicy and the manager's choice among its proposals.
 
 Kept apart from the manager so the rules can be read, and tested, as the pure functions they are:
 given a snapshot of one model's versions, propose at most one action; given every model's

@@ -2,8 +2,8 @@
 
 Every transition (START, LOADING, AVAILABLE, UNLOADING, END) is published here. The record is
 never pruned, so the status API reports unloaded and failed versions for the whole life of the
-process (spec §9.1), and start-up and config reloads wait here until each model's stream has a
-version that reached AVAILABLE or END (spec §3.1, §14.2).
+process (``servable_state_monitor.cc``), and start-up and config reloads wait here until each
+model's stream has a version that reached AVAILABLE or END (``server_core.cc``).
 """
 
 from __future__ import annotations

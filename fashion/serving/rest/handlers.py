@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from fashion.serving.codec.examples import (
+from fashion.serving.codec.examples_request import read_examples_request
+from fashion.serving.codec.examples_response import (
     encode_classify_response,
     encode_regress_response,
-    read_examples_request,
 )
 from fashion.serving.codec.predict_request import decode_inputs, read_predict_request
 from fashion.serving.codec.predict_response import encode_predict_response
@@ -56,7 +56,8 @@ class RestHandlers:
         return self.timeout_ms if self.timeout_ms and self.timeout_ms > 0 else None
 
     def predict(self, route: Route, body: bytes) -> bytes:
-        """``POST .../{model}[/versions/{v}|/labels/{l}]:predict`` (spec §7, in §7.1's order)."""
+        """``POST .../{model}[/versions/{v}|/labels/{l}]:predict``, in ``ProcessPredictRequest``'s
+        order."""
         request = read_predict_request(body)
         with self.manager.acquire(route.model_name, route.version, route.label) as handle:
             info = handle.servable.signatures.get(request.signature_key)
@@ -85,11 +86,11 @@ class RestHandlers:
         return encode_predict_response(ordered, dtypes, decoded.row_format)
 
     def classify(self, route: Route, body: bytes) -> bytes:
-        """``POST ...:classify`` (spec §8): the whole body is checked before the model."""
+        """``POST ...:classify``: the whole body is checked before the model is looked up."""
         return encode_classify_response(self._on_examples(route, body, classify))
 
     def regress(self, route: Route, body: bytes) -> bytes:
-        """``POST ...:regress`` (spec §8)."""
+        """``POST ...:regress`` (``json_tensor.cc``, ``classifier.cc``, ``regressor.cc``)."""
         return encode_regress_response(self._on_examples(route, body, regress))
 
     def _on_examples(self, route: Route, body: bytes, infer: Callable[..., _T]) -> _T:
@@ -102,11 +103,11 @@ class RestHandlers:
             )  # fmt: skip
 
     def status(self, route: Route, body: bytes) -> bytes:
-        """``GET /v1/models/{model}[/versions/{v}]`` (spec §9); labels are ignored there."""
+        """``GET /v1/models/{model}[/versions/{v}]``; a label in the path is ignored there."""
         return encode_model_status(self.manager.model_status(route.model_name, route.version))
 
     def metadata(self, route: Route, body: bytes) -> bytes:
-        """``GET .../metadata`` (spec §10)."""
+        """``GET .../metadata`` (``get_model_metadata_impl.cc``)."""
         with self.manager.acquire(route.model_name, route.version, route.label) as handle:
             return encode_model_metadata(
                 route.model_name, handle.version, handle.servable.signature_defs

@@ -1,4 +1,4 @@
-"""Which handler gets a request: TF Serving's URL grammar and libevent's front door (spec §4, §5).
+"""Which handler gets a request: TF Serving's URL grammar and libevent's front door.
 
 The real server decides in layers, and each layer has its own way of failing:
 
@@ -96,7 +96,7 @@ class Route:
         model_name: percent-decoded model name (predict/classify/regress/status/metadata).
         version: the ``/versions/{v}`` number, if given.
         label: the percent-decoded ``/labels/{l}``, if given; always ``None`` for STATUS,
-            which ignores labels (spec §9.1).
+            which ignores labels (``get_model_status_impl.cc``).
         error: the status to report for the error kinds (and PROMETHEUS with a query).
         http_status: the HTTP status for the error kinds; 200 otherwise.
         html_body: the page for HTML_ERROR.
@@ -294,7 +294,7 @@ def _rest_route(method: str, path_and_query: str) -> Route:
         return Route(RouteKind.EMPTY_ERROR, path_and_query, error=error, http_status=400)
     label = unescape(raw_label) if raw_label else None
     if method == "POST":
-        kind = _VERBS.get(tail)  # exact, lower-case comparison (spec §5.3)
+        kind = _VERBS.get(tail)  # exact, lower-case comparison (``http_rest_api_handler.cc``)
         if kind is None:
             return _json_error(path_and_query, malformed)
         return Route(kind, path_and_query, model_name, version, label)

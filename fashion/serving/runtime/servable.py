@@ -40,7 +40,7 @@ _SAVED_MODEL_PBTXT = "saved_model.pbtxt"
 
 @dataclasses.dataclass(frozen=True)
 class LoadOptions:
-    """How versions are loaded: the session-related flags of the model server (spec §2.2).
+    """How versions are loaded: the session-related flags of the model server (``main.cc``).
 
     Attributes:
         tags: the MetaGraph tag set (``--saved_model_tags`` split on commas).
@@ -215,7 +215,7 @@ class Servable:
 
     @property
     def signature_defs(self) -> Mapping[str, meta_graph_pb2.SignatureDef]:
-        """The raw SignatureDef protos, for the metadata API (spec §10)."""
+        """The raw SignatureDef protos, for the metadata API (``get_model_metadata_impl.cc``)."""
         return self._signature_defs
 
     def output_dtypes(self, signature_name: str) -> Mapping[str, str]:

@@ -1,7 +1,7 @@
 """A signature as TF Serving describes it: method name, inputs and outputs with short dtypes.
 
 Built once per loaded version from the SignatureDef protos, so handlers can check aliases,
-dtypes and method names without reading protos (spec §7, §8).
+dtypes and method names without reading protos.
 """
 
 from __future__ import annotations

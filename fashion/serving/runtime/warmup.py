@@ -1,4 +1,4 @@
-"""Replaying a version's warm-up requests while it loads (spec §15.1).
+"""Replaying a version's warm-up requests while it loads (``saved_model_warmup.cc``).
 
 TF Serving reads ``{version}/assets.extra/tf_serving_warmup_requests`` (a TFRecord file of
 ``PredictionLog`` protos) and runs each request once (or ``--num_request_iterations_for_warmup``

@@ -1,4 +1,4 @@
-"""The flags of ``tensorflow_model_server`` and the usage text that lists them (spec §2.2).
+"""The flags of ``tensorflow_model_server`` and the usage text that lists them (``main.cc``).
 
 One table in the real binary's order, with each flag's TensorFlow type, default and a short
 help text (the stand-in's own wording), then the stand-in's extras. The parser
@@ -62,7 +62,7 @@ def schedulable_cpus() -> int:
 
 
 def flag_table(cpus: int) -> tuple[FlagSpec, ...]:
-    """Every flag in the real binary's order (spec §2.2), then the stand-in's extras.
+    """Every flag in the real binary's order (``main.cc``), then the stand-in's extras.
 
     The help texts are the stand-in's own short summaries, not the binary's wording.
     """
@@ -125,7 +125,7 @@ def flag_table(cpus: int) -> tuple[FlagSpec, ...]:
 
 IGNORED_FLAGS: frozenset[str] = frozenset(
     {
-        # gRPC: the stand-in serves REST only. --port is still validated (spec §3.3) and
+        # gRPC: the stand-in serves REST only. --port is still validated (``server.cc``) and
         # compared with --rest_api_port, but no gRPC listener is opened.
         "port",
         "grpc_socket_path",
@@ -166,7 +166,7 @@ INERT_FLAGS: frozenset[str] = frozenset(
         "num_unload_threads",
     }
 )
-"""Flags without an observable effect (spec §2.2 "inert"): accepted silently."""
+"""Flags without an observable effect (``main.cc``, ``server.h`` "inert"): accepted silently."""
 
 
 # --- usage text ------------------------------------------------------------------------------

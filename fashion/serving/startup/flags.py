@@ -1,4 +1,4 @@
-"""The command line of ``tensorflow_model_server``, reproduced for the stand-in (spec §2, §3.3).
+"""The command line of ``tensorflow_model_server``, reproduced for the stand-in (``main.cc``).
 
 TF Serving parses its flags with TensorFlow's own small parser, which differs from what Python
 users expect: only ``--name=value`` is understood (``--name value`` leaves ``value`` as an
@@ -275,12 +275,12 @@ def parse_flags(
     prog: str = PROG,
     tf_version: Callable[[], str] | None = None,
 ) -> FlagsOutcome:
-    """Parse the command line as ``tensorflow_model_server`` does (spec §2.1).
+    """Parse the command line as ``tensorflow_model_server`` does (``main.cc``).
 
     Rules, in the real binary's order: every argument is tried against every flag (later
     values win); everything from a ``--`` on is unknown. A value that does not convert, or
-    ``--help`` anywhere, means usage on stdout and exit 255 (spec §2.1; TensorFlow's parser
-    itself only honours ``--help`` when it is the first unknown argument). Otherwise
+    ``--help`` anywhere, means usage on stdout and exit 255 (TensorFlow's ``command_line_flags.cc``;
+    that parser itself only honours ``--help`` when it is the first unknown argument). Otherwise
     ``--version`` prints two lines and exits 0. Otherwise, the first unknown argument is
     reported (``unknown argument: {arg}`` then usage) and start-up carries on.
 

@@ -1,4 +1,4 @@
-"""Start-up checks on the parsed options, with the real server's texts (spec §3.3).
+"""Start-up checks on the parsed options, with the real server's texts (``server.cc``, ``main.cc``).
 
 The real server checks some options before it reads ``--model_config_file`` and some after;
 :func:`validate_options` runs both groups for callers that have no config to read in between.
@@ -9,11 +9,11 @@ from __future__ import annotations
 from fashion.serving.startup.flags import ServerOptions
 from fashion.serving.status import Code, ServingStatusError
 
-__all__ = ["check_options_after_config", "check_options_before_config", "validate_options"]
+__all__ = ["check_options_after_config", "check_options_before_config"]
 
 
 def check_options_before_config(options: ServerOptions) -> None:
-    """Start-up checks the real server makes before it reads the model config (spec §3.3).
+    """Start-up checks the real server makes before it reads the model config (``server.cc``).
 
     Raises:
         ServingStatusError: INVALID_ARGUMENT with the real server's text; the caller prints
@@ -38,7 +38,7 @@ def check_options_before_config(options: ServerOptions) -> None:
 
 
 def check_options_after_config(options: ServerOptions) -> None:
-    """Start-up checks the real server makes after reading the model config (spec §3.3).
+    """Start-up checks the real server makes after reading the model config (``server.cc``).
 
     Both checks are skipped when ``--platform_config_file`` is set, as in the real server.
 
@@ -65,17 +65,3 @@ def check_options_after_config(options: ServerOptions) -> None:
             "server_options.tensorflow_inter_op_parallelism) separately. "
             "You cannot configure all.",
         )
-
-
-def validate_options(options: ServerOptions) -> None:
-    """All option-only start-up checks, in the real server's order.
-
-    The real server reads ``--model_config_file`` between the two groups; a caller that wants
-    that exact order calls :func:`check_options_before_config`, reads the config, then
-    :func:`check_options_after_config`.
-
-    Raises:
-        ServingStatusError: INVALID_ARGUMENT with the real server's text.
-    """
-    check_options_before_config(options)
-    check_options_after_config(options)

@@ -1,4 +1,4 @@
-"""Classify/regress bodies to serialised ``tf.train.Example`` s, and results back (spec §8).
+"""Classify/regress request bodies to serialised ``tf.train.Example`` s (``json_tensor.cc``).
 
 TF Serving reads the whole body before it looks the model up
 (``FillClassifyRegressRequestFromJson``), so every body error here wins over a 404. Each
@@ -11,7 +11,6 @@ context's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,16 +23,11 @@ from fashion.serving.codec.json_document import (
     utf8_bytes,
 )
 from fashion.serving.codec.json_tensor import decode_base64, is_base64_object
-from fashion.serving.codec.json_writer import debug_json, decimal_strings, quote
+from fashion.serving.codec.json_writer import debug_json
 from fashion.serving.codec.predict_request import read_request_object
 from fashion.serving.status import Code, ServingStatusError
 
-__all__ = [
-    "ExamplesRequest",
-    "encode_classify_response",
-    "encode_regress_response",
-    "read_examples_request",
-]
+__all__ = ["ExamplesRequest", "read_examples_request"]
 
 _MISSING = object()
 _INT64_END = 1 << 63
@@ -58,7 +52,7 @@ class ExamplesRequest:
 
 
 def read_examples_request(body: bytes) -> ExamplesRequest:
-    """Parse and convert a classify/regress body (spec §8.1, §18.3).
+    """Parse and convert a classify/regress body (``FillClassifyRegressRequestFromJson``).
 
     Raises:
         ServingStatusError: INVALID_ARGUMENT with TF Serving's texts.
@@ -85,40 +79,6 @@ def read_examples_request(body: bytes) -> ExamplesRequest:
         prefix + _make_example(item).SerializeToString(deterministic=True) for item in examples
     ]
     return ExamplesRequest(signature_name, serialized)
-
-
-def encode_classify_response(results: Sequence[Sequence[tuple[bytes | str, float]]]) -> bytes:
-    """``MakeJsonFromClassificationResult``: ``[label, score]`` pairs per example (spec §8.2).
-
-    Args:
-        results: per example, its classes in the model's order as ``(label, score)``.
-
-    Raises:
-        ServingStatusError: ``Cannot convert empty ClassificationResults to JSON``.
-    """
-    if not results:
-        raise _invalid("Cannot convert empty ClassificationResults to JSON")
-    items = []
-    for classes in results:
-        scores = decimal_strings(np.array([score for _, score in classes], dtype=np.float32))
-        pairs = [
-            "[" + quote(_text(label)) + ", " + score + "]"
-            for (label, _), score in zip(classes, scores, strict=True)
-        ]
-        items.append("[" + ", ".join(pairs) + "]")
-    return utf8_bytes('{\n    "results": [' + ", ".join(items) + "\n    ]\n}")
-
-
-def encode_regress_response(values: Sequence[float]) -> bytes:
-    """``MakeJsonFromRegressionResult``: one number per example on one line (spec §8.2).
-
-    Raises:
-        ServingStatusError: ``Cannot convert empty RegressionResults to JSON``.
-    """
-    if len(values) == 0:
-        raise _invalid("Cannot convert empty RegressionResults to JSON")
-    numbers = decimal_strings(np.asarray(values, dtype=np.float32))
-    return utf8_bytes('{\n    "results": [' + ", ".join(numbers) + "]\n}")
 
 
 def _make_example(value: Any) -> example_pb2.Example:
@@ -189,10 +149,6 @@ class _FeatureBuilder:
         elif self.kind == "int64":
             feature.int64_list.value.extend(self.values)
         return feature
-
-
-def _text(label: bytes | str) -> str:
-    return label.decode("utf-8", "surrogateescape") if isinstance(label, bytes) else label
 
 
 def _invalid(message: str) -> ServingStatusError:
