@@ -37,8 +37,12 @@ from fashion.serving.startup.option_checks import (
 from fashion.serving.status import ServingStatusError
 
 if TYPE_CHECKING:  # TensorFlow is imported only once the flags are known to be good.
+    import grpc
+
     from fashion.serving.models.manager import ModelManager
     from fashion.serving.models.manager_types import ManagerOptions
+    from fashion.serving.models.reload import ConfigReloader
+    from fashion.serving.monitoring.metrics import Metrics
     from fashion.serving.runtime.servable import LoadOptions, Servable
 
 __all__ = ["main"]
@@ -91,17 +95,12 @@ class _ConfigPoller(threading.Thread):
     ``PollFilesystemAndReloadConfig``)."""
 
     def __init__(
-        self,
-        options: ServerOptions,
-        manager: ModelManager[Servable],
-        stop: threading.Event,
-        current: ModelServerConfig,
+        self, options: ServerOptions, reloader: ConfigReloader[Servable], stop: threading.Event
     ) -> None:
         super().__init__(name="config-poller", daemon=True)
         self._options = options
-        self._manager = manager
+        self._reloader = reloader
         self._stop = stop
-        self._current = current
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -115,13 +114,9 @@ class _ConfigPoller(threading.Thread):
             log.failed_to_read_config_file(exc)
             return
         try:
-            validate_config(config, self._current)
-            validate_platforms(config)
-            self._manager.apply_config(config.models)
+            self._reloader.reload(config)
         except ServingStatusError as exc:
             log.reload_config_failed(exc)
-            return
-        self._current = config
 
 
 def _bind(options: ServerOptions) -> socket.socket | None:
@@ -167,9 +162,13 @@ def _end_by_signal(signum: int) -> None:
 
 
 def _serve(
-    options: ServerOptions, manager: ModelManager[Servable], stop: threading.Event
+    options: ServerOptions,
+    manager: ModelManager[Servable],
+    metrics: Metrics,
+    metrics_path: str | None,
+    stop: threading.Event,
 ) -> int | None:
-    """Serve until stopped; returns the signal that stopped a server without REST port."""
+    """Serve REST until stopped; returns the signal that stopped a server without REST port."""
     import uvicorn
 
     from fashion.serving.rest.app import RestApp
@@ -187,14 +186,17 @@ def _serve(
     executor = ThreadPoolExecutor(options.rest_api_num_threads, thread_name_prefix="rest")
     handlers = RestHandlers(
         manager,
+        metrics,
         timeout_ms=options.rest_api_timeout_in_ms,
         check_method_name=options.enable_signature_method_name_check,
     )
     app = RestApp(
         handlers,
         executor,
+        metrics,
         enable_cors=options.rest_api_enable_cors_support,
         max_body_bytes=options.rest_api_max_body_bytes,
+        metrics_path=metrics_path,
     )
     config = uvicorn.Config(
         app,
@@ -220,6 +222,37 @@ def _serve(
         executor.shutdown(wait=False, cancel_futures=True)
         sock.close()
     return None
+
+
+def _start_grpc(
+    options: ServerOptions,
+    manager: ModelManager[Servable],
+    reloader: ConfigReloader[Servable],
+    metrics: Metrics,
+) -> grpc.Server:
+    """The gRPC server, listening before REST opens (``Server::BuildAndStart``)."""
+    from fashion.serving.grpc.server import GrpcOptions, start_grpc_server
+
+    grpc_options = GrpcOptions(
+        port=options.port,
+        socket_path=options.grpc_socket_path,
+        bind_address=options.grpc_bind_address,
+        max_threads=options.grpc_max_threads,
+        channel_arguments=options.grpc_channel_arguments,
+        enable_health=options.enable_grpc_healthcheck_service,
+        check_method_name=options.enable_signature_method_name_check,
+        serialize_as_tensor_content=options.enable_serialization_as_tensor_content,
+    )
+    return start_grpc_server(grpc_options, manager, reloader, metrics)
+
+
+def _metrics_path(options: ServerOptions) -> str | None:
+    """The Prometheus path, read only when REST is on, as ``server.cc`` reads it."""
+    if not options.monitoring_config_file or options.rest_api_port == 0:
+        return None
+    from fashion.serving.monitoring.config import read_metrics_path
+
+    return read_metrics_path(options.monitoring_config_file)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,13 +284,17 @@ def main(argv: list[str] | None = None) -> int:
         log.taking_no_action_for_empty_config()
     from fashion.serving.models.manager import ModelManager
     from fashion.serving.models.manager_types import describe_unavailable
+    from fashion.serving.models.reload import ConfigReloader
+    from fashion.serving.monitoring.metrics import process_metrics
     from fashion.serving.runtime.loader import version_loader
 
+    metrics = process_metrics()
     manager = ModelManager(
-        config.models, version_loader(_load_options(options)), _manager_options(options)
+        config.models, version_loader(_load_options(options), metrics), _manager_options(options)
     )
     stop = threading.Event()
     ended_by: int | None = None
+    grpc_server = None
     try:
         try:
             manager.start()
@@ -273,15 +310,23 @@ def main(argv: list[str] | None = None) -> int:
         # TensorFlow leaves ~300,000 long-lived objects; freezing them keeps the cyclic
         # collector from rescanning them while large request bodies are decoded.
         gc.freeze()
+        reloader = ConfigReloader(manager, config)
         if options.model_config_file and options.model_config_file_poll_wait_seconds > 0:
-            _ConfigPoller(options, manager, stop, config).start()
-        ended_by = _serve(options, manager, stop)
+            _ConfigPoller(options, reloader, stop).start()
+        try:
+            grpc_server = _start_grpc(options, manager, reloader, metrics)
+            metrics_path = _metrics_path(options)
+        except ServingStatusError as exc:
+            return _fail(exc)
+        ended_by = _serve(options, manager, metrics, metrics_path, stop)
         return 0
     except KeyboardInterrupt:
         ended_by = signal.SIGINT
         return 0
     finally:
         stop.set()
+        if grpc_server is not None:
+            grpc_server.stop(_SHUTDOWN_GRACE_SECONDS).wait()
         manager.stop()
         if ended_by is not None:
             _end_by_signal(ended_by)

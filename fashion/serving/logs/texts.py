@@ -50,6 +50,8 @@ __all__ = [
     "reload_config_failed",
     "rest_port_same_as_grpc_port",
     "retrying_load",
+    "running_grpc_server",
+    "running_grpc_server_on_socket",
     "saved_model_loaded",
     "servable_cannot_be_loaded",
     "servable_id",
@@ -62,6 +64,7 @@ __all__ = [
     "unexpected_request_error",
     "unfinished_work_after_stop",
     "unloading",
+    "using_insecure_server_credentials",
 ]
 
 
@@ -333,6 +336,21 @@ def duplicate_version_directories(version: int, used: str, ignored: str) -> None
 
 
 # --- serving (server.cc, evhttp_server.cc) ---------------------------------------------------
+
+
+def using_insecure_server_credentials() -> None:
+    """Once per gRPC listening port (``server.cc``, ``BuildServerCredentials``)."""
+    write_line(logging.INFO, "Using InsecureServerCredentials")
+
+
+def running_grpc_server(port: int) -> None:
+    """gRPC listening on TCP; the real text always names ``0.0.0.0``."""
+    write_line(logging.INFO, f"Running gRPC ModelServer at 0.0.0.0:{port} ...")
+
+
+def running_grpc_server_on_socket(path: str) -> None:
+    """gRPC listening on ``--grpc_socket_path``."""
+    write_line(logging.INFO, f"Running gRPC ModelServer at UNIX socket {path} ...")
 
 
 def exporting_rest_api(port: int) -> None:

@@ -10,6 +10,7 @@ anything below become ``{"error": ...}`` with their status; an unexpected except
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import Executor
@@ -17,6 +18,7 @@ from typing import Any
 
 from fashion.serving.codec.json_writer import encode_error
 from fashion.serving.logs import texts as log
+from fashion.serving.monitoring.metrics import Metrics
 from fashion.serving.rest.handlers import RestHandlers
 from fashion.serving.rest.routes import CORS_HEADERS, Route, RouteKind, preflight_allowed, route
 from fashion.serving.status import Code, ServingStatusError
@@ -31,7 +33,9 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 GZIP_LIMIT_BYTES = 100 * 1024 * 1024
 
 _JSON = (b"content-type", b"application/json")
+_TEXT = (b"content-type", b"text/plain")
 _LIBEVENT_DEFAULT_TYPE = (b"content-type", b"text/html; charset=ISO-8859-1")
+_VERB_KINDS = (RouteKind.PREDICT, RouteKind.CLASSIFY, RouteKind.REGRESS)
 _CORS = tuple((name.lower().encode(), value.encode()) for name, value in CORS_HEADERS)
 
 
@@ -71,14 +75,18 @@ class RestApp:
         self,
         handlers: RestHandlers,
         executor: Executor,
+        metrics: Metrics,
         *,
         enable_cors: bool = False,
         max_body_bytes: int = 256 * 1024 * 1024,
+        metrics_path: str | None = None,
     ) -> None:
         self._handlers = handlers
         self._executor = executor
+        self._metrics = metrics
         self._cors = enable_cors
         self._max_body_bytes = max_body_bytes
+        self._metrics_path = metrics_path
         self._dispatch: dict[RouteKind, Callable[[Route, bytes], bytes]] = {
             RouteKind.PREDICT: handlers.predict,
             RouteKind.CLASSIFY: handlers.classify,
@@ -93,7 +101,7 @@ class RestApp:
         query = scope.get("query_string") or b""
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         target = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
-        routed = route(scope["method"], target)
+        routed = route(scope["method"], target, metrics_path=self._metrics_path)
         try:
             body = await self._read_body(scope, receive)
         except _BodyTooLargeError:
@@ -109,21 +117,41 @@ class RestApp:
                 [(b"content-type", b"text/html")], close=True,
             )  # fmt: skip
             return
+        if routed.kind is RouteKind.PROMETHEUS:  # http_server.cc: ProcessPrometheusRequest
+            if routed.error is not None:
+                answer = (routed.http_status, routed.error.message.encode())
+            else:
+                answer = (200, self._metrics.page())
+            await self._send(send, *answer, [_TEXT])
+            return
         headers = [*(_CORS if self._cors else ())]
         if routed.kind is RouteKind.PREFLIGHT:
             origin = _header(scope, b"origin")
             status = 200 if preflight_allowed(origin) else 400
             await self._send(send, status, b"", [_LIBEVENT_DEFAULT_TYPE, *headers])
             return
-        status, payload = await self._answer(routed, body, scope)
+        start = time.monotonic()
+        status, payload, code = await self._answer(routed, body, scope)
+        self._count(routed, code, time.monotonic() - start)
         await self._send(send, status, payload, [_JSON, *headers])
 
-    async def _answer(self, routed: Route, body: bytes, scope: Scope) -> tuple[int, bytes]:
+    def _count(self, routed: Route, code: str, seconds: float) -> None:
+        """``http_server.cc``: every ``/v1`` request counted; successful ones timed, with the
+        verb as ``API`` (empty for GETs)."""
+        model_name = routed.model_name or ""
+        self._metrics.count_request(model_name, code)
+        if code == "OK":
+            api = routed.kind.value if routed.kind in _VERB_KINDS else ""
+            self._metrics.observe_request_latency(model_name, api, "REST", seconds)
+
+    async def _answer(self, routed: Route, body: bytes, scope: Scope) -> tuple[int, bytes, str]:
+        """The status, body and TF status code name of a ``/v1`` request."""
         if routed.kind is RouteKind.EMPTY_ERROR:
-            return routed.http_status, b""
+            code = routed.error.code.name if routed.error else "INVALID_ARGUMENT"
+            return routed.http_status, b"", code
         if routed.kind is RouteKind.JSON_ERROR or routed.error is not None:
             error = routed.error or ServingStatusError(Code.UNKNOWN, "routing failed")
-            return error.http_status, encode_error(error.message)
+            return error.http_status, encode_error(error.message), error.code.name
         handler = self._dispatch[routed.kind]
         encoding = _header(scope, b"content-encoding") or ""
         loop = asyncio.get_running_loop()
@@ -131,12 +159,14 @@ class RestApp:
             # evhttp_request.cc: only a non-empty body, and "gzip" matched case-sensitively.
             if body and "gzip" in encoding:
                 body = await loop.run_in_executor(self._executor, _gunzip, body)
-            return 200, await loop.run_in_executor(self._executor, handler, routed, body)
+            answer = await loop.run_in_executor(self._executor, handler, routed, body)
         except ServingStatusError as exc:
-            return exc.http_status, encode_error(exc.message)
+            return exc.http_status, encode_error(exc.message), exc.code.name
         except Exception as exc:  # the server must keep serving; the cause goes to the log
             log.unexpected_request_error(scope["method"], routed.path_and_query)
-            return 500, encode_error(f"Internal error in the stand-in: {type(exc).__name__}: {exc}")
+            message = f"Internal error in the stand-in: {type(exc).__name__}: {exc}"
+            return 500, encode_error(message), Code.INTERNAL.name
+        return 200, answer, "OK"
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         declared = _header(scope, b"content-length")

@@ -21,20 +21,16 @@ from fashion.serving.codec.predict_request import decode_inputs, read_predict_re
 from fashion.serving.codec.predict_response import encode_predict_response
 from fashion.serving.codec.proto_json import encode_model_metadata, encode_model_status
 from fashion.serving.models.manager import ModelManager
+from fashion.serving.monitoring.metrics import Metrics
 from fashion.serving.rest.routes import Route
 from fashion.serving.runtime.example_inference import classify, regress
+from fashion.serving.runtime.predict import run_predict
 from fashion.serving.runtime.servable import Servable
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["RestHandlers"]
 
 _T = TypeVar("_T")
-
-_PREDICT_METHODS = (
-    "tensorflow/serving/predict",
-    "tensorflow/serving/classify",
-    "tensorflow/serving/regress",
-)
 
 
 @dataclass(frozen=True)
@@ -43,11 +39,13 @@ class RestHandlers:
 
     Attributes:
         manager: resolves and holds the versions.
+        metrics: where runtime latencies go.
         timeout_ms: ``--rest_api_timeout_in_ms`` (None or <= 0: no deadline).
         check_method_name: ``--enable_signature_method_name_check``.
     """
 
     manager: ModelManager[Servable]
+    metrics: Metrics
     timeout_ms: int | None = None
     check_method_name: bool = False
 
@@ -72,31 +70,33 @@ class RestHandlers:
                     f"Failed to get input map for signature: {request.signature_name or 'DEFAULT'}",
                 )
             decoded = decode_inputs(request, {key: t.dtype for key, t in info.inputs.items()})
-            # predict_util.cc checks the method name after the body became tensors.
-            if self.check_method_name and info.method_name not in _PREDICT_METHODS:
-                raise ServingStatusError(
-                    Code.INTERNAL,
-                    "Expected prediction signature method_name to be one of {"
-                    + ", ".join(_PREDICT_METHODS)
-                    + f"}}. Was: {info.method_name}",
+            with self.metrics.runtime_latency(route.model_name, "Predict"):
+                prediction = run_predict(
+                    handle.servable,
+                    request.signature_key,
+                    decoded.tensors,
+                    timeout_ms=self._deadline,
+                    check_method_name=self.check_method_name,
                 )
-            outputs = handle.servable.run(request.signature_key, decoded.tensors, self._deadline)
-            dtypes = handle.servable.output_dtypes(request.signature_key)
-        ordered = {key: outputs[key] for key in info.outputs if key in outputs}
-        return encode_predict_response(ordered, dtypes, decoded.row_format)
+        return encode_predict_response(
+            prediction.outputs, prediction.output_dtypes, decoded.row_format
+        )
 
     def classify(self, route: Route, body: bytes) -> bytes:
         """``POST ...:classify``: the whole body is checked before the model is looked up."""
-        return encode_classify_response(self._on_examples(route, body, classify))
+        return encode_classify_response(self._on_examples(route, body, classify, "Classify"))
 
     def regress(self, route: Route, body: bytes) -> bytes:
         """``POST ...:regress`` (``json_tensor.cc``, ``classifier.cc``, ``regressor.cc``)."""
-        return encode_regress_response(self._on_examples(route, body, regress))
+        return encode_regress_response(self._on_examples(route, body, regress, "Regress"))
 
-    def _on_examples(self, route: Route, body: bytes, infer: Callable[..., _T]) -> _T:
+    def _on_examples(self, route: Route, body: bytes, infer: Callable[..., _T], api: str) -> _T:
         """Read an examples body, then run ``infer`` (classify or regress) on the version."""
         request = read_examples_request(body)
-        with self.manager.acquire(route.model_name, route.version, route.label) as handle:
+        with (
+            self.manager.acquire(route.model_name, route.version, route.label) as handle,
+            self.metrics.runtime_latency(route.model_name, api),
+        ):
             return infer(
                 handle.servable, request.signature_key, request.examples,
                 timeout_ms=self._deadline, check_method_name=self.check_method_name,

@@ -261,16 +261,40 @@ class Servable:
         feed_dict = _feed_dict(signature, feeds)
         aliases = _fetch_aliases(signature, output_filter)
         fetches = [signature.outputs[alias].name for alias in aliases]
+        values = self._run(feed_dict, fetches, timeout_ms)
+        return dict(zip(aliases, values, strict=True))
+
+    def run_tensors(
+        self,
+        feeds: Mapping[str, np.ndarray],
+        fetches: Sequence[str],
+        timeout_ms: int | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Run the graph by tensor names, as ``PerformOneShotTensorComputation`` does.
+
+        Args:
+            feeds: tensor name -> value.
+            fetches: tensor names to fetch (a name may repeat).
+            timeout_ms: deadline of the session run; None or <= 0 means none.
+
+        Returns:
+            Tensor name -> value.
+
+        Raises:
+            ServingStatusError: TensorFlow's error, with its code.
+        """
+        return dict(zip(fetches, self._run(feeds, fetches, timeout_ms), strict=True))
+
+    def _run(
+        self, feed_dict: Mapping[str, np.ndarray], fetches: Sequence[str], timeout_ms: int | None
+    ) -> list[np.ndarray]:
         timeout = int(timeout_ms) if timeout_ms is not None and timeout_ms > 0 else 0
         if self._closed:
             raise ServingStatusError(Code.UNAVAILABLE, "Servable has been unloaded")
         try:
-            values = self._callables.run(
-                list(feed_dict), list(feed_dict.values()), fetches, timeout
-            )
+            return self._callables.run(list(feed_dict), list(feed_dict.values()), fetches, timeout)
         except tf.errors.OpError as exc:
             raise _status_from_op_error(exc) from exc
-        return dict(zip(aliases, values, strict=True))
 
     def close(self) -> None:
         """Release the session (idempotent)."""

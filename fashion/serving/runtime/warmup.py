@@ -4,8 +4,8 @@ TF Serving reads ``{version}/assets.extra/tf_serving_warmup_requests`` (a TFReco
 ``PredictionLog`` protos) and runs each request once (or ``--num_request_iterations_for_warmup``
 times) before the version becomes AVAILABLE; any failure fails the load. This module reproduces
 the file handling, limits and log lines, and replays predict, classify, regress and
-multi-inference records by running their signatures. It does not validate classify/regress
-outputs the way TF Serving's result converters do.
+multi-inference records through the same functions that serve requests, so a record fails the
+load exactly when the same request would fail.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
 import tensorflow as tf
 from google.protobuf.message import DecodeError
-from tensorflow_serving.apis import input_pb2, prediction_log_pb2
+from tensorflow_serving.apis import prediction_log_pb2
 
 from fashion.serving.logs import texts as log
+from fashion.serving.runtime.example_inference import classify, regress, serialized_examples
+from fashion.serving.runtime.multi_inference import InferenceTask, multi_inference
+from fashion.serving.runtime.predict import run_predict
 from fashion.serving.runtime.servable import Servable
+from fashion.serving.runtime.tensor_proto import tensor_from_proto
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["MAX_WARMUP_RECORDS", "WARMUP_FILE_NAME", "run_warmup", "warmup_path"]
@@ -35,57 +38,34 @@ def warmup_path(export_dir: str) -> str:
     return os.path.join(export_dir, "assets.extra", WARMUP_FILE_NAME)
 
 
-def _serialized_examples(model_input: input_pb2.Input) -> np.ndarray:
-    """The string tensor of serialized Examples TF Serving feeds to classify/regress signatures."""
-    kind = model_input.WhichOneof("kind")
-    if kind == "example_list":
-        records = [e.SerializeToString() for e in model_input.example_list.examples]
-    elif kind == "example_list_with_context":
-        # Concatenated serializations merge like protobuf MergeFrom: context first, example wins.
-        context = model_input.example_list_with_context.context.SerializeToString()
-        records = [
-            context + e.SerializeToString() for e in model_input.example_list_with_context.examples
-        ]
-    else:
-        records = []
-    if not records:
-        raise ServingStatusError(Code.INVALID_ARGUMENT, "Input is empty.")
-    return np.array(records, dtype=object)
-
-
-def _run_examples(servable: Servable, signature_name: str, model_input: input_pb2.Input) -> None:
-    name = signature_name or _DEFAULT_SIGNATURE
-    signature = servable.signature_defs.get(name)
-    if signature is None:
-        raise ServingStatusError(
-            Code.INVALID_ARGUMENT, f"No signature was found with the name: {name}"
-        )
-    if len(signature.inputs) != 1:
-        raise ServingStatusError(Code.INVALID_ARGUMENT, "Expected one input Tensor.")
-    (alias,) = signature.inputs
-    servable.run(name, {alias: _serialized_examples(model_input)})
-
-
 def _replay(servable: Servable, record: prediction_log_pb2.PredictionLog) -> None:
     kind = record.WhichOneof("log_type")
     if kind == "predict_log":
         request = record.predict_log.request
-        feeds = {alias: tf.make_ndarray(proto) for alias, proto in request.inputs.items()}
-        servable.run(
-            request.model_spec.signature_name or _DEFAULT_SIGNATURE,
+        feeds = {alias: tensor_from_proto(proto, alias) for alias, proto in request.inputs.items()}
+        run_predict(
+            servable,
+            request.model_spec.signature_name,
             feeds,
-            output_filter=list(request.output_filter) or None,
+            output_filter=list(request.output_filter),
         )
-    elif kind == "classify_log":
-        request = record.classify_log.request
-        _run_examples(servable, request.model_spec.signature_name, request.input)
-    elif kind == "regress_log":
-        request = record.regress_log.request
-        _run_examples(servable, request.model_spec.signature_name, request.input)
+    elif kind in ("classify_log", "regress_log"):
+        request = getattr(record, kind).request
+        infer = classify if kind == "classify_log" else regress
+        infer(
+            servable,
+            request.model_spec.signature_name or _DEFAULT_SIGNATURE,
+            serialized_examples(request.input),
+            timeout_ms=None,
+            check_method_name=False,
+        )
     elif kind == "multi_inference_log":
         request = record.multi_inference_log.request
-        for task in request.tasks:
-            _run_examples(servable, task.model_spec.signature_name, request.input)
+        tasks = [
+            InferenceTask(task.model_spec.name, task.model_spec.signature_name, task.method_name)
+            for task in request.tasks
+        ]
+        multi_inference(servable, tasks, request.input, timeout_ms=None, check_method_name=False)
     elif kind is not None and kind != "log_metadata":
         number = prediction_log_pb2.PredictionLog.DESCRIPTOR.fields_by_name[kind].number
         raise ServingStatusError(Code.UNIMPLEMENTED, f"Unsupported log_type for warmup: {number}")

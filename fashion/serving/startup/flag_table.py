@@ -119,23 +119,17 @@ def flag_table(cpus: int) -> tuple[FlagSpec, ...]:
         F("enable_serialization_as_tensor_content", b, False, "gRPC: use tensor_content."),
         # Stand-in extras.
         F("rest_api_bind_address", s, "127.0.0.1", "Stand-in only: address the REST API binds."),
+        F("grpc_bind_address", s, "127.0.0.1", "Stand-in only: address the gRPC port binds."),
         F("rest_api_max_body_bytes", i64, DEFAULT_REST_API_MAX_BODY_BYTES, "Stand-in: body limit."),
     )
 
 
 IGNORED_FLAGS: frozenset[str] = frozenset(
     {
-        # gRPC: the stand-in serves REST only. --port is still validated (``server.cc``) and
-        # compared with --rest_api_port, but no gRPC listener is opened.
-        "port",
-        "grpc_socket_path",
-        "grpc_channel_arguments",
-        "grpc_max_threads",
+        # gRPC: insecure credentials only, and no profiler service.
         "use_alts_credentials",
         "ssl_config_file",
         "enable_profiler",
-        "enable_grpc_healthcheck_service",
-        "enable_serialization_as_tensor_content",
         # Batching.
         "enable_batching",
         "batching_parameters_file",
@@ -152,8 +146,6 @@ IGNORED_FLAGS: frozenset[str] = frozenset(
         "xla_cpu_compilation_enabled",
         "xla_gpu_compilation_enabled",
         "skip_initialize_tpu",
-        # Prometheus.
-        "monitoring_config_file",
     }
 )
 """Flags accepted but not implemented: one warning line each when given on the command line."""

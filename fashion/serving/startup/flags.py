@@ -13,8 +13,9 @@ a :class:`FlagsOutcome` telling the caller what to print and whether to exit. Th
 themselves and the usage text live in :mod:`fashion.serving.startup.flag_table`, the start-up
 checks on the parsed options in :mod:`fashion.serving.startup.option_checks`.
 
-Stand-in extras (not in the real binary): ``--rest_api_bind_address`` (default ``127.0.0.1``; the
-real server binds every interface) and ``--rest_api_max_body_bytes`` (default 256 MiB; the real
+Stand-in extras (not in the real binary): ``--rest_api_bind_address`` and
+``--grpc_bind_address`` (default ``127.0.0.1``; the real server binds every interface) and
+``--rest_api_max_body_bytes`` (default 256 MiB; the real
 server reads any body; a larger body is refused by the HTTP layer).
 """
 
@@ -115,6 +116,7 @@ class ServerOptions:
     enable_grpc_healthcheck_service: bool
     enable_serialization_as_tensor_content: bool
     rest_api_bind_address: str
+    grpc_bind_address: str
     rest_api_max_body_bytes: int
     ignored_flags_given: tuple[str, ...] = ()
 

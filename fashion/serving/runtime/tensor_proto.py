@@ -1,0 +1,166 @@
+"""TensorProtos in and out, as TensorFlow's C++ ``Tensor`` reads and writes them.
+
+Requests carry ``TensorProto`` inputs (gRPC Predict, warm-up predict records). TF Serving turns
+each into a tensor with ``Tensor::FromProto`` (through ``saved_model::GetInputValues``), and a
+proto it refuses becomes INVALID_ARGUMENT ``tensor parsing error: {alias}``. ``FromProto`` is
+lenient in ways a hand-written reader would miss (too few typed values repeat the last one, none
+means zeros, extra ones are dropped, no shape means a scalar), so the stand-in asks TensorFlow's
+own C++ parser, the ``ParseTensor`` kernel, which calls ``FromProto``.
+
+Outputs go back as ``Tensor::AsProtoField`` writes them (typed fields such as ``float_val``), or,
+with ``--enable_serialization_as_tensor_content``, as ``AsProtoTensorContent`` does (the raw
+little-endian buffer; strings as TensorFlow's varint-length list), as ``predict_util.cc`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+
+from fashion.serving.status import Code, ServingStatusError
+
+__all__ = ["tensor_from_proto", "tensor_to_proto"]
+
+# dtype -> the TensorProto field AsProtoField fills (``tensor.cc``'s ProtoHelper).
+_FIELDS = {
+    types_pb2.DT_FLOAT: "float_val",
+    types_pb2.DT_DOUBLE: "double_val",
+    types_pb2.DT_INT32: "int_val",
+    types_pb2.DT_INT16: "int_val",
+    types_pb2.DT_INT8: "int_val",
+    types_pb2.DT_UINT8: "int_val",
+    types_pb2.DT_UINT16: "int_val",
+    types_pb2.DT_INT64: "int64_val",
+    types_pb2.DT_UINT32: "uint32_val",
+    types_pb2.DT_UINT64: "uint64_val",
+    types_pb2.DT_BOOL: "bool_val",
+    types_pb2.DT_STRING: "string_val",
+}
+_HALF_BITS = {types_pb2.DT_HALF, types_pb2.DT_BFLOAT16}  # half_val holds their bit patterns
+_COMPLEX = {types_pb2.DT_COMPLEX64: "scomplex_val", types_pb2.DT_COMPLEX128: "dcomplex_val"}
+
+
+def tensor_from_proto(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
+    """The tensor ``Tensor::FromProto`` makes of ``proto``.
+
+    Args:
+        proto: a request's input.
+        alias: the input's name, for the error text.
+
+    Raises:
+        ServingStatusError: INVALID_ARGUMENT ``tensor parsing error: {alias}`` when TensorFlow
+            refuses the proto (no or an unknown dtype, a bad shape, content of the wrong size).
+    """
+    fast = _exact_content(proto)
+    if fast is not None:
+        return fast
+    try:
+        dtype = tf.dtypes.as_dtype(proto.dtype)
+        tensor = tf.raw_ops.ParseTensor(serialized=proto.SerializeToString(), out_type=dtype)
+        return np.asarray(tensor.numpy())
+    except (tf.errors.OpError, TypeError, ValueError):
+        raise ServingStatusError(Code.INVALID_ARGUMENT, f"tensor parsing error: {alias}") from None
+
+
+# Numeric dtypes whose tensor_content is plain little-endian numpy data.
+_CONTENT_TYPES = {
+    types_pb2.DT_FLOAT: np.dtype("<f4"),
+    types_pb2.DT_DOUBLE: np.dtype("<f8"),
+    types_pb2.DT_INT32: np.dtype("<i4"),
+    types_pb2.DT_INT64: np.dtype("<i8"),
+    types_pb2.DT_UINT8: np.dtype("u1"),
+    types_pb2.DT_INT8: np.dtype("i1"),
+    types_pb2.DT_INT16: np.dtype("<i2"),
+    types_pb2.DT_UINT16: np.dtype("<u2"),
+    types_pb2.DT_UINT32: np.dtype("<u4"),
+    types_pb2.DT_UINT64: np.dtype("<u8"),
+}
+_MAX_RANK = 254  # TensorShape::MaxDimensions()
+
+
+def _exact_content(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
+    """The common case without a TensorFlow op: numeric ``tensor_content`` of exactly the size
+    the shape calls for, which ``FromProto`` copies as it is. Anything else: None."""
+    numpy_type = _CONTENT_TYPES.get(proto.dtype)
+    shape = proto.tensor_shape
+    if numpy_type is None or not proto.tensor_content or shape.unknown_rank:
+        return None
+    dims = [dim.size for dim in shape.dim]
+    if len(dims) > _MAX_RANK or any(size < 0 for size in dims):
+        return None
+    if len(proto.tensor_content) != numpy_type.itemsize * int(np.prod(dims, dtype=np.int64)):
+        return None
+    return (
+        np.frombuffer(proto.tensor_content, dtype=numpy_type)
+        .reshape(dims)
+        .astype(numpy_type.newbyteorder("="), copy=False)
+    )
+
+
+def _datatype(array: np.ndarray) -> int:
+    if array.dtype.kind in "OSU":
+        return types_pb2.DT_STRING
+    return tf.dtypes.as_dtype(array.dtype).as_datatype_enum
+
+
+def _as_bytes(value: object) -> bytes:
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)  # type: ignore[arg-type]
+
+
+def _varint(number: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = number & 0x7F
+        number >>= 7
+        if number:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def tensor_to_proto(array: np.ndarray, *, as_content: bool = False) -> tensor_pb2.TensorProto:
+    """The proto TF Serving writes for an output tensor.
+
+    Args:
+        array: the tensor the run produced.
+        as_content: ``AsProtoTensorContent`` (``--enable_serialization_as_tensor_content``)
+            instead of ``AsProtoField``.
+
+    Raises:
+        ServingStatusError: INTERNAL for a dtype neither form can carry (variant, resource).
+    """
+    array = np.asarray(array)
+    try:
+        datatype = _datatype(array)
+    except TypeError:
+        raise ServingStatusError(
+            Code.INTERNAL, f"Cannot serialize a tensor of numpy dtype {array.dtype}"
+        ) from None
+    proto = tensor_pb2.TensorProto(
+        dtype=datatype,
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in array.shape]
+        ),
+    )
+    flat = array.reshape(-1)
+    if datatype == types_pb2.DT_STRING:
+        values = [_as_bytes(value) for value in flat.tolist()]
+        if as_content:
+            proto.tensor_content = b"".join(_varint(len(v)) for v in values) + b"".join(values)
+        else:
+            proto.string_val.extend(values)
+    elif as_content:
+        proto.tensor_content = flat.astype(flat.dtype.newbyteorder("<"), copy=False).tobytes()
+    elif datatype in _HALF_BITS:
+        proto.half_val.extend(flat.view(np.uint16).tolist())
+    elif datatype in _COMPLEX:
+        getattr(proto, _COMPLEX[datatype]).extend(flat.view(flat.real.dtype).tolist())
+    elif datatype in _FIELDS:
+        getattr(proto, _FIELDS[datatype]).extend(flat.tolist())
+    else:
+        raise ServingStatusError(
+            Code.INTERNAL, f"Cannot serialize a tensor of dtype {types_pb2.DataType.Name(datatype)}"
+        )
+    return proto
