@@ -20,7 +20,7 @@ import numpy as np
 from fashion.client import ServingClient, ServingHTTPError
 from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
 from fashion.export import export_version
-from fashion.launcher import ServerProcess, free_port, resolve_model_server, server_args
+from fashion.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
 from fashion.preprocess import scale_images
 from fashion.waiting import wait_until
 
@@ -146,10 +146,10 @@ def _run(
     binary = resolve_model_server(options.model_server)
     say(f"== 2. start the model server: {binary.description}")
     rest_port = free_port()
-    args = server_args(binary, rest_port=rest_port, model_name=MODEL_NAME, base_path=base)
-    say("   $ " + " ".join(args))
+    launch = plan_launch(binary, rest_port=rest_port, model_name=MODEL_NAME, base_path=base)
+    say("   $ " + " ".join(launch.args))
     with (
-        ServerProcess(args, work / "server.log") as server,
+        ServerProcess(launch, work / "server.log") as server,
         ServingClient(f"http://127.0.0.1:{rest_port}", MODEL_NAME) as client,
     ):
         client.wait_until_available(1, timeout=120)

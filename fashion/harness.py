@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from fashion.client import ServingClient, ServingError
-from fashion.launcher import ModelServerBinary, ServerStartError, free_port, log_tail, server_args
+from fashion.launcher import (
+    Launch,
+    ModelServerBinary,
+    ServerStartError,
+    free_port,
+    log_tail,
+    plan_launch,
+)
 
 __all__ = ["ServedModelServer", "running_model_server", "spawn_model_server"]
 
@@ -32,8 +39,9 @@ class ServedModelServer:
     Attributes:
         name: the xprocess name (its control directory and log are named after it).
         binary: which server it is.
-        pid: the process id.
+        pid: the process id (for a container: its engine's ``run`` client).
         rest_port: the REST port on 127.0.0.1.
+        grpc_port: the gRPC port on 127.0.0.1.
         log_path: the combined stdout/stderr log.
         args: the full command line.
     """
@@ -42,9 +50,16 @@ class ServedModelServer:
     binary: ModelServerBinary
     pid: int
     rest_port: int
+    grpc_port: int
     log_path: Path
     args: list[str]
     _xprocess: Any = field(repr=False)
+    _launch: Launch = field(repr=False)
+
+    @property
+    def grpc_target(self) -> str:
+        """Address of the gRPC API."""
+        return f"127.0.0.1:{self.grpc_port}"
 
     @property
     def url(self) -> str:
@@ -66,9 +81,10 @@ class ServedModelServer:
             ServerStartError: the process is gone.
         """
         if not self.is_running():
+            logs = self._launch.container_logs()
             raise ServerStartError(
                 f"model server {self.name} (pid {self.pid}) is not running; last log lines:\n"
-                f"{self.log_tail()}"
+                f"{self.log_tail()}" + (f"\ncontainer logs:\n{logs}" if logs else "")
             )
 
     def log_tail(self, lines: int = 40) -> str:
@@ -80,8 +96,11 @@ class ServedModelServer:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        """SIGTERM the process tree, SIGKILL what is left after 10 s."""
-        self._xprocess.getinfo(self.name).terminate(timeout=10)
+        """SIGTERM the process tree, SIGKILL what is left after 10 s; remove a container."""
+        try:
+            self._xprocess.getinfo(self.name).terminate(timeout=10)
+        finally:
+            self._launch.cleanup()
 
 
 def _xprocess_key(name: str) -> str:
@@ -142,15 +161,17 @@ def spawn_model_server(
     from xprocess import ProcessStarter
 
     name = _xprocess_key(name)
-    rest_port = free_port()
-    args = server_args(
+    rest_port, grpc_port = free_port(), free_port()
+    launch = plan_launch(
         binary,
         rest_port=rest_port,
+        grpc_port=grpc_port,
         model_name=model_name,
         base_path=base_path,
         config_file=config_file,
         extra=extra_flags,
     )
+    args = launch.args
     if ready is None:
         if model_name is None:
             raise ValueError("give ready= when serving from a config file")
@@ -168,9 +189,11 @@ def spawn_model_server(
 
         def startup_check(self) -> bool:
             if not self.process.getinfo(name).isrunning():
+                logs = launch.container_logs()
                 raise ServerStartError(
                     f"model server {name} exited during start-up; last log lines:\n"
                     f"{log_tail(self.process.getinfo(name).logpath)}"
+                    + (f"\ncontainer logs:\n{logs}" if logs else "")
                 )
             if time.monotonic() > deadline:
                 raise ServerStartError(
@@ -182,16 +205,21 @@ def spawn_model_server(
     try:
         pid, log_path = xprocess.ensure(name, Starter, restart=True, persist_logs=False)
     except BaseException:
-        xprocess.getinfo(name).terminate(timeout=10)
+        try:
+            xprocess.getinfo(name).terminate(timeout=10)
+        finally:
+            launch.cleanup()
         raise
     return ServedModelServer(
         name=name,
         binary=binary,
         pid=pid,
         rest_port=rest_port,
+        grpc_port=grpc_port,
         log_path=Path(str(log_path)),
         args=args,
         _xprocess=xprocess,
+        _launch=launch,
     )
 
 

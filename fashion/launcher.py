@@ -1,8 +1,9 @@
-"""Finding, starting and stopping a model server: the real binary or the stand-in.
+"""Finding, starting and stopping a model server: the real binary, its Docker image, the stand-in.
 
-The test fixtures and ``fashion demo`` start servers through this module, so both run the same
-command line with the same flags, and a harness that works with one server works with the other.
-Only ``tensorflow_model_server``'s own flags are passed.
+The test fixtures, ``fashion demo``, ``fashion check`` and the benchmark start servers through
+this module, so all run the same command line with the same flags, and a harness that works with
+one server works with the others. Only ``tensorflow_model_server``'s own flags are passed; a
+container gets them too, with host paths rewritten (:mod:`fashion.containers`).
 """
 
 from __future__ import annotations
@@ -18,21 +19,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
+from fashion.containers import ContainerError, ContainerLaunch, Engine, image_from_choice
+
 __all__ = [
+    "MODEL_SERVER_CHOICES",
     "MODEL_SERVER_ENV",
+    "Launch",
     "ModelServerBinary",
     "ServerProcess",
     "ServerStartError",
     "free_port",
     "log_tail",
+    "plan_launch",
     "port_accepts_connections",
     "resolve_model_server",
     "server_args",
 ]
 
-#: Environment variable that chooses the server: ``auto``, ``stand-in`` or a binary's path.
+#: Environment variable that chooses the server, with the values ``--model-server`` takes.
 MODEL_SERVER_ENV = "FASHION_MODEL_SERVER"
 REAL_BINARY_NAME = "tensorflow_model_server"
+MODEL_SERVER_CHOICES = (
+    "auto (default: tensorflow_model_server on PATH, else a Docker engine that has the "
+    "tensorflow/serving image, else the stand-in), stand-in, docker[:IMAGE[:TAG]], or a path to "
+    "a binary taking tensorflow_model_server's flags"
+)
 
 
 class ServerStartError(RuntimeError):
@@ -41,16 +52,33 @@ class ServerStartError(RuntimeError):
 
 @dataclass(frozen=True)
 class ModelServerBinary:
-    """A runnable model server: how to invoke it, and what it says it is."""
+    """A runnable model server: how to invoke it, what it says it is, and why it was picked.
 
-    kind: Literal["real", "stand-in"]
+    Attributes:
+        kind: ``real`` (a binary), ``docker`` (the real server in a container) or ``stand-in``.
+        command: the binary's command (for ``docker``: the engine).
+        version: what ``--version`` printed.
+        image: the container image (``docker`` only).
+        reason: why this server runs (the choice given, or what ``auto`` found).
+    """
+
+    kind: Literal["real", "stand-in", "docker"]
     command: tuple[str, ...]
     version: str
+    image: str = ""
+    reason: str = ""
+
+    @property
+    def is_real(self) -> bool:
+        """Whether this is TF Serving's own server (binary or image), not the stand-in."""
+        return self.kind != "stand-in"
 
     @property
     def description(self) -> str:
-        """One line for logs and the pytest header."""
-        return f"{self.kind}: {' '.join(self.command)} ({self.version})"
+        """One line for logs and the pytest header: which server, its version, and why."""
+        what = f"{self.command[0]} image {self.image}" if self.image else " ".join(self.command)
+        why = f" [{self.reason}]" if self.reason else ""
+        return f"{self.kind}: {what} ({self.version}){why}"
 
 
 def _version_of(command: Sequence[str]) -> str:
@@ -71,30 +99,68 @@ def _version_of(command: Sequence[str]) -> str:
     return "; ".join(lines)
 
 
-def resolve_model_server(choice: str | None = None) -> ModelServerBinary:
+def _stand_in(reason: str) -> ModelServerBinary:
+    command = (sys.executable, "-m", "fashion.serving")
+    return ModelServerBinary("stand-in", command, _version_of(command), reason=reason)
+
+
+def _container(image: str, engine: Engine, *, pull: bool, reason: str) -> ModelServerBinary:
+    try:
+        engine.remove_leftovers()
+        engine.require_image(image, pull=pull)
+        version = engine.version_of(image)
+    except ContainerError as exc:
+        raise ServerStartError(str(exc)) from exc
+    return ModelServerBinary("docker", (engine.executable,), version, image=image, reason=reason)
+
+
+def resolve_model_server(
+    choice: str | None = None, *, container_engine: str | None = None, docker_pull: bool = False
+) -> ModelServerBinary:
     """Decide which server runs.
 
     Args:
-        choice: ``auto`` (the real binary if on PATH, else the stand-in), ``stand-in``, or a path
-            to a ``tensorflow_model_server``-compatible binary. None reads ``$FASHION_MODEL_SERVER``
-            and defaults to ``auto``.
+        choice: see :data:`MODEL_SERVER_CHOICES`. None reads ``$FASHION_MODEL_SERVER`` and
+            defaults to ``auto``.
+        container_engine: ``docker`` (default) or ``podman``; None reads
+            ``$FASHION_CONTAINER_ENGINE``.
+        docker_pull: allow pulling a missing image (never implicit).
 
     Raises:
-        ServerStartError: the named binary does not exist or does not answer ``--version``.
+        ServerStartError: the named binary does not exist or does not answer ``--version``, or
+            the image is missing (the message names the ``pull`` command) or does not run.
     """
     choice = choice or os.environ.get(MODEL_SERVER_ENV) or "auto"
+    engine = Engine.choose(container_engine)
     if choice == "auto":
         found = shutil.which(REAL_BINARY_NAME)
-        choice = found if found else "stand-in"
+        if found:
+            choice, reason = found, f"auto: {REAL_BINARY_NAME} is on PATH"
+        elif engine.available() and engine.has_image(image_from_choice("docker") or ""):
+            return _container(
+                image_from_choice("docker") or "",
+                engine,
+                pull=False,
+                reason=f"auto: no {REAL_BINARY_NAME} on PATH; {engine.executable} has the image",
+            )
+        else:
+            return _stand_in(
+                f"auto: no {REAL_BINARY_NAME} on PATH and no {engine.executable} engine with "
+                "the tensorflow/serving image"
+            )
+    else:
+        reason = f"chosen: {choice}"
     if choice == "stand-in":
-        command = (sys.executable, "-m", "fashion.serving")
-        return ModelServerBinary("stand-in", command, _version_of(command))
+        return _stand_in(reason)
+    image = image_from_choice(choice)
+    if image is not None:
+        return _container(image, engine, pull=docker_pull, reason=reason)
     path = Path(choice).expanduser()
     resolved = shutil.which(str(path))
     if resolved is None:
         raise ServerStartError(f"model server {choice!r}: no such executable")
     command = (str(Path(resolved).absolute()),)
-    return ModelServerBinary("real", command, _version_of(command))
+    return ModelServerBinary("real", command, _version_of(command), reason=reason)
 
 
 def free_port() -> int:
@@ -113,7 +179,34 @@ def port_accepts_connections(port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def server_args(
+@dataclass
+class Launch:
+    """How to start one server: the command line, and what to clean up once it has stopped.
+
+    Attributes:
+        args: the full command line.
+        container: the container's plan, for the ``docker`` kind.
+    """
+
+    args: list[str]
+    container: ContainerLaunch | None = None
+
+    def cleanup(self) -> None:
+        """Stop and remove the container (if any) once the process is gone."""
+        if self.container is not None:
+            self.container.cleanup()
+
+    def container_logs(self) -> str:
+        """``docker logs`` of the container, or "" for a process server."""
+        if self.container is None:
+            return ""
+        try:
+            return self.container.engine.logs(self.container.name)
+        except ContainerError as exc:
+            return f"(no container logs: {exc})"
+
+
+def plan_launch(
     binary: ModelServerBinary,
     *,
     rest_port: int,
@@ -122,26 +215,33 @@ def server_args(
     base_path: str | Path | None = None,
     config_file: str | Path | None = None,
     extra: Sequence[str] = (),
-) -> list[str]:
-    """The full command line, in ``tensorflow_model_server``'s ``--name=value`` syntax.
+) -> Launch:
+    """The command line, in ``tensorflow_model_server``'s ``--name=value`` syntax.
 
     Give either ``model_name`` and ``base_path`` or ``config_file``. The gRPC port is required
     by the real server (``--port=0`` needs a socket path), so a free one is picked if not given.
+    For a container, the same flags run behind its ``tensorflow_model_server`` entrypoint.
     """
     if (config_file is None) == (base_path is None):
         raise ValueError("give either base_path (with model_name) or config_file")
-    args = [
-        *binary.command,
-        f"--port={grpc_port if grpc_port is not None else free_port()}",
-        f"--rest_api_port={rest_port}",
-    ]
+    grpc_port = grpc_port if grpc_port is not None else free_port()
+    flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}"]
     if config_file is not None:
-        args.append(f"--model_config_file={Path(config_file).absolute()}")
+        flags.append(f"--model_config_file={Path(config_file).absolute()}")
     else:
-        args.append(f"--model_name={model_name or 'default'}")
-        args.append(f"--model_base_path={Path(base_path).absolute()}")  # type: ignore[arg-type]
-    args.extend(extra)
-    return args
+        flags.append(f"--model_name={model_name or 'default'}")
+        flags.append(f"--model_base_path={Path(base_path).absolute()}")  # type: ignore[arg-type]
+    flags.extend(extra)
+    if binary.kind == "docker":
+        ports = [port for port in (grpc_port, rest_port) if port]
+        container = ContainerLaunch.plan(Engine(binary.command[0]), binary.image, flags, ports)
+        return Launch(container.args, container)
+    return Launch([*binary.command, *flags])
+
+
+def server_args(binary: ModelServerBinary, **options: object) -> list[str]:
+    """The command line of :func:`plan_launch` (for a process server: nothing to clean up)."""
+    return plan_launch(binary, **options).args  # type: ignore[arg-type]
 
 
 def log_tail(path: str | Path, lines: int = 40) -> str:
@@ -160,8 +260,9 @@ class ServerProcess:
     this class serves ``fashion demo`` and anyone scripting a server outside pytest.
     """
 
-    def __init__(self, args: Sequence[str], log_path: str | Path) -> None:
-        self.args = list(args)
+    def __init__(self, launch: Launch | Sequence[str], log_path: str | Path) -> None:
+        self.launch = launch if isinstance(launch, Launch) else Launch(list(launch))
+        self.args = self.launch.args
         self.log_path = Path(log_path)
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -197,9 +298,10 @@ class ServerProcess:
             raise ServerStartError("server not started")
         code = self._process.poll()
         if code is not None:
+            logs = self.launch.container_logs()
             raise ServerStartError(
                 f"model server exited with status {code}; last log lines:\n"
-                f"{log_tail(self.log_path)}"
+                f"{log_tail(self.log_path)}" + (f"\ncontainer logs:\n{logs}" if logs else "")
             )
 
     def wait(self, timeout: float) -> int | None:
@@ -226,6 +328,7 @@ class ServerProcess:
                     process.wait(timeout)
             return process.returncode
         finally:
+            self.launch.cleanup()
             if self._log is not None:
                 self._log.close()
                 self._log = None
