@@ -18,6 +18,7 @@ from tensorflow_serving.apis import (
 )
 
 from fashion.serving.grpc.status import abort_with
+from fashion.serving.logs import texts as log
 from fashion.serving.models.manager import ModelManager
 from fashion.serving.models.model_config import config_from_proto
 from fashion.serving.models.reload import ConfigReloader
@@ -64,7 +65,13 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
                     "ServerModelConfig type not supported by HandleReloadConfigRequest. Only "
                     "ModelConfigList is currently supported",
                 )
-            self._reloader.reload(config_from_proto(request.config))
+            for index, entry in enumerate(request.config.model_config_list.config):
+                log.config_entry(index, entry.base_path, entry.name, entry.model_platform)
+            try:
+                self._reloader.reload(config_from_proto(request.config))
+            except ServingStatusError as exc:
+                log.reload_config_rpc_failed(exc.message)
+                raise
         except ServingStatusError as exc:
             abort_with(context, exc)
             raise

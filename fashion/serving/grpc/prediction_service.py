@@ -10,10 +10,12 @@ timeout, as ``enforce_session_run_timeout`` does in the binary.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
 import grpc
+import numpy as np
+from tensorflow.core.framework import tensor_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
@@ -108,10 +110,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 raise _missing_spec()
             spec = request.model_spec
             with acquire(self._manager, spec) as handle:
-                feeds = {
-                    alias: tensor_from_proto(proto, alias)
-                    for alias, proto in request.inputs.items()
-                }
+                feeds = _ProtoFeeds(request.inputs)
                 with self._metrics.runtime_latency(spec.name, "Predict"):
                     prediction = run_predict(
                         handle.servable,
@@ -258,6 +257,30 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
 
 _EMPTY_SPEC = predict_pb2.PredictRequest().model_spec
+
+
+class _ProtoFeeds(Mapping[str, np.ndarray]):
+    """A request's inputs, each turned into a tensor when the signature check reaches it.
+
+    ``predict_util.cc`` checks the signature, its method name and the number of inputs before
+    ``GetInputValues`` parses any TensorProto, so a malformed input must not be reported first.
+    """
+
+    def __init__(self, protos: Mapping[str, tensor_pb2.TensorProto]) -> None:
+        self._protos = protos
+        self._tensors: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, alias: str) -> np.ndarray:
+        tensor = self._tensors.get(alias)
+        if tensor is None:
+            tensor = self._tensors[alias] = tensor_from_proto(self._protos[alias], alias)
+        return tensor
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._protos)
+
+    def __len__(self) -> int:
+        return len(self._protos)
 
 
 def _example_count(model_input: object) -> int:

@@ -20,6 +20,7 @@ __all__ = [
     "adding_updating_models",
     "approving_load",
     "building_single_model_config",
+    "config_entry",
     "custom_model_config_unsupported",
     "deprecated_model_type",
     "done_quiescing",
@@ -48,6 +49,7 @@ __all__ = [
     "readding_model",
     "reading_saved_model",
     "reload_config_failed",
+    "reload_config_rpc_failed",
     "rest_port_same_as_grpc_port",
     "retrying_load",
     "running_grpc_server",
@@ -131,6 +133,20 @@ def text_format_parse_error(message_type: str, line: int, column: int, detail: s
         logging.ERROR,
         f"Error parsing text-format {message_type}: {line}:{column}: {detail}",
     )
+
+
+def config_entry(index: int, base_path: str, name: str, platform: str) -> None:
+    """Each entry of a config pushed over gRPC (``model_service_impl.cc``)."""
+    write_line(
+        logging.INFO,
+        f"\nConfig entry\n\tindex : {index}\n\tpath : {base_path}\n\tname : {name}"
+        f"\n\tplatform : {platform}",
+    )
+
+
+def reload_config_rpc_failed(message: str) -> None:
+    """A config pushed over gRPC was rejected (``model_service_impl.cc``)."""
+    write_line(logging.ERROR, f"ReloadConfig failed: {message}")
 
 
 def failed_to_read_config_file(status: str | ServingStatusError) -> None:
