@@ -2,8 +2,8 @@
 
 Versions 1 and 2 are exported once per session (``pristine_versions``) and copied into each
 test's base path; only the swap test exports version 2 itself, because the export is what it is
-about. The fault server (one server, several models, see ``fault_setup``) is shared by the
-disk-fault tests.
+about. The fault server (one server, several models, see ``tests.support.fault_server``) is
+shared by the disk-fault tests.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fault_setup import FAULT_MODELS, FaultServer, config_text
-from traffic import VersionMatcher
 
 from fashion.client import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
+from tests.support.fault_server import FAULT_MODELS, FaultServer, config_text
+from tests.support.traffic import VersionMatcher
 
 #: The model name of the single-model servers, as in the rest of the suite.
 MODEL = "fashion_model"

@@ -26,9 +26,9 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from traffic import VersionMatcher
 
 from fashion.harness import ServedModelServer
+from tests.support.traffic import VersionMatcher
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_setup import FaultServer, install_version
-from traffic import PredictLoad, VersionMatcher
+
+from tests.support.fault_server import FaultServer, install_version
+from tests.support.traffic import PredictLoad, VersionMatcher
 
 pytestmark = pytest.mark.server
 

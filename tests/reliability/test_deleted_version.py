@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_setup import REQUEST_TIMEOUT, FaultServer
-from traffic import PredictLoad, VersionMatcher
+
+from tests.support.fault_server import REQUEST_TIMEOUT, FaultServer
+from tests.support.traffic import PredictLoad, VersionMatcher
 
 pytestmark = pytest.mark.server
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_setup import REQUEST_TIMEOUT, FaultServer
-from traffic import VersionMatcher
 
 from fashion.waiting import wait_until
+from tests.support.fault_server import REQUEST_TIMEOUT, FaultServer
+from tests.support.traffic import VersionMatcher
 
 pytestmark = pytest.mark.server
 

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fault_setup import FaultServer, install_version
-from traffic import PredictLoad, VersionMatcher
+
+from tests.support.fault_server import FaultServer, install_version
+from tests.support.traffic import PredictLoad, VersionMatcher
 
 pytestmark = pytest.mark.server
 

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fault_setup import config_text, replace_file_atomically
-from traffic import LoadReport, PredictLoad, VersionMatcher
 
 from fashion.client import ServingClient
 from fashion.export import export_version
 from fashion.harness import ServedModelServer, running_model_server
 from fashion.waiting import wait_until
+from tests.support.fault_server import config_text, replace_file_atomically
+from tests.support.traffic import LoadReport, PredictLoad, VersionMatcher
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

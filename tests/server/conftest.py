@@ -3,8 +3,9 @@
 Both are started once per session with ``tensorflow_model_server``'s own flags (through
 :func:`fashion.harness.spawn_model_server`), so the same tests run against the stand-in and the
 real binary (``--model-server=/path/to/tensorflow_model_server``). The test models are tiny
-SavedModels written with TensorFlow's TF1 builder in milliseconds (tests/serving/
-savedmodel_factory.py); nothing here looks inside the server.
+SavedModels written with TensorFlow's TF1 builder in milliseconds (``tests.support.savedmodels``
+and ``tests.support.example_models``, imported inside the fixtures: TensorFlow must not be
+imported before the root conftest's ``pytest_configure``); nothing here looks inside the server.
 
 - ``zoo``: many models in one model config file, never changed. Read-only tests share it.
 - ``watching``: polls its config file and base paths every second, gives up on a failed load
@@ -16,20 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from server_kit import (
-    ModelEntry,
-    RestProbe,
-    WatchedServer,
-    load_model_writers,
-    write_model_config,
-)
 
 from fashion.harness import READY_TIMEOUT, ServedModelServer, running_model_server
 from fashion.waiting import wait_until
+from tests.support.config_files import ModelEntry, write_model_config
+from tests.support.rest_probe import RestProbe
+from tests.support.watched_server import WatchedServer
 
 #: Versions each zoo model must show AVAILABLE before the zoo counts as ready.
 ZOO_AVAILABLE: Mapping[str, frozenset[int]] = {
@@ -67,13 +63,9 @@ WATCHING_FLAGS = (
 )
 
 
-@pytest.fixture(scope="session")
-def model_writers() -> ModuleType:
-    """The SavedModel writers (TF1 builder, milliseconds per model)."""
-    return load_model_writers()
+def _build_zoo(root: Path) -> list[ModelEntry]:
+    from tests.support import example_models, savedmodels
 
-
-def _build_zoo(root: Path, writers: ModuleType) -> list[ModelEntry]:
     def single(name: str, write: Any, *args: Any) -> Path:
         base = root / name.replace(" ", "_").replace("+", "_plus_")
         write(base / "1", *args)
@@ -82,24 +74,24 @@ def _build_zoo(root: Path, writers: ModuleType) -> list[ModelEntry]:
     def three_versions(name: str) -> Path:
         base = root / name
         for version in (1, 2, 3):
-            writers.write_elementwise_affine_model(base / str(version), float(version), 0.0)
+            savedmodels.write_elementwise_affine_model(base / str(version), float(version), 0.0)
         return base
 
     def padded() -> Path:
         base = root / "padded"
-        writers.write_elementwise_affine_model(base / "007", 7.0, 0.0)
-        writers.write_elementwise_affine_model(base / "8.tmp", 8.0, 0.0)  # not a version
-        writers.write_elementwise_affine_model(base / "v9", 9.0, 0.0)  # not a version
+        savedmodels.write_elementwise_affine_model(base / "007", 7.0, 0.0)
+        savedmodels.write_elementwise_affine_model(base / "8.tmp", 8.0, 0.0)  # not a version
+        savedmodels.write_elementwise_affine_model(base / "v9", 9.0, 0.0)  # not a version
         return base
 
     def half_plus_two(name: str, **options: Any) -> Path:
         base = root / name
-        writers.write_half_plus_two_model(base / "123", **options)
+        example_models.write_half_plus_two_model(base / "123", **options)
         return base
 
     five_signatures = half_plus_two("half_plus_two_cpu", classify_x2_to_y3=False)
     half_plus_three = root / "half_plus_three"
-    writers.write_half_plus_three_model(half_plus_three / "123")
+    example_models.write_half_plus_three_model(half_plus_three / "123")
     return [
         # tensorflow_model_server_test.py serves it as "default"; README.md and docker.md as
         # "half_plus_two"; the image tests by its directory name.
@@ -116,14 +108,14 @@ def _build_zoo(root: Path, writers: ModuleType) -> list[ModelEntry]:
         ModelEntry("saved_model_half_plus_three", half_plus_three),
         ModelEntry(
             "half",
-            single("half", writers.write_elementwise_affine_model, 0.5, 2.0),
+            single("half", savedmodels.write_elementwise_affine_model, 0.5, 2.0),
             labels={"stable": 1, "ghost": 7},
         ),
-        ModelEntry("identity", single("identity", writers.write_identity_model)),
-        ModelEntry("two_tensors", single("two_tensors", writers.write_two_tensor_model)),
-        ModelEntry("dtypes", single("dtypes", writers.write_dtypes_model)),
-        ModelEntry("edge", single("edge", writers.write_edge_signatures_model)),
-        ModelEntry("parser", single("parser", writers.write_example_parser_model)),
+        ModelEntry("identity", single("identity", savedmodels.write_identity_model)),
+        ModelEntry("two_tensors", single("two_tensors", savedmodels.write_two_tensor_model)),
+        ModelEntry("dtypes", single("dtypes", savedmodels.write_dtypes_model)),
+        ModelEntry("edge", single("edge", savedmodels.write_edge_signatures_model)),
+        ModelEntry("parser", single("parser", example_models.write_example_parser_model)),
         ModelEntry(
             "policy_all",
             three_versions("policy_all"),
@@ -148,7 +140,7 @@ def _build_zoo(root: Path, writers: ModuleType) -> list[ModelEntry]:
         ),
         ModelEntry("padded", padded()),
         ModelEntry(
-            "my model+1", single("my model+1", writers.write_elementwise_affine_model, 1.0, 0.0)
+            "my model+1", single("my model+1", savedmodels.write_elementwise_affine_model, 1.0, 0.0)
         ),
     ]
 
@@ -169,7 +161,6 @@ def _session_uses(request: pytest.FixtureRequest, fixture: str) -> bool:
 def zoo_server(
     xprocess: Any,
     model_server_binary: Any,
-    model_writers: ModuleType,
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> Iterator[ServedModelServer]:
@@ -182,7 +173,7 @@ def zoo_server(
     if _session_uses(request, "watching_server"):
         request.getfixturevalue("watching_launch")
     root = tmp_path_factory.mktemp("zoo")
-    config = write_model_config(root / "models.config", _build_zoo(root, model_writers))
+    config = write_model_config(root / "models.config", _build_zoo(root))
     with running_model_server(
         xprocess,
         model_server_binary,
@@ -215,7 +206,6 @@ WATCHING_UNCONFIGURED = ("added", "extra")
 def watching_launch(
     xprocess: Any,
     model_server_binary: Any,
-    model_writers: ModuleType,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[WatchedServer]:
     """The watching server, launched but not awaited: use ``watching_server``.
@@ -223,12 +213,17 @@ def watching_launch(
     Every model starts with version 1, ``y = 1 * x``, except ``blocking``, whose predict waits
     on a queue that nothing fills. :data:`WATCHING_UNCONFIGURED` models are on disk only.
     """
+    from tests.support.savedmodels import (
+        write_blocking_queue_model,
+        write_elementwise_affine_model,
+    )
+
     root = tmp_path_factory.mktemp("watching")
     for name in (*WATCHING_MODELS, *WATCHING_UNCONFIGURED):
         if name == "blocking":
-            model_writers.write_blocking_queue_model(root / name / "1")
+            write_blocking_queue_model(root / name / "1")
         else:
-            model_writers.write_elementwise_affine_model(root / name / "1", 1.0, 0.0)
+            write_elementwise_affine_model(root / name / "1", 1.0, 0.0)
     entries = {name: ModelEntry(name, root / name) for name in WATCHING_MODELS}
     config = write_model_config(root / "models.config", entries.values())
     with running_model_server(
@@ -239,9 +234,7 @@ def watching_launch(
         extra_flags=WATCHING_FLAGS,
         ready=lambda url: True,  # awaited in watching_server
     ) as server:
-        yield WatchedServer(
-            server, RestProbe(server.rest_port), root, config, entries, model_writers
-        )
+        yield WatchedServer(server, RestProbe(server.rest_port), root, config, entries)
 
 
 @pytest.fixture(scope="session")

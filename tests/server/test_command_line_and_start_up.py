@@ -17,16 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_kit import (
-    ModelEntry,
-    RestProbe,
-    load_model_writers,
-    write_model_config,
-)
 
 from fashion.harness import spawn_model_server
 from fashion.launcher import free_port, port_accepts_connections
 from fashion.waiting import wait_until
+from tests.support.config_files import ModelEntry, write_model_config
+from tests.support.rest_probe import RestProbe
+from tests.support.savedmodels import write_broken_version, write_elementwise_affine_model
 
 pytestmark = pytest.mark.server
 
@@ -104,9 +101,8 @@ def failed_starts(
 ) -> dict[str, Outcome]:
     """Every failing command line of this file, run concurrently once."""
     root = tmp_path_factory.mktemp("failed-starts")
-    writers = load_model_writers()
-    writers.write_elementwise_affine_model(root / "models" / "half" / "1", 0.5, 2.0)
-    writers.write_broken_version(root / "models" / "broken" / "1")
+    write_elementwise_affine_model(root / "models" / "half" / "1", 0.5, 2.0)
+    write_broken_version(root / "models" / "broken" / "1")
     garbage = root / "garbage.config"
     garbage.write_text("model_config_list { config { name: 'half' base_path: }\n")
     labelled = write_model_config(
@@ -257,8 +253,7 @@ def test_no_port_is_open_until_the_first_version_has_loaded(
         grpc_port = int(next(a for a in server.args if a.startswith("--port=")).split("=")[1])
         assert not port_accepts_connections(grpc_port)
 
-        writers = load_model_writers()
-        writers.write_elementwise_affine_model(empty_base_path / "1.building", 0.5, 2.0)
+        write_elementwise_affine_model(empty_base_path / "1.building", 0.5, 2.0)
         (empty_base_path / "1.building").rename(empty_base_path / "1")
         appeared = time.monotonic()
         wait_until(lambda: port_accepts_connections(server.rest_port), 30, "the REST port")

@@ -8,9 +8,10 @@ and ``extra`` (on disk from the start, but not configured) belong to this file.
 from __future__ import annotations
 
 import pytest
-from server_kit import ModelEntry, WatchedServer
 
 from fashion.waiting import wait_until
+from tests.support.config_files import ModelEntry
+from tests.support.watched_server import WatchedServer
 
 pytestmark = pytest.mark.server
 

@@ -8,7 +8,9 @@ instead of after five one-minute retries. Model ``failing`` belongs to this file
 from __future__ import annotations
 
 import pytest
-from server_kit import WatchedServer
+
+from tests.support.savedmodels import write_broken_version
+from tests.support.watched_server import WatchedServer
 
 pytestmark = pytest.mark.server
 
@@ -20,7 +22,7 @@ def test_a_version_without_saved_model_pb_ends_with_not_found_and_version_1_serv
 ) -> None:
     rest = watching.rest
     broken = watching.root / "failing" / "2"
-    watching.writers.write_broken_version(broken)
+    write_broken_version(broken)
 
     states = rest.wait_for_states("failing", {2: "END"})
 

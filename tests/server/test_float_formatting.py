@@ -11,7 +11,8 @@ by hand from those rules.
 from __future__ import annotations
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

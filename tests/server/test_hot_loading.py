@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from server_kit import WatchedServer, rename_into_place
 
 from fashion.waiting import wait_until
+from tests.support.watched_server import WatchedServer, rename_into_place
 
 pytestmark = pytest.mark.server
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from server_kit import Reply, RestProbe, WatchedServer
+
+from tests.support.rest_probe import Reply, RestProbe
+from tests.support.watched_server import WatchedServer
 
 pytestmark = pytest.mark.server
 

@@ -4,7 +4,8 @@ proto field names, and the glued-together bytes."""
 from __future__ import annotations
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

@@ -7,7 +7,8 @@ echoed. ``identity``: ``y = x``. All placeholders have unknown rank, so any elem
 from __future__ import annotations
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

@@ -8,7 +8,8 @@ test_status_mapping_and_error_body.py.
 from __future__ import annotations
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

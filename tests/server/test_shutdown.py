@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_kit import load_model_writers
 
 from fashion.client import ServingClient
 from fashion.harness import spawn_model_server
@@ -22,6 +21,7 @@ from fashion.launcher import (
     server_args,
 )
 from fashion.waiting import wait_until
+from tests.support.savedmodels import write_elementwise_affine_model
 
 pytestmark = pytest.mark.server
 
@@ -32,7 +32,7 @@ STOP_BOUND_SECONDS = 5.0
 def test_sigterm_stops_a_serving_server_within_seconds(
     xprocess: Any, model_server_binary: Any, tmp_path: Path
 ) -> None:
-    load_model_writers().write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
+    write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
     server = spawn_model_server(
         xprocess,
         model_server_binary,
@@ -63,7 +63,7 @@ def test_a_signal_ends_the_process_killed_by_it_like_the_real_server(
     """tensorflow_model_server installs no handler for either signal: it dies of it. The
     stand-in finishes in-flight requests and cleans up first, then ends the same way, also when
     it serves no REST port (``--rest_api_port=0``)."""
-    load_model_writers().write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
+    write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
     port = free_port()
     args = server_args(
         model_server_binary, rest_port=port, model_name="m", base_path=tmp_path / "m"

@@ -12,10 +12,10 @@ from typing import Any
 import psutil
 import pytest
 import requests
-from server_kit import load_model_writers
 
 from fashion.harness import ServedModelServer, running_model_server
 from fashion.launcher import resolve_model_server
+from tests.support.savedmodels import write_elementwise_affine_model
 
 pytestmark = pytest.mark.server
 
@@ -25,7 +25,7 @@ LIMIT = 4096
 @pytest.fixture(scope="module")
 def model_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("stand_in_options") / "m"
-    load_model_writers().write_elementwise_affine_model(base / "1", 0.5, 2.0)
+    write_elementwise_affine_model(base / "1", 0.5, 2.0)
     return base
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from server_kit import RestProbe, WatchedServer
+
+from tests.support.rest_probe import RestProbe
+from tests.support.watched_server import WatchedServer
 
 pytestmark = pytest.mark.server
 

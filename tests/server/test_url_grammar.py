@@ -7,7 +7,8 @@ Model ``half`` of the zoo is the table's ``m``: configured, AVAILABLE at version
 from __future__ import annotations
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

@@ -8,7 +8,8 @@ with ``--allow_version_labels_for_unavailable_models``, which the zoo passes);
 from __future__ import annotations
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

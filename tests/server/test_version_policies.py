@@ -9,7 +9,8 @@ directories ``007``, ``8.tmp`` and ``v9`` (same rule, scale 7, 8, 9).
 from __future__ import annotations
 
 import pytest
-from server_kit import RestProbe
+
+from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from savedmodel_factory import write_affine_model, write_broken_version
 
 from fashion.serving.models.manager import (
     LoadFailure,
@@ -30,6 +29,7 @@ from fashion.serving.models.manager import (
 from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
 from fashion.serving.models.version_states import VersionStatus
 from fashion.serving.status import Code, ServingStatusError
+from tests.support.savedmodels import write_affine_model, write_broken_version
 
 FAST = ManagerOptions(
     file_system_poll_wait_seconds=0.05,

@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
-from savedmodel_factory import (
-    write_affine_model,
-    write_blocking_queue_model,
-    write_broken_version,
-    write_uninitialized_variable_model,
-)
 from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from fashion.serving.runtime.servable import LoadOptions, Servable, SignatureInfo, SignatureTensor
 from fashion.serving.status import Code, ServingStatusError
+from tests.support.savedmodels import (
+    write_affine_model,
+    write_blocking_queue_model,
+    write_broken_version,
+    write_uninitialized_variable_model,
+)
 
 
 class _HalfPlusTwo(tf.Module):

@@ -15,7 +15,11 @@ from unittest import mock
 import numpy as np
 import pytest
 import tensorflow as tf
-from savedmodel_factory import (
+
+from fashion.serving.runtime.servable import Servable
+from fashion.serving.runtime.session_callables import MAX_CALLABLES
+from fashion.serving.status import Code, ServingStatusError
+from tests.support.savedmodels import (
     write_affine_model,
     write_dtypes_model,
     write_edge_signatures_model,
@@ -23,10 +27,6 @@ from savedmodel_factory import (
     write_two_tensor_model,
     write_uninitialized_variable_model,
 )
-
-from fashion.serving.runtime.servable import Servable
-from fashion.serving.runtime.session_callables import MAX_CALLABLES
-from fashion.serving.status import Code, ServingStatusError
 
 
 @pytest.fixture(scope="module")

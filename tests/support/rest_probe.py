@@ -1,45 +1,26 @@
-"""Helpers for the process-level server tests: raw HTTP, model config files, test models.
+"""Raw HTTP to a server's REST port: the request-target byte for byte, the answer kept raw.
 
-The tests in this directory talk to a real server process only: over HTTP, through its command
-line, its exit status and its output. ``requests`` normalises URLs (re-quoting, dropping
-fragments), so requests here go through :mod:`http.client`, which sends the request-target
-byte for byte: the URL grammar tests need exactly that.
+The conformance tests talk to a real server process only: over HTTP, through its command line,
+its exit status and its output. ``requests`` normalises URLs (re-quoting, dropping fragments), so
+requests here go through :mod:`http.client`, which sends the request-target byte for byte: the
+URL grammar tests need exactly that.
 """
 
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import json
-import os
-import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from fashion.harness import ServedModelServer
 from fashion.waiting import wait_until
 
-__all__ = [
-    "REQUEST_TIMEOUT",
-    "ModelEntry",
-    "Reply",
-    "RestProbe",
-    "VersionState",
-    "WatchedServer",
-    "load_model_writers",
-    "model_config_text",
-    "rename_into_place",
-    "write_model_config",
-]
+__all__ = ["REQUEST_TIMEOUT", "Reply", "RestProbe", "VersionState"]
 
 #: Seconds any single request may take.
 REQUEST_TIMEOUT = 30.0
-
-_FACTORY_PATH = Path(__file__).resolve().parents[1] / "serving" / "savedmodel_factory.py"
 
 
 @dataclass(frozen=True)
@@ -220,103 +201,3 @@ class VersionState:
     state: str
     error_code: str
     error_message: str
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """One ``config { ... }`` of a model config file (spec section 14.1).
-
-    Attributes:
-        name: the model name.
-        base_path: absolute base path.
-        policy: the text inside ``model_version_policy { }``, e.g. ``"all {}"``; empty for none.
-        labels: ``version_labels`` entries.
-    """
-
-    name: str
-    base_path: Path
-    policy: str = ""
-    labels: Mapping[str, int] = field(default_factory=dict)
-
-
-def model_config_text(entries: Iterable[ModelEntry]) -> str:
-    """The text-format ``ModelServerConfig`` listing ``entries``."""
-    lines = ["model_config_list {"]
-    for entry in entries:
-        lines += [
-            "  config {",
-            f"    name: {json.dumps(entry.name)}",
-            f"    base_path: {json.dumps(str(entry.base_path))}",
-            '    model_platform: "tensorflow"',
-        ]
-        if entry.policy:
-            lines.append(f"    model_version_policy {{ {entry.policy} }}")
-        lines += [
-            f"    version_labels {{ key: {json.dumps(label)} value: {version} }}"
-            for label, version in entry.labels.items()
-        ]
-        lines.append("  }")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def write_model_config(path: Path, entries: Iterable[ModelEntry]) -> Path:
-    """Write the config file atomically, so a polling server never reads half a file."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(model_config_text(entries))
-    os.replace(partial, path)
-    return path
-
-
-def rename_into_place(built: Path, version_dir: Path) -> Path:
-    """Move a version built under a non-numeric name to its numeric name in one step.
-
-    TF Serving ignores non-numeric children (spec 11.1), so the version appears complete.
-    """
-    os.replace(built, version_dir)
-    return version_dir
-
-
-@dataclass
-class WatchedServer:
-    """The watching server, its probe, its config file and where its models live.
-
-    Attributes:
-        server: the process.
-        rest: a raw HTTP probe.
-        root: the directory holding every model's base path.
-        config_path: the model config file the server polls.
-        entries: the models the config file lists now, by name.
-        writers: the SavedModel writers.
-    """
-
-    server: ServedModelServer
-    rest: RestProbe
-    root: Path
-    config_path: Path
-    entries: dict[str, ModelEntry]
-    writers: ModuleType
-
-    def rewrite_config(self, entries: dict[str, ModelEntry]) -> None:
-        """Replace the config file's models (atomically) and remember them."""
-        write_model_config(self.config_path, entries.values())
-        self.entries = dict(entries)
-
-    def build_version(self, model: str, version: int, scale: float) -> Path:
-        """Write ``y = scale * x`` for ``model`` under a non-numeric name; returns that dir."""
-        built = self.root / model / f"{version}.building"
-        self.writers.write_elementwise_affine_model(built, scale, 0.0)
-        return built
-
-
-def load_model_writers() -> ModuleType:
-    """tests/serving/savedmodel_factory.py, imported once (it imports TensorFlow)."""
-    name = "savedmodel_factory"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _FACTORY_PATH)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
