@@ -10,27 +10,9 @@ from fashion.client import ServingClient, ServingHTTPError
 from fashion.export import export_version
 from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
+from tests.support.config_files import ModelEntry, write_model_config
 
 pytestmark = pytest.mark.server
-
-CONFIG = """
-model_config_list {{
-  config {{
-    name: "fashion_all"
-    base_path: "{base}"
-    model_platform: "tensorflow"
-    model_version_policy {{ all {{}} }}
-  }}
-  config {{
-    name: "fashion_specific"
-    base_path: "{base}"
-    model_platform: "tensorflow"
-    model_version_policy {{ specific {{ versions: 1 versions: 2 }} }}
-    version_labels {{ key: "stable" value: 1 }}
-    version_labels {{ key: "canary" value: 2 }}
-  }}
-}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +21,18 @@ def server(xprocess, model_server_binary, tmp_path_factory, trained_tiny, traine
     base = root / "fashion"
     export_version(trained_tiny, base, 1)
     export_version(trained_tiny_v2, base, 2)
-    config = root / "models.config"
-    config.write_text(CONFIG.format(base=base))
+    config = write_model_config(
+        root / "models.config",
+        [
+            ModelEntry("fashion_all", base, policy="all {}"),
+            ModelEntry(
+                "fashion_specific",
+                base,
+                policy="specific { versions: 1 versions: 2 }",
+                labels={"stable": 1, "canary": 2},
+            ),
+        ],
+    )
 
     def both_models_serve_both_versions(url: str) -> bool:
         for name in ("fashion_all", "fashion_specific"):

@@ -20,7 +20,8 @@ from fashion.client import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
-from tests.support.fault_server import FAULT_MODELS, FaultServer, config_text
+from tests.support.config_files import ModelEntry, write_model_config
+from tests.support.fault_server import FAULT_MODELS, FaultServer
 from tests.support.traffic import VersionMatcher
 
 #: The model name of the single-model servers, as in the rest of the suite.
@@ -100,8 +101,9 @@ def fault_server(
     for name, versions in FAULT_MODELS.items():
         for version in versions:
             shutil.copytree(pristine_versions[version], base_paths[name] / str(version))
-    config = root / "models.config"
-    config.write_text(config_text(base_paths))
+    config = write_model_config(
+        root / "models.config", [ModelEntry(name, base) for name, base in base_paths.items()]
+    )
     with running_model_server(
         xprocess, model_server_binary, "reliability-fault-server", config_file=config,
         extra_flags=["--file_system_poll_wait_seconds=1", "--max_num_load_retries=0"],

@@ -23,7 +23,7 @@ from fashion.client import ServingClient
 from fashion.export import export_version
 from fashion.harness import ServedModelServer, running_model_server
 from fashion.waiting import wait_until
-from tests.support.fault_server import config_text, replace_file_atomically
+from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.traffic import LoadReport, PredictLoad, VersionMatcher
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -49,9 +49,8 @@ def disk_server(xprocess, model_server_binary, base_path: Path) -> Iterator[Serv
 def config_file(tmp_path: Path, base_path: Path, pristine_versions: dict[int, Path]) -> Path:
     """A config serving ``specific { versions: 1 }`` of a base path that also holds version 2."""
     shutil.copytree(pristine_versions[2], base_path / "2")
-    config = tmp_path / "models.config"
-    config.write_text(config_text({MODEL: base_path}, {MODEL: "specific { versions: 1 }"}))
-    return config
+    entry = ModelEntry(MODEL, base_path, policy="specific { versions: 1 }")
+    return write_model_config(tmp_path / "models.config", [entry])
 
 
 @pytest.fixture
@@ -125,12 +124,12 @@ def test_config_reload_to_version_2_under_load_swaps_versions_without_a_failed_o
     matcher: VersionMatcher,
     predict_body: bytes,
 ) -> None:
-    new_config = config_text({MODEL: base_path}, {MODEL: "specific { versions: 2 }"})
+    new_entry = ModelEntry(MODEL, base_path, policy="specific { versions: 2 }")
     report = _swap_under_load(
         config_server,
         matcher,
         predict_body,
-        lambda: replace_file_atomically(config_file, new_config),
+        lambda: write_model_config(config_file, [new_entry]),
     )
     print(f"swap by config reload: {report.summary()}")
     _assert_clean_swap(report)

@@ -9,7 +9,6 @@ which keeps the outcome (and so the expected error) deterministic.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Mapping
@@ -22,14 +21,7 @@ from fashion.client import ServingClient, VersionStatus
 from fashion.harness import ServedModelServer
 from fashion.waiting import wait_until
 
-__all__ = [
-    "FAULT_MODELS",
-    "REQUEST_TIMEOUT",
-    "FaultServer",
-    "config_text",
-    "install_version",
-    "replace_file_atomically",
-]
+__all__ = ["FAULT_MODELS", "REQUEST_TIMEOUT", "FaultServer", "install_version"]
 
 #: The fault server's models and the versions each has on disk at start-up.
 FAULT_MODELS: dict[str, tuple[int, ...]] = {
@@ -43,29 +35,6 @@ FAULT_MODELS: dict[str, tuple[int, ...]] = {
 
 #: Seconds for one request to the fault server.
 REQUEST_TIMEOUT = 10.0
-
-
-def config_text(base_paths: Mapping[str, Path], policies: Mapping[str, str] | None = None) -> str:
-    """A ``--model_config_file`` listing each model (policy text per model, default: none)."""
-    entries = []
-    for name, base in base_paths.items():
-        policy = (policies or {}).get(name)
-        entries.append(
-            "  config {\n"
-            f'    name: "{name}"\n'
-            f'    base_path: "{Path(base).absolute()}"\n'
-            '    model_platform: "tensorflow"\n'
-            + (f"    model_version_policy {{ {policy} }}\n" if policy else "")
-            + "  }\n"
-        )
-    return "model_config_list {\n" + "".join(entries) + "}\n"
-
-
-def replace_file_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader sees the old or the new file, never half."""
-    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    staging.write_text(text)
-    os.replace(staging, path)
 
 
 def install_version(
