@@ -22,9 +22,7 @@ from fashion.launcher import (
     resolve_model_server,
 )
 from fashion.serving.startup.tf_env import use_eigen_kernels
-
-#: The model name the serving suite uses, as in the seed notebook.
-MODEL_NAME = "fashion_model"
+from tests.support import MODEL_NAME
 
 _BINARY_KEY = pytest.StashKey["ModelServerBinary | ServerStartError"]()
 

@@ -10,6 +10,7 @@ from fashion.client import ServingClient, ServingHTTPError
 from fashion.export import export_version
 from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
+from tests.support import REQUEST_TIMEOUT
 from tests.support.config_files import ModelEntry, write_model_config
 
 pytestmark = pytest.mark.server
@@ -122,7 +123,9 @@ def test_default_route_answers_the_highest_version(server, images, trained_tiny_
 )
 def test_metadata_routes_to_the_version_asked_for(server, route: str, version: str) -> None:
     """With two versions serving, the version (or label) in the URL picks the one described."""
-    response = requests.get(f"{server.url}/v1/models/fashion_specific/{route}/metadata", timeout=30)
+    response = requests.get(
+        f"{server.url}/v1/models/fashion_specific/{route}/metadata", timeout=REQUEST_TIMEOUT
+    )
     assert response.status_code == 200, response.text
     assert response.json()["model_spec"] == {
         "name": "fashion_specific",

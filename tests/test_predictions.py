@@ -8,6 +8,7 @@ import requests
 
 from fashion.data import CLASS_NAMES
 from fashion.preprocess import scale_images
+from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
 pytestmark = pytest.mark.server
 
@@ -104,9 +105,9 @@ def test_version_1_route_answers_like_the_default_route(
 def test_predict_answer_is_json_with_predictions_only(fashion_server, synthetic_dataset) -> None:
     images = scale_images(synthetic_dataset.x_test[:2])
     response = requests.post(
-        f"{fashion_server.url}/v1/models/fashion_model:predict",
+        f"{fashion_server.url}/v1/models/{MODEL_NAME}:predict",
         json={"instances": images.tolist()},
-        timeout=30,
+        timeout=REQUEST_TIMEOUT,
     )
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.support import MODEL_NAME, REQUEST_TIMEOUT
+
 pytestmark = pytest.mark.server
 
 
 def test_status_lists_version_1_available_with_ok_status(fashion_server) -> None:
-    response = requests.get(f"{fashion_server.url}/v1/models/fashion_model", timeout=30)
+    response = requests.get(f"{fashion_server.url}/v1/models/{MODEL_NAME}", timeout=REQUEST_TIMEOUT)
     assert response.status_code == 200
     assert response.json() == {
         "model_version_status": [
@@ -23,7 +25,9 @@ def test_status_lists_version_1_available_with_ok_status(fashion_server) -> None
 
 
 def test_status_of_one_version_has_the_same_entry(fashion_server) -> None:
-    response = requests.get(f"{fashion_server.url}/v1/models/fashion_model/versions/1", timeout=30)
+    response = requests.get(
+        f"{fashion_server.url}/v1/models/{MODEL_NAME}/versions/1", timeout=REQUEST_TIMEOUT
+    )
     assert response.status_code == 200
     assert response.json()["model_version_status"] == [
         {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
@@ -35,10 +39,12 @@ def _dims(*sizes: int) -> dict:
 
 
 def test_metadata_describes_the_images_to_probabilities_signature(fashion_server) -> None:
-    response = requests.get(f"{fashion_server.url}/v1/models/fashion_model/metadata", timeout=30)
+    response = requests.get(
+        f"{fashion_server.url}/v1/models/{MODEL_NAME}/metadata", timeout=REQUEST_TIMEOUT
+    )
     assert response.status_code == 200
     body = response.json()
-    assert body["model_spec"] == {"name": "fashion_model", "signature_name": "", "version": "1"}
+    assert body["model_spec"] == {"name": MODEL_NAME, "signature_name": "", "version": "1"}
     signature = body["metadata"]["signature_def"]["signature_def"]["serving_default"]
     assert signature["method_name"] == "tensorflow/serving/predict"
     (input_name,) = signature["inputs"]
@@ -53,7 +59,7 @@ def test_metadata_describes_the_images_to_probabilities_signature(fashion_server
 
 def test_metadata_of_version_1_names_version_1(fashion_server) -> None:
     response = requests.get(
-        f"{fashion_server.url}/v1/models/fashion_model/versions/1/metadata", timeout=30
+        f"{fashion_server.url}/v1/models/{MODEL_NAME}/versions/1/metadata", timeout=REQUEST_TIMEOUT
     )
     assert response.status_code == 200
     assert response.json()["model_spec"]["version"] == "1"

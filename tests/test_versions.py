@@ -18,15 +18,14 @@ from fashion.export import export_version
 from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
 from fashion.waiting import wait_until
+from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
 pytestmark = pytest.mark.server
-
-MODEL = "fashion_model"
 
 
 @pytest.fixture(scope="module")
 def base_path(tmp_path_factory: pytest.TempPathFactory, trained_tiny) -> Path:
-    base = tmp_path_factory.mktemp("versions") / MODEL
+    base = tmp_path_factory.mktemp("versions") / MODEL_NAME
     export_version(trained_tiny, base, 1)
     return base
 
@@ -34,8 +33,8 @@ def base_path(tmp_path_factory: pytest.TempPathFactory, trained_tiny) -> Path:
 @pytest.fixture(scope="module")
 def server(xprocess, model_server_binary, base_path: Path):
     with running_model_server(
-        xprocess, model_server_binary, "versions-server", model_name=MODEL, base_path=base_path,
-        extra_flags=["--file_system_poll_wait_seconds=1"],
+        xprocess, model_server_binary, "versions-server", model_name=MODEL_NAME,
+        base_path=base_path, extra_flags=["--file_system_poll_wait_seconds=1"],
     ) as served:  # fmt: skip
         yield served
 
@@ -43,7 +42,7 @@ def server(xprocess, model_server_binary, base_path: Path):
 @pytest.fixture
 def client(server):
     server.assert_alive()
-    with server.client(MODEL) as instance:
+    with server.client(MODEL_NAME) as instance:
         yield instance
 
 
@@ -76,7 +75,7 @@ def version_2_exported(server, base_path: Path, trained_tiny_v2) -> tuple[int, f
     """
     before = _serving_process(server)
     export_version(trained_tiny_v2, base_path, 2)
-    with server.client(MODEL) as client:
+    with server.client(MODEL_NAME) as client:
         client.wait_until_available(2, timeout=60)
     return before
 
@@ -93,7 +92,7 @@ def test_before_version_2_its_route_answers_404(client, images: np.ndarray) -> N
     with pytest.raises(ServingHTTPError) as info:
         client.predict(images, version=2)
     assert info.value.status_code == 404
-    assert info.value.error == f"Servable not found for request: Specific({MODEL}, 2)"
+    assert info.value.error == f"Servable not found for request: Specific({MODEL_NAME}, 2)"
 
 
 def test_version_2_is_hot_loaded_by_the_same_process(
@@ -133,7 +132,7 @@ def test_default_policy_unloads_version_1_once_version_2_serves(client, version_
         return any(e.version == 1 and e.state == "END" for e in client.status())
 
     wait_until(version_1_ended, 30, "version 1 to reach END")
-    response = requests.get(f"{client.base_url}/v1/models/{MODEL}", timeout=30)
+    response = requests.get(f"{client.base_url}/v1/models/{MODEL_NAME}", timeout=REQUEST_TIMEOUT)
     assert response.json() == {
         "model_version_status": [
             {
@@ -157,11 +156,11 @@ def test_unloaded_version_1_answers_404_with_the_exact_text(
     with pytest.raises(ServingHTTPError) as info:
         client.predict(images, version=1)
     assert info.value.status_code == 404
-    assert info.value.error == f"Servable not found for request: Specific({MODEL}, 1)"
+    assert info.value.error == f"Servable not found for request: Specific({MODEL_NAME}, 1)"
 
 
 def test_version_3_answers_404_servable_not_found(client, version_2_exported, images) -> None:
     with pytest.raises(ServingHTTPError) as info:
         client.predict(images, version=3)
     assert info.value.status_code == 404
-    assert info.value.error == f"Servable not found for request: Specific({MODEL}, 3)"
+    assert info.value.error == f"Servable not found for request: Specific({MODEL_NAME}, 3)"

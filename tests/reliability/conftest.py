@@ -20,12 +20,10 @@ from fashion.client import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
+from tests.support import MODEL_NAME
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.fault_server import FAULT_MODELS, FaultServer
 from tests.support.traffic import VersionMatcher
-
-#: The model name of the single-model servers, as in the rest of the suite.
-MODEL = "fashion_model"
 
 
 @pytest.fixture(scope="session")
@@ -60,14 +58,14 @@ def pristine_versions(
     tmp_path_factory: pytest.TempPathFactory, trained_tiny, trained_tiny_v2
 ) -> dict[int, Path]:
     """Complete exports of version 1 and 2, to copy from (never served themselves)."""
-    base = tmp_path_factory.mktemp("pristine") / MODEL
+    base = tmp_path_factory.mktemp("pristine") / MODEL_NAME
     return {1: export_version(trained_tiny, base, 1), 2: export_version(trained_tiny_v2, base, 2)}
 
 
 @pytest.fixture
 def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
     """A fresh base path for ``fashion_model`` holding version 1 only."""
-    base = tmp_path / MODEL
+    base = tmp_path / MODEL_NAME
     shutil.copytree(pristine_versions[1], base / "1")
     return base
 

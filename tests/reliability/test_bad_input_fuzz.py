@@ -28,24 +28,23 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from fashion.harness import ServedModelServer
+from tests.support import MODEL_NAME, SLOW_REQUEST_TIMEOUT
 from tests.support.traffic import VersionMatcher
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-MODEL = "fashion_model"
 #: Growth of the server's RSS over the fuzz (after the warm-up) that still passes.
 RSS_LIMIT_BYTES = 50 * 1024 * 1024
-REQUEST_TIMEOUT = 60.0
 
-PREDICT = f"/v1/models/{MODEL}:predict"
+PREDICT = f"/v1/models/{MODEL_NAME}:predict"
 #: POST routes the bodies go to: mostly predict, plus every other POST route of the grammar.
 POST_PATHS = (
     PREDICT,
-    f"/v1/models/{MODEL}/versions/1:predict",
-    f"/v1/models/{MODEL}/versions/3:predict",
-    f"/v1/models/{MODEL}/labels/stable:predict",
-    f"/v1/models/{MODEL}:classify",
-    f"/v1/models/{MODEL}:regress",
+    f"/v1/models/{MODEL_NAME}/versions/1:predict",
+    f"/v1/models/{MODEL_NAME}/versions/3:predict",
+    f"/v1/models/{MODEL_NAME}/labels/stable:predict",
+    f"/v1/models/{MODEL_NAME}:classify",
+    f"/v1/models/{MODEL_NAME}:regress",
     "/v1/models/no_such_model:predict",
 )
 
@@ -340,7 +339,7 @@ class Fuzzer:
             self.server.url + request.path,
             data=request.body,
             headers=dict(request.headers),
-            timeout=REQUEST_TIMEOUT,
+            timeout=SLOW_REQUEST_TIMEOUT,
         )
         port = self._pooled_client_port()
         assert port is not None, f"no connection kept open after answering {request!r}"
@@ -410,7 +409,7 @@ def test_after_the_fuzz_the_server_answers_correctly_and_grew_by_less_than_50_mb
 ) -> None:
     fuzz.server.assert_alive()
     response = fuzz.session.post(
-        fuzz.server.url + PREDICT, data=predict_body, timeout=REQUEST_TIMEOUT
+        fuzz.server.url + PREDICT, data=predict_body, timeout=SLOW_REQUEST_TIMEOUT
     )
     assert matcher(response.status_code, response.content).version == "v1", response.text[:300]
     rss_after = fuzz.rss()
@@ -431,6 +430,6 @@ def test_a_value_of_a_rank_numpy_cannot_hold_is_a_400_json_error_not_a_500(
     # Found by this fuzz: the stand-in answered 500 from rank 65 up (33 on numpy 1). TF Serving
     # builds such a tensor (up to rank 254) and the model rejects it: a 400 either way.
     body = '{"' + key + '": ' + "[" * depth + "0" + "]" * depth + "}"
-    response = requests.post(fashion_server.url + PREDICT, data=body, timeout=REQUEST_TIMEOUT)
+    response = requests.post(fashion_server.url + PREDICT, data=body, timeout=SLOW_REQUEST_TIMEOUT)
     assert response.status_code == 400, response.text[:300]
     assert list(response.json()) == ["error"]

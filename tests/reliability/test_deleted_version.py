@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.fault_server import REQUEST_TIMEOUT, FaultServer
+from tests.support import QUICK_REQUEST_TIMEOUT
+from tests.support.fault_server import FaultServer
 from tests.support.traffic import PredictLoad, VersionMatcher
 
 pytestmark = pytest.mark.server
@@ -49,7 +50,7 @@ def test_deleting_the_highest_version_serves_the_next_highest_without_a_failed_r
     gone = requests.post(
         f"{faults.served.url}/v1/models/{MODEL}/versions/2:predict",
         data=predict_body,
-        timeout=REQUEST_TIMEOUT,
+        timeout=QUICK_REQUEST_TIMEOUT,
     )
     assert (gone.status_code, gone.json()) == (
         404,

@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from fashion.waiting import wait_until
-from tests.support.fault_server import REQUEST_TIMEOUT, FaultServer
+from tests.support import QUICK_REQUEST_TIMEOUT
+from tests.support.fault_server import FaultServer
 from tests.support.traffic import VersionMatcher
 
 pytestmark = pytest.mark.server
@@ -45,7 +46,7 @@ def test_emptied_base_path_unloads_every_version_and_predict_answers_404_latest(
         b'{\n    "error": "Servable not found for request: Latest(emptied)"\n}',
     )
     metadata = requests.get(
-        f"{faults.served.url}/v1/models/{MODEL}/metadata", timeout=REQUEST_TIMEOUT
+        f"{faults.served.url}/v1/models/{MODEL}/metadata", timeout=QUICK_REQUEST_TIMEOUT
     )
     assert (metadata.status_code, metadata.json()) == (
         404,

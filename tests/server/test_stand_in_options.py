@@ -15,6 +15,7 @@ import requests
 
 from fashion.harness import ServedModelServer, running_model_server
 from fashion.launcher import resolve_model_server
+from tests.support import REQUEST_TIMEOUT
 from tests.support.savedmodels import write_elementwise_affine_model
 
 pytestmark = pytest.mark.server
@@ -48,7 +49,7 @@ def _body_of_size(size: int) -> bytes:
 
 
 def _predict(server: ServedModelServer, body: bytes) -> requests.Response:
-    return requests.post(f"{server.url}/v1/models/m:predict", data=body, timeout=30)
+    return requests.post(f"{server.url}/v1/models/m:predict", data=body, timeout=REQUEST_TIMEOUT)
 
 
 def test_a_body_at_the_limit_is_served(limited: ServedModelServer) -> None:
@@ -78,7 +79,7 @@ def test_the_limit_counts_the_bytes_received_not_the_gzip_body_inflated(
     packed = gzip.compress(inflated)
     assert len(packed) < LIMIT
     response = requests.post(
-        f"{limited.url}/v1/models/m:predict", data=packed, timeout=30,
+        f"{limited.url}/v1/models/m:predict", data=packed, timeout=REQUEST_TIMEOUT,
         headers={"Content-Encoding": "gzip"},
     )  # fmt: skip
     assert response.status_code == 200, response.text

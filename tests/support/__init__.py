@@ -1,4 +1,4 @@
-"""What the test folders share: test models, config files, HTTP probes, shared servers.
+"""What the test folders share: names, timeouts, test models, config files, HTTP probes.
 
 Imported as ``tests.support`` (``pythonpath = ["."]`` in pyproject.toml puts the repository root
 on ``sys.path``), never loaded by file path. Importing this package imports neither TensorFlow
@@ -15,4 +15,19 @@ nor the stand-in; its modules say what they import:
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from fashion.client import DEFAULT_TIMEOUT
+
+__all__ = ["MODEL_NAME", "QUICK_REQUEST_TIMEOUT", "REQUEST_TIMEOUT", "SLOW_REQUEST_TIMEOUT"]
+
+#: The model name of the suite's single-model servers, as in the seed notebook.
+MODEL_NAME = "fashion_model"
+
+#: Seconds one request may take: the client's own default (``fashion.client.DEFAULT_TIMEOUT``).
+REQUEST_TIMEOUT = DEFAULT_TIMEOUT
+
+#: Seconds for one request to the reliability tests' fault server, whose answers are small and
+#: whose tests wait on it in loops: a third of the default, so a hang fails a test sooner.
+QUICK_REQUEST_TIMEOUT = DEFAULT_TIMEOUT / 3
+
+#: Seconds for one fuzzed request: twice the default, for bodies nested 100,000 levels deep.
+SLOW_REQUEST_TIMEOUT = 2 * DEFAULT_TIMEOUT

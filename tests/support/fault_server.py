@@ -20,8 +20,9 @@ import requests
 from fashion.client import ServingClient, VersionStatus
 from fashion.harness import ServedModelServer
 from fashion.waiting import wait_until
+from tests.support import QUICK_REQUEST_TIMEOUT
 
-__all__ = ["FAULT_MODELS", "REQUEST_TIMEOUT", "FaultServer", "install_version"]
+__all__ = ["FAULT_MODELS", "FaultServer", "install_version"]
 
 #: The fault server's models and the versions each has on disk at start-up.
 FAULT_MODELS: dict[str, tuple[int, ...]] = {
@@ -32,9 +33,6 @@ FAULT_MODELS: dict[str, tuple[int, ...]] = {
     "deleted": (1, 2),
     "emptied": (1,),
 }
-
-#: Seconds for one request to the fault server.
-REQUEST_TIMEOUT = 10.0
 
 
 def install_version(
@@ -78,13 +76,13 @@ class FaultServer:
             f"{self.served.url}/v1/models/{model}:predict",
             data=body,
             headers={"Content-Type": "application/json"},
-            timeout=REQUEST_TIMEOUT,
+            timeout=QUICK_REQUEST_TIMEOUT,
         )
         return response.status_code, response.content
 
     def status(self, model: str) -> list[VersionStatus]:
         """``model``'s version status entries, highest version first."""
-        with ServingClient(self.served.url, model, timeout=REQUEST_TIMEOUT) as client:
+        with ServingClient(self.served.url, model, timeout=QUICK_REQUEST_TIMEOUT) as client:
             return client.status()
 
     def state_of(self, model: str, version: int) -> VersionStatus | None:

@@ -16,11 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 from fashion.waiting import wait_until
+from tests.support import REQUEST_TIMEOUT
 
-__all__ = ["REQUEST_TIMEOUT", "Reply", "RestProbe", "VersionState"]
-
-#: Seconds any single request may take.
-REQUEST_TIMEOUT = 30.0
+__all__ = ["Reply", "RestProbe", "VersionState"]
 
 
 @dataclass(frozen=True)
