@@ -135,7 +135,7 @@ def fashion_server(
 ):
     """A server for ``fashion_model`` with version 1 only, shared by read-only tests.
 
-    Tests that change what is on disk use their own server (see test_versions.py).
+    Tests that change what is on disk use their own server (see tests/suite/test_versions.py).
     """
     from fashion.export import export_version
     from fashion.harness import running_model_server

@@ -5,7 +5,7 @@ scans while the export is still writing: a numeric directory with only ``variabl
 ``saved_model.pb`` cut short. The server tries it once (``--max_num_load_retries=0``), reports
 END with the load error (spec §12.3, §9.3), and version 1 - never unloaded while no replacement
 serves (§12.1) - answers every request meanwhile. The atomic export that avoids all this is
-tested in tests/test_export.py.
+tested in tests/pipeline/test_export.py.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from fashion.serving.logs import texts as log_messages
 from fashion.serving.status import Code, ServingStatusError
 
 _PREFIX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}: "
-_THIS_FILE = "tests/serving/test_log.py"
+_THIS_FILE = "tests/standin/logs/test_log.py"
 
 
 class _FlushCountingStream(io.StringIO):

@@ -346,7 +346,8 @@ def test_predict_with_named_regression_and_classification_signatures(
 
 
 # Its fourth request, to a model named "half", is not replayed: the zoo serves a model by that
-# name. The 404 for an unknown model is tested in test_url_grammar.py and test_errors.py.
+# name. The 404 for an unknown model is tested in test_url_grammar.py and in
+# tests/suite/test_errors.py.
 
 
 def test_api_rest_status_example(zoo: RestProbe) -> None:
