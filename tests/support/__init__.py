@@ -10,7 +10,8 @@ nor the stand-in; its modules say what they import:
 - ``config_files``: the one writer of ``--model_config_file`` files;
 - ``rest_probe``: raw HTTP to a server's REST port, byte for byte;
 - ``watched_server``: the conformance suite's server that polls its files;
-- ``fault_server``, ``traffic``: the reliability tests' shared server and steady load.
+- ``fault_server``, ``traffic``: the reliability tests' shared server and steady load;
+- ``manager_kit``: a harness for the stand-in's model manager, in-process.
 """
 
 from __future__ import annotations
