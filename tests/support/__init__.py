@@ -11,7 +11,8 @@ nor the stand-in; its modules say what they import:
 - ``rest_probe``: raw HTTP to a server's REST port, byte for byte;
 - ``watched_server``: the conformance suite's server that polls its files;
 - ``fault_server``, ``traffic``: the reliability tests' shared server and steady load;
-- ``manager_kit``: a harness for the stand-in's model manager, in-process.
+- ``manager_kit``: a harness for the stand-in's model manager, in-process;
+- ``predict_decoding``: predict bodies decoded as the stand-in's handler decodes them.
 """
 
 from __future__ import annotations
