@@ -166,9 +166,10 @@ def zoo_server(
 ) -> Iterator[ServedModelServer]:
     """The shared read-only server: every model of :data:`ZOO_AVAILABLE`, from a config file.
 
-    Labels at start-up need ``--allow_version_labels_for_unavailable_models`` (spec 13.2). If
-    the session also needs the watching server, that one is launched first and starts while
-    the zoo does (each start is seconds of TensorFlow import).
+    Labels at start-up need ``--allow_version_labels_for_unavailable_models``
+    (``server_core.cc``, ``UpdateModelVersionLabelMap``). If the session also needs the
+    watching server, that one is launched first and starts while the zoo does (each start is
+    seconds of TensorFlow import).
     """
     if _session_uses(request, "watching_server"):
         request.getfixturevalue("watching_launch")

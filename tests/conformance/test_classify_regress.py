@@ -1,4 +1,9 @@
-"""Spec section 8: classify and regress, from tf.Example JSON to ``results``.
+"""Classify and regress, from tf.Example JSON to ``results``.
+
+Requests are read by ``util/json_tensor.cc`` (``FillClassifyRegressRequestFromJson``,
+``MakeExampleFromJsonObject``), signatures checked by ``servables/tensorflow/classifier.cc`` and
+``regressor.cc``, results written by ``MakeJsonFromClassificationResult`` and
+``MakeJsonFromRegressionResult``.
 
 Model ``parser`` reads the serialised examples (input key ``inputs``) with a required float
 feature ``x`` of shape [1]:
@@ -6,7 +11,7 @@ feature ``x`` of shape [1]:
 - ``serving_default``: classes ``["neg", "pos"]``, scores ``[x, 2x]``;
 - ``classify_scores``: scores ``0.5 x + 2`` only; ``regress_x``: outputs ``0.5 x + 2``;
 - ``three_outputs``, ``inputs_to_y``, ``predict_x``, ``two_inputs``: signatures that break one
-  requirement each of 8.3;
+  requirement each of classifier.cc's or regressor.cc's signature checks;
 - ``regress_wide``, ``regress_doubled``, ``classify_flat``, ``classify_doubled``: outputs whose
   shapes fail the checks after the run (shapes [n, 2], [2n, 1], [n], [2n, 2]).
 """
@@ -28,7 +33,7 @@ def test_classify_returns_label_score_pairs_in_class_order(zoo: RestProbe) -> No
     )
 
 
-def test_classify_without_classes_gives_empty_labels_and_the_spec_layout(
+def test_classify_without_classes_gives_empty_labels_and_rapidjsons_layout(
     zoo: RestProbe,
 ) -> None:
     reply = zoo.call(
@@ -37,7 +42,7 @@ def test_classify_without_classes_gives_empty_labels_and_the_spec_layout(
     assert (reply.status, reply.body) == (200, b'{\n    "results": [[["", 3.0]]\n    ]\n}')
 
 
-def test_regress_returns_one_number_per_example_in_the_spec_layout(zoo: RestProbe) -> None:
+def test_regress_returns_one_number_per_example_in_rapidjsons_layout(zoo: RestProbe) -> None:
     reply = zoo.call(
         "parser", "regress", {"signature_name": "regress_x", "examples": [{"x": 2.0}, {"x": 3.0}]}
     )

@@ -1,9 +1,11 @@
-"""Spec sections 2.1 and 3: ``--version``, start-up validation failures, and no open port while
-the initial models load.
+"""``--version``, start-up validation failures, and no open port while the initial models load.
 
-A failing start prints ``Failed to start server. Error: {CODE_NAME}: {message}`` on stdout and
-exits 255 (3.3). Each failing command line is run once, all of them side by side (each run
-imports TensorFlow, seconds of CPU), and the tests read the outcomes.
+``model_servers/main.cc`` prints the version and, for a failing start, ``Failed to start
+server. Error: {CODE_NAME}: {message}`` on stdout and exits 255; the checks are those of
+``server.cc`` (``Server::BuildAndStart``) and ``server_core.cc``, and the ports open only once
+``ServerCore::Create`` has loaded the initial models. Each failing command line is run once, all
+of them side by side (each run imports TensorFlow, seconds of CPU), and the tests read the
+outcomes.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def test_the_rest_log_line_names_the_port_once_the_models_are_loaded(zoo_server:
     log = zoo_server.log_text()
     exporting = f"Exporting HTTP/REST API at:localhost:{zoo_server.rest_port} ..."
     assert exporting in log
-    # The port opens after the initial loads (3.1), so their log lines come first (3.2).
+    # The port opens after the initial loads (server.cc, Server::BuildAndStart), so their log
+    # lines (loader_harness.cc, server_core.cc) come first.
     loaded = "Successfully loaded servable version {name: half version: 1}"
     assert loaded in log
     assert log.index(loaded) < log.index(exporting)
@@ -260,7 +263,7 @@ def test_no_port_is_open_until_the_first_version_has_loaded(
         print(f"REST port open {time.monotonic() - appeared:.2f} s after version 1 appeared")
 
         rest = RestProbe(server.rest_port)
-        # Ports open only once the initial model is AVAILABLE (3.1 step 4).
+        # Ports open only once the initial model is AVAILABLE (server.cc, Server::BuildAndStart).
         assert rest.version_states("late")[1].state == "AVAILABLE"
         assert rest.predict("late", {"instances": [1.0]}).json() == {"predictions": [2.5]}
         server.assert_alive()

@@ -1,4 +1,8 @@
-"""Spec 14.2: ``--model_config_file_poll_wait_seconds`` re-reads the config file and realises it.
+"""``--model_config_file_poll_wait_seconds`` re-reads the config file and realises it.
+
+As ``model_servers/server.cc`` (``PollFilesystemAndReloadConfig``) and ``server_core.cc``
+(``ReloadConfig``) do; ``g3doc/serving_config.md``: the server loads the models of the new file
+and unloads those it no longer lists.
 
 The watching server polls its config file every second and runs without
 ``--allow_version_labels_for_unavailable_models``. Models ``kept``, ``dropped``, and ``added``
@@ -35,7 +39,8 @@ def test_rewriting_the_config_file_adds_and_removes_models_without_a_restart(
     assert rest.predict("added", ONE).json() == {"predictions": [1.0]}
     gone = rest.predict("dropped", ONE)
     assert (gone.status, gone.error) == (404, "Servable not found for request: Latest(dropped)")
-    # A removed model keeps reporting its versions, in END, with 200 (9.1, 14.2).
+    # A removed model keeps reporting its versions, in END, with 200 (servable_state_monitor.cc
+    # never forgets a version; get_model_status_impl.cc).
     status = rest.status("dropped")
     assert (status.status, status.json()) == (
         200,
@@ -103,7 +108,8 @@ def test_labels_follow_the_config_and_a_label_on_an_unavailable_version_fails_th
             "Request to assign label to version 2 of model kept, which is not currently "
             "available for inference" in log
         )
-        # The previous labels stay in force, and nothing else of the new file is applied (13.2).
+        # The previous labels stay in force, and nothing else of the new file is applied
+        # (server_core.cc: UpdateModelVersionLabelMap fails before models are added or removed).
         assert rest.predict("kept", ONE, label="now").json() == {"predictions": [1.0]}
         later = rest.predict("kept", ONE, label="later")
         assert (later.status, later.error) == (400, "Unrecognized servable version label: later")

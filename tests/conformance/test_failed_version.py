@@ -1,5 +1,8 @@
-"""Spec 9.3 and 12.3: a version that fails to load ends in END with its error, and the old
-version keeps serving.
+"""A version that fails to load ends in END with its error, and the old version keeps serving.
+
+States as ``model_servers/get_model_status_impl.cc`` reports them; the old version stays because
+``core/availability_preserving_policy.cc`` never unloads the last serving version while no
+replacement serves.
 
 The watching server runs with ``--max_num_load_retries=0``, so the failure is final at once
 instead of after five one-minute retries. Model ``failing`` belongs to this file.
@@ -28,7 +31,7 @@ def test_a_version_without_saved_model_pb_ends_with_not_found_and_version_1_serv
 
     failed = states[2]
     assert failed.error_code == "NOT_FOUND", failed
-    # TensorFlow's loader text (9.3); it goes on with the directory and advice.
+    # TensorFlow's SavedModel loader text; it goes on with the directory and advice.
     assert failed.error_message.startswith(
         "Could not find SavedModel .pb or .pbtxt at supplied export directory path: "
     ), failed

@@ -1,4 +1,4 @@
-"""Spec 7.8: how float and double outputs are written.
+"""How float and double outputs are written: ``util/json_tensor.cc``'s ``WriteDecimal``.
 
 NaN and infinities are the bare tokens ``NaN``, ``Infinity``, ``-Infinity``; otherwise ``%g``
 with 6 significant digits, replaced by ``%.9g`` (float) / ``%.17g`` (double) when the short
@@ -21,7 +21,7 @@ def _row_body(tokens: list[str]) -> bytes:
     return ('{\n    "predictions": [' + ", ".join(tokens) + "\n    ]\n}").encode()
 
 
-def test_the_spec_example_prints_as_the_spec_says(zoo: RestProbe) -> None:
+def test_json_tensor_tests_six_digit_example_prints_as_that_test_expects(zoo: RestProbe) -> None:
     reply = zoo.predict(
         "identity", {"instances": [[9000000, 999999, 0.5], [0.0003, 0.00003, 555557.5]]}
     )

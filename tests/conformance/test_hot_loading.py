@@ -1,4 +1,7 @@
-"""Spec 11.2, 11.4 and 12.2: versions appearing and disappearing on disk, without a restart.
+"""Versions appearing and disappearing on disk, without a restart.
+
+Found by ``sources/storage_path/file_system_storage_path_source.cc``'s scans; loaded before the
+old version is unloaded by ``core/availability_preserving_policy.cc``.
 
 The watching server scans every second (``--file_system_poll_wait_seconds=1``). Model ``hot``
 (default policy ``latest``, N = 1) and ``vanishing`` belong to this file; every version ``v``
@@ -30,7 +33,7 @@ def test_a_new_version_is_loaded_and_the_old_one_unloaded_without_a_restart(
     answers: list[tuple[int, bytes]] = []
 
     def version_2_in_and_1_out() -> bool:
-        reply = rest.predict("hot", ONE)  # serving is never interrupted meanwhile (12.2)
+        reply = rest.predict("hot", ONE)  # serving is never interrupted meanwhile
         answers.append((reply.status, reply.body))
         states = rest.version_states("hot")
         return (
@@ -67,7 +70,8 @@ def test_a_base_path_without_numeric_versions_unloads_everything(
 ) -> None:
     rest = watching.rest
     assert rest.predict("vanishing", ONE).json() == {"predictions": [1.0]}
-    # A non-numeric name is not a version (11.1): the base path now has none.
+    # A non-numeric name is not a version (file_system_storage_path_source.cc): the base path
+    # now has none.
     (watching.root / "vanishing" / "1").rename(watching.root / "vanishing" / "1.retired")
 
     rest.wait_for_states("vanishing", {1: "END"})

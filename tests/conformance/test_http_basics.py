@@ -1,4 +1,9 @@
-"""Spec section 4: transport, which handler answers, response headers, CORS and OPTIONS.
+"""Transport, which handler answers, response headers, CORS and OPTIONS.
+
+``model_servers/http_server.cc`` (``RestApiRequestDispatcher``), ``http_rest_api_util.cc``
+(``AddHeaders``, ``AddCORSHeaders``), ``http_rest_api_handler.cc`` and, below them, libevent
+(``util/net_http/server/internal/evhttp_server.cc``); ``http_rest_api_handler_test.cc`` asserts
+the one header the handler sends.
 
 The zoo runs without ``--rest_api_enable_cors_support``; the watching server runs with it.
 """
@@ -23,7 +28,7 @@ CORS = {
     "access-control-allow-methods": "POST, GET",
     "access-control-allow-headers": "Content-Type",
 }
-#: Headers libevent may add around the handler's one header (4.1, 4.3).
+#: Headers libevent may add around the handler's one header (evhttp_server.cc).
 TRANSPORT_HEADERS = {"content-length", "date"}
 
 

@@ -1,5 +1,5 @@
-"""Spec section 10: the model metadata API: resolution, the doubled ``signature_def`` key, the
-proto field names, and the glued-together bytes."""
+"""The model metadata API: resolution, the doubled ``signature_def`` key, the proto field names,
+and the glued-together bytes of ``http_rest_api_handler.cc`` (``ProcessModelMetadataRequest``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Spec section 9: the model status API, its JSON bytes, ordering and not-found texts."""
+"""The model status API, its JSON bytes, ordering and not-found texts.
+
+``model_servers/get_model_status_impl.cc``, printed by ``http_rest_api_util.cc``
+(``ToJsonString``); versions highest first, as ``core/servable_state_monitor.h`` orders them.
+"""
 
 from __future__ import annotations
 

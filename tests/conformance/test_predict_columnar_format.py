@@ -1,4 +1,4 @@
-"""Spec 7.4 and 7.6: the columnar format (``inputs``): plain or named, no batching added."""
+"""The columnar format (``inputs``): plain or named, no batching added (``util/json_tensor.cc``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.server
         ({"inputs": [[1.0, 2.0], [3.0, 4.0]]}, [[2.5, 3.0], [3.5, 4.0]]),
     ],
 )
-def test_worked_columnar_examples_of_the_spec(
+def test_worked_columnar_examples_of_half_plus_two(
     zoo: RestProbe, body: dict[str, object], outputs: object
 ) -> None:
     reply = zoo.predict("half", body)

@@ -1,4 +1,8 @@
-"""Spec 7.1 and 7.2: which predict error wins, and how the body's JSON is parsed.
+"""Which predict error wins, and how the body's JSON is parsed.
+
+The order is ``http_rest_api_handler.cc``'s (``ProcessPredictRequest``) and
+``util/json_tensor.cc``'s (``FillPredictRequestFromJson``); the reader is rapidjson's, with the
+cases of ``json_tensor_test.cc``.
 
 Model ``half`` (``y = 0.5 x + 2``, one float input ``x``) unless stated otherwise.
 """
@@ -178,7 +182,7 @@ def test_a_deeply_nested_signature_name_is_parsed_then_refused_as_not_a_string(
 def test_an_integer_part_too_long_for_a_double_is_number_too_big_not_a_crash(
     zoo: RestProbe, number: bytes, offset: int
 ) -> None:
-    """rapidjson gives up in the integer part once it reaches DBL_MAX / 10 (spec §7.2)."""
+    """rapidjson gives up in the integer part once it reaches DBL_MAX / 10."""
     reply = zoo.predict("half", b'{"instances": [' + number + b"]}")
     assert (reply.status, reply.error) == (
         400,

@@ -1,4 +1,5 @@
-"""Spec 7.7: ``predictions`` vs ``outputs``, one output vs several, and the shape errors.
+"""``predictions`` vs ``outputs``, one output vs several, and the shape errors
+(``util/json_tensor.cc``; every output is fetched, ``servables/tensorflow/predict_util.cc``).
 
 ``edge`` has one signature per edge case (see ``write_edge_signatures_model``).
 """

@@ -1,4 +1,4 @@
-"""Spec 7.3 and 7.6: the row format (``instances``), its two element styles and batching.
+"""The row format (``instances``), its two element styles and batching (``util/json_tensor.cc``).
 
 ``half``: one float input ``x``, ``y = 0.5 x + 2``. ``two_tensors``: float ``a`` and int32 ``b``,
 echoed. ``identity``: ``y = x``. All placeholders have unknown rank, so any element shape runs.
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.server
         ({"instances": [{"x": [1.0, 2.0]}, {"x": [3.0, 4.0]}]}, [[2.5, 3.0], [3.5, 4.0]]),
     ],
 )
-def test_worked_row_examples_of_the_spec(
+def test_worked_row_examples_of_half_plus_two(
     zoo: RestProbe, body: dict[str, object], predictions: list[object]
 ) -> None:
     reply = zoo.predict("half", body)

@@ -1,4 +1,7 @@
-"""Spec 7.5: which JSON leaves each dtype accepts, base64 objects, and the typing errors.
+"""Which JSON leaves each dtype accepts, base64 objects, and the typing errors.
+
+As ``util/json_tensor.cc``'s ``AddValueToTensor`` converts them, with the cases of
+``json_tensor_test.cc``.
 
 Model ``dtypes`` has one input per dtype (``f`` float, ``d`` double, ``i32``, ``i64``, ``u32``,
 ``u64``, ``b`` bool, ``s`` string), each echoed under its own name, plus ``s_bytes`` (the string
@@ -139,7 +142,7 @@ def test_the_row_format_wraps_the_typing_error_with_element_and_key(zoo: RestPro
 
 def test_integers_are_accepted_for_float_inputs_with_precision_loss(zoo: RestProbe) -> None:
     reply = zoo.predict("identity", {"inputs": [1435774380]})
-    # float32 1435774336, printed with 9 digits because 6 do not round-trip (7.8)
+    # float32 1435774336, printed with 9 digits because 6 do not round-trip (WriteDecimal)
     assert (reply.status, reply.body) == (
         200,
         b'{\n    "outputs": [\n        1.43577434e+09\n    ]\n}',

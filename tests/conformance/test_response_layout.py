@@ -1,5 +1,5 @@
-"""Spec 7.9: the exact bytes of predict responses (rapidjson's pretty writer, 4-space indent,
-single-line arrays inside each batch item; columnar output fully expanded).
+"""The exact bytes of predict responses: rapidjson's pretty writer, 4-space indent, single-line
+arrays inside each batch item, columnar output fully expanded (``util/json_tensor.cc``).
 
 The classify/regress layouts are in test_classify_regress.py, the error body in
 test_status_mapping_and_error_body.py.

@@ -1,8 +1,11 @@
-"""Spec section 6: internal code → HTTP status, and the exact bytes of the error body.
+"""Internal code → HTTP status, and the exact bytes of the error body.
+
+The mapping is ``model_servers/http_server.cc``'s ``ToHTTPStatusCode``; the body is written by
+``util/json_tensor.cc``'s ``MakeJsonFromStatus``.
 
 The error body is rapidjson's pretty writer: ``{``, newline, four spaces, ``"error": ``, the
 JSON string, newline, ``}``, no trailing newline; ``"``, ``\\`` and control characters escaped,
-``/`` and non-ASCII UTF-8 written as they are (6.2). Labels make good probes for escaping: the
+``/`` and non-ASCII UTF-8 written as they are. Labels make good probes for escaping: the
 URL's percent-decoded label is echoed in ``Unrecognized servable version label: {l}``.
 """
 

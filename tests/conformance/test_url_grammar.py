@@ -1,6 +1,10 @@
-"""Spec section 5: the URL grammar, row by row of the outcome table in 5.2, and 5.1's decoding.
+"""The URL grammar, path by path, and the percent-decoding of names and labels.
 
-Model ``half`` of the zoo is the table's ``m``: configured, AVAILABLE at version 1, label
+The grammar is ``model_servers/http_rest_api_util.cc``'s (``kPredictionApiGegex``,
+``kModelStatusApiRegex``, ``ParseModelInfo``, ``DecodeArg``), with the cases of
+``http_rest_api_util_test.cc`` and ``http_rest_api_handler_test.cc``.
+
+Model ``half`` of the zoo plays the configured model: configured, AVAILABLE at version 1, label
 ``stable`` → 1, ``y = 0.5 x + 2``. ``x`` and ``nope`` are not configured.
 """
 
@@ -38,7 +42,7 @@ def _is_status_of_half(body: object) -> bool:
         "/v1/models/half/versions/001:predict",
     ],
 )
-def test_predict_paths_of_the_table_reach_version_1(zoo: RestProbe, target: str) -> None:
+def test_predict_paths_reach_version_1(zoo: RestProbe, target: str) -> None:
     reply = zoo.post(target, PREDICT_BODY)
     assert (reply.status, reply.json()) == (200, HALF_OF_ONE)
 
@@ -76,7 +80,7 @@ def test_classify_and_regress_paths_reach_their_apis(
         "/V1/MODELS/half",
     ],
 )
-def test_status_paths_of_the_table_answer_the_status_of_half(zoo: RestProbe, target: str) -> None:
+def test_status_paths_answer_the_status_of_half(zoo: RestProbe, target: str) -> None:
     reply = zoo.get(target)
     assert reply.status == 200, reply
     assert _is_status_of_half(reply.json()), reply
@@ -90,9 +94,7 @@ def test_status_paths_of_the_table_answer_the_status_of_half(zoo: RestProbe, tar
         "/v1/models/half/labels/stable/metadata",
     ],
 )
-def test_metadata_paths_of_the_table_answer_metadata_of_version_1(
-    zoo: RestProbe, target: str
-) -> None:
+def test_metadata_paths_answer_metadata_of_version_1(zoo: RestProbe, target: str) -> None:
     reply = zoo.get(target)
     assert reply.status == 200, reply
     assert reply.json()["model_spec"] == {"name": "half", "signature_name": "", "version": "1"}

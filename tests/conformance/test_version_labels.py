@@ -1,4 +1,7 @@
-"""Spec section 13 (and 12.4): version labels from the model config file.
+"""Version labels from the model config file.
+
+Assigned and resolved by ``model_servers/server_core.cc`` (``UpdateModelVersionLabelMap``,
+``GetModelVersionForLabel``, ``ServableRequestFromModelSpec``).
 
 Zoo labels: ``half``: ``stable`` → 1, ``ghost`` → 7 (no such version: allowed at start-up only
 with ``--allow_version_labels_for_unavailable_models``, which the zoo passes);

@@ -1,5 +1,7 @@
-"""Spec 11.1, 11.3 and 12.4: version directories, version policies from the model config file,
-and which version answers.
+"""Version directories, version policies from the model config file, and which version answers.
+
+Directories and policies as ``sources/storage_path/file_system_storage_path_source.cc`` reads
+them; requests resolved by ``model_servers/server_core.cc`` (``ServableRequestFromModelSpec``).
 
 Each ``policy_*`` model of the zoo has versions 1, 2 and 3 on disk, version ``v`` computing
 ``y = v * x``, so predicting ``[1.0]`` names the version that answered. ``padded`` has the

@@ -1,8 +1,10 @@
 """Deleting the serving version brings the next highest back, without a failed request.
 
-Spec §11.4: a deleted version directory drops out of the aspired set at the next scan; under the
-default ``latest`` policy the next highest version on disk becomes aspired and, the policy being
-availability-preserving (§12.1), is loaded *before* the deleted one is unloaded. So the default
+A deleted version directory drops out of the aspired set at the next scan
+(``sources/storage_path/file_system_storage_path_source.cc``); under the default ``latest``
+policy the next highest version on disk becomes aspired and, the policy being
+availability-preserving (``core/availability_preserving_policy.cc``), is loaded *before* the
+deleted one is unloaded. So the default
 route goes from version 2's answers to version 1's with no gap, and version 2 then ends.
 """
 

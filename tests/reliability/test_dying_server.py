@@ -81,7 +81,7 @@ def test_a_killed_server_fails_the_next_checks_within_5_s_with_its_log_tail(
     assert failed_call < NOTICE_SECONDS
     message = str(error)
     assert f"(pid {doomed_server.pid}) is not running; last log lines:" in message
-    # Both servers log this line once the REST port is open (spec §3.2).
+    # Both servers log this line once the REST port is open (server.cc, Server::BuildAndStart).
     assert f"Exporting HTTP/REST API at:localhost:{doomed_server.rest_port}" in message
 
 

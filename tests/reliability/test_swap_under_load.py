@@ -2,10 +2,11 @@
 
 Eight clients post the same four images to the default route while version 2 arrives - exported
 beside version 1, or selected by rewriting the model config file - and version 1 is unloaded
-under the default policy. Spec §12.2: "latest" moves to version 2 the moment it is AVAILABLE,
-version 1 is unloaded only then, and serving is never interrupted. Every answer must carry
-version 1's or version 2's outputs for all four rows; once a client was answered by version 2,
-it is never answered by version 1 again.
+under the default policy. As ``core/availability_preserving_policy.cc`` and
+``model_servers/server_core.cc`` (``ServableRequestFromModelSpec``) have it, "latest" moves to
+version 2 the moment it is AVAILABLE, version 1 is unloaded only then, and serving is never
+interrupted. Every answer must carry version 1's or version 2's outputs for all four rows; once
+a client was answered by version 2, it is never answered by version 1 again.
 
 Bounds: at most 20 s and 10,000 requests per test; the load stops once version 1 has reached
 END and a short tail of requests has been answered.

@@ -1,4 +1,9 @@
-"""Classify/regress bodies become tf.train.Examples and results become JSON (spec §8, §18.3)."""
+"""Classify/regress bodies become tf.train.Examples and results become JSON.
+
+As ``util/json_tensor.cc`` does it (``FillClassifyRegressRequestFromJson``,
+``MakeExampleFromJsonObject``, ``AddValueToFeature``, ``MakeJsonFromClassificationResult``,
+``MakeJsonFromRegressionResult``), with the texts of ``json_tensor.cc`` and its test.
+"""
 
 from __future__ import annotations
 

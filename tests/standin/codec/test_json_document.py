@@ -1,5 +1,5 @@
-"""Request bodies are parsed as TF Serving's rapidjson reader does (spec §7.2) and re-printed as
-its debug JSON (spec §7.9).
+"""Request bodies are parsed as TF Serving's rapidjson reader does, and re-printed as its debug
+JSON (``util/json_tensor.cc``, ``JsonValueToDebugString``; cases from ``json_tensor_test.cc``).
 
 Expected offsets are the byte where rapidjson stopped, counted from the start of the body. The
 stand-in reads bodies with python-rapidjson (rapidjson itself, in its recursive mode); where that

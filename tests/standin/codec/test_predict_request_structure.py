@@ -192,7 +192,7 @@ def test_list_below_the_leaf_level() -> None:
         ('{"inputs": []}', (0,), [], False),
     ],
 )
-def test_worked_examples_of_the_spec(
+def test_worked_examples_of_half_plus_two(
     body: str, shape: tuple[int, ...], values: object, row_format: bool
 ) -> None:
     decoded = decode(body)

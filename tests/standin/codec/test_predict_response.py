@@ -1,4 +1,9 @@
-"""Output tensors become TF Serving's predict response bytes (spec §7.6-7.9)."""
+"""Output tensors become TF Serving's predict response bytes.
+
+As ``util/json_tensor.cc`` writes them (``WriteDecimal``, ``AddSingleValueAndAdvance``,
+``IsNamedTensorBytes``) with rapidjson's pretty writer; float cases from ``json_tensor_test.cc``
+(``FromJsonSingleFloatTensorSixDigitPrecision``, ``FromJsonSingleFloatTensorNonFinite``).
+"""
 
 from __future__ import annotations
 
@@ -103,7 +108,7 @@ def test_float_values_use_six_digits_unless_they_would_not_round_trip() -> None:
     )
 
 
-def test_float32_values_print_as_the_spec_lists() -> None:
+def test_float32_values_print_as_write_decimal_prints_them() -> None:
     values = np.array([0.1, 2.5, 3.0, 1 / 3, -0.0], dtype=np.float32)
     assert row(values) == b'{\n    "predictions": [0.1, 2.5, 3.0, 0.333333343, -0.0\n    ]\n}'
 

@@ -1,4 +1,9 @@
-"""Model status and metadata bodies are protobuf's JSON printer output (spec §9.2, §10.2)."""
+"""Model status and metadata bodies are protobuf's JSON printer output.
+
+As ``model_servers/http_rest_api_util.cc`` (``ToJsonString``) prints ``GetModelStatusResponse``
+(``apis/get_model_status.proto``) and ``http_rest_api_handler.cc``
+(``ProcessModelMetadataRequest``) glues the metadata together.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ def half_plus_two_signature() -> meta_graph_pb2.SignatureDef:
     return signature
 
 
-def test_status_body_matches_the_spec_example_byte_for_byte() -> None:
+def test_status_body_of_two_versions_is_protobufs_json_byte_for_byte() -> None:
     body = status_response(
         (2, ModelVersionStatus.AVAILABLE, 0, ""), (1, ModelVersionStatus.END, 0, "")
     )

@@ -1,4 +1,9 @@
-"""Log lines in TensorFlow's format (spec §3.2): prefix shape, levels, standard texts, threads."""
+"""Log lines in TensorFlow's format: prefix shape, levels, standard texts, threads.
+
+The texts are TF Serving's (``model_servers/server.cc``, ``server_core.cc``,
+``core/basic_manager.cc``, ``core/loader_harness.cc``, ``util/retrier.cc``,
+``sources/storage_path/file_system_storage_path_source.cc``); the prefix is TensorFlow's logger.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Version discovery on disk, with the rules and log texts of spec §11."""
+"""Version discovery on disk, with the rules and log texts of
+``sources/storage_path/file_system_storage_path_source.cc`` and its test."""
 
 from __future__ import annotations
 
@@ -152,8 +153,9 @@ def test_specific_policy_with_no_versions_aspires_nothing_and_warns(tmp_path, ca
         (VersionPolicy.specific([]), {1, 2}, set()),
     ],
 )
-def test_aspired_versions_follow_the_policy_table(tmp_path, policy, on_disk, expected):
-    """Spec §11.3's table: latest N (0 counts as 1), all, and the listed versions present."""
+def test_aspired_versions_follow_the_policy(tmp_path, policy, on_disk, expected):
+    """As ``AspireLatestVersions`` (latest 0 counts as 1), ``AspireAllVersions`` and
+    ``AspireSpecificVersions`` do: the listed versions that are present."""
     base = _base(tmp_path, *(str(version) for version in sorted(on_disk)))
     assert set(scan_model(ModelSpec("m", str(base), policy))) == expected
 

@@ -1,6 +1,9 @@
 """The model configuration: single-model mode, the config file, validation, policies and labels.
 
-Spec §3.3 (start-up errors), §11.3 (version policies), §13.2 (label rules), §14 (config file).
+The file is the text format of ``config/model_server_config.proto`` (examples in
+``g3doc/serving_config.md``); start-up errors and label rules are ``model_servers/server.cc``'s
+and ``server_core.cc``'s (``ValidateModelConfigList``, ``UpdateModelVersionLabelMap``); version
+policies are those of ``sources/storage_path/file_system_storage_path_source.cc``.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from fashion.serving.models.model_config import (
 )
 from fashion.serving.status import Code, ServingStatusError
 
-# The example of spec §14.1.
-_SPEC_EXAMPLE = """
+# Two models, policies and labels, in the style of serving_config.md's examples.
+_EXAMPLE_CONFIG = """
 model_config_list {
   config {
     name: "fashion_model"
@@ -119,8 +122,8 @@ def test_single_model_mode_logs_the_building_line_with_two_spaces(
     ]
 
 
-def test_the_spec_example_file_parses_into_two_models_with_policies_and_labels() -> None:
-    config = parse_model_server_config(_SPEC_EXAMPLE, "/c.conf")
+def test_an_example_file_parses_into_two_models_with_policies_and_labels() -> None:
+    config = parse_model_server_config(_EXAMPLE_CONFIG, "/c.conf")
 
     assert config.kind is ConfigKind.MODEL_CONFIG_LIST
     first, second = config.models
@@ -137,7 +140,7 @@ def test_the_spec_example_file_parses_into_two_models_with_policies_and_labels()
     assert config.model("missing") is None
 
 
-def test_text_format_variants_of_spec_14_1_are_accepted() -> None:
+def test_text_format_variants_are_accepted() -> None:
     text = b"""
     # a comment
     model_config_list: {
@@ -165,7 +168,7 @@ def test_a_model_without_a_policy_gets_latest_one() -> None:
 
 def test_config_file_is_read_from_disk(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "models.config"
-    path.write_text(_SPEC_EXAMPLE)
+    path.write_text(_EXAMPLE_CONFIG)
 
     config = read_model_server_config(path)
 
@@ -336,7 +339,7 @@ def test_reloading_an_identical_config_or_after_an_empty_one_is_allowed() -> Non
     validate_config(_config(ModelSpec("other", "/o")), config)
 
 
-# --- label assignment (spec §13.2) -------------------------------------------------------------
+# --- label assignment (server_core.cc, UpdateModelVersionLabelMap) ----------------------------
 
 _NOT_AVAILABLE = (
     Code.FAILED_PRECONDITION,

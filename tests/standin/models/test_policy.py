@@ -1,4 +1,5 @@
-"""The AvailabilityPreservingPolicy's proposals (spec §12.1), as pure functions."""
+"""The AvailabilityPreservingPolicy's proposals, as pure functions
+(``core/availability_preserving_policy.cc``, run by ``core/aspired_versions_manager.cc``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""Which handler gets a request (spec §4.2, §4.4, §4.5, §5): every row of the §5.2 table."""
+"""Which handler gets a request: TF Serving's URL grammar and libevent's front door.
+
+The grammar is ``model_servers/http_rest_api_util.cc``'s (``kPredictionApiGegex``,
+``kModelStatusApiRegex``, ``ParseModelInfo``, ``DecodeArg``) with the cases of
+``http_rest_api_util_test.cc`` and ``http_rest_api_handler_test.cc``; dispatch, CORS and OPTIONS
+are ``http_server.cc``'s (``RestApiRequestDispatcher``) and ``http_rest_api_handler.cc``'s
+(``ProcessRequest``); what never reaches the handler is refused by libevent
+(``util/net_http/server/internal/evhttp_server.cc``, ``evhttp_request.cc``).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +29,7 @@ from fashion.serving.status import Code
 
 
 class Outcome(NamedTuple):
-    """What a route means, in the terms of the spec's table."""
+    """What a route means: the handler, the model, its version or label, the status and error."""
 
     kind: RouteKind
     model: str = ""
@@ -65,7 +73,8 @@ _MISSING_MODEL = Outcome(
 )
 _HTML_404 = Outcome(RouteKind.HTML_ERROR, http_status=404)
 
-# Spec §5.2, row by row (a row naming several paths becomes several cases).
+# Method, request-target and outcome, for a configured model m and an unknown x (the rows
+# asserted by http_rest_api_handler_test.cc among them).
 _TABLE: list[tuple[str, str, Outcome]] = [
     ("POST", "/v1/models/m:predict", _predict("m")),
     ("POST", "/v1/models/m/versions/1:predict", _predict("m", version=1)),
@@ -150,7 +159,9 @@ _TABLE: list[tuple[str, str, Outcome]] = [
     _TABLE,
     ids=[f"{method} {target}" for method, target, _ in _TABLE],
 )
-def test_outcome_table_of_spec_5_2(method: str, target: str, expected: Outcome) -> None:
+def test_each_request_target_is_routed_as_tf_serving_routes_it(
+    method: str, target: str, expected: Outcome
+) -> None:
     assert _outcome(route(method, target)) == expected
 
 
@@ -176,7 +187,7 @@ def test_html_pages_for_400_and_501_follow_the_same_pattern() -> None:
     )
 
 
-# --- methods (spec §4.1, §4.4, §4.5) ----------------------------------------------------------
+# --- methods (evhttp_server.cc, http_server.cc, http_rest_api_handler.cc) ---------------------
 
 
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT"])
@@ -232,7 +243,7 @@ def test_preflight_needs_an_origin_containing_http_or_https(
     assert preflight_allowed(origin) is allowed
 
 
-def test_cors_headers_are_the_three_of_spec_4_4() -> None:
+def test_cors_headers_are_the_three_http_rest_api_util_adds() -> None:
     assert CORS_HEADERS == (
         ("Access-Control-Allow-Origin", "*"),
         ("Access-Control-Allow-Methods", "POST, GET"),
@@ -248,7 +259,7 @@ def test_rest_errors_are_rest_api_routes_with_code_invalid_argument() -> None:
     assert result.error.code is Code.INVALID_ARGUMENT
 
 
-# --- percent-decoding (spec §5.1) --------------------------------------------------------------
+# --- percent-decoding (http_rest_api_util.cc, DecodeArg) ---------------------------------------
 
 
 def test_model_name_is_percent_decoded() -> None:
@@ -298,7 +309,7 @@ def test_the_largest_int64_version_is_accepted_and_one_more_is_not() -> None:
     )
 
 
-# --- the strict URI parser (spec §4.2) --------------------------------------------------------
+# --- the strict URI parser (evhttp_request.cc, ParsedEvRequest::decode) ----------------------
 
 
 @pytest.mark.parametrize(
@@ -349,7 +360,7 @@ def test_an_absolute_form_target_is_reduced_to_its_path() -> None:
     assert (result.path_and_query, _outcome(result)) == ("/v1/models/m", _status("m"))
 
 
-# --- Prometheus (spec §15.2, §18.1) -----------------------------------------------------------
+# --- Prometheus (http_server.cc, ProcessPrometheusRequest) -------------------------------------
 
 _METRICS = "/monitoring/prometheus/metrics"
 

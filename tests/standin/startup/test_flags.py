@@ -1,4 +1,10 @@
-"""The command line of ``tensorflow_model_server`` (spec §2.1, §2.2) and option checks (§3.3)."""
+"""The command line of ``tensorflow_model_server``: its flags, their syntax, usage and --version.
+
+Flags, types and help as ``model_servers/main.cc`` declares them, defaults from
+``model_servers/server.h`` (``Server::Options``) and ``server.cc``; syntax and usage text as
+TensorFlow's ``tensorflow/core/util/command_line_flags.cc`` parses and prints them. Option
+combinations are checked in test_option_checks.py.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +32,8 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-# Spec §2.2, in table order: name, type, default as the usage text shows it.
-_SPEC_FLAGS: list[tuple[str, str, str]] = [
+# main.cc's flags in its order: name, type, default as the usage text shows it.
+_MAIN_CC_FLAGS: list[tuple[str, str, str]] = [
     ("port", "int32", "8500"),
     ("grpc_socket_path", "string", '""'),
     ("rest_api_port", "int32", "0"),
@@ -103,8 +109,8 @@ def _usage_rows() -> list[tuple[str, str, str]]:
 # --- usage text --------------------------------------------------------------------------------
 
 
-def test_usage_lists_every_flag_of_the_spec_table_in_order_with_type_and_default() -> None:
-    assert _usage_rows() == _SPEC_FLAGS + _STAND_IN_FLAGS
+def test_usage_lists_every_flag_of_main_cc_in_order_with_type_and_default() -> None:
+    assert _usage_rows() == _MAIN_CC_FLAGS + _STAND_IN_FLAGS
 
 
 def test_usage_starts_with_the_program_name_and_a_flags_header() -> None:
@@ -128,7 +134,7 @@ def test_usage_does_not_truncate_a_flag_longer_than_33_columns() -> None:
 # --- values and syntax -------------------------------------------------------------------------
 
 
-def test_no_arguments_give_the_defaults_of_the_spec_table() -> None:
+def test_no_arguments_give_the_defaults_of_server_options() -> None:
     options = _options()
 
     expected = {
@@ -161,7 +167,7 @@ def test_no_arguments_give_the_defaults_of_the_spec_table() -> None:
 def test_every_flag_is_a_field_of_server_options() -> None:
     fields = {field.name for field in dataclasses.fields(ServerOptions)}
 
-    assert {name for name, _, _ in _SPEC_FLAGS + _STAND_IN_FLAGS} <= fields
+    assert {name for name, _, _ in _MAIN_CC_FLAGS + _STAND_IN_FLAGS} <= fields
 
 
 def test_values_are_given_as_name_equals_value_and_converted_to_their_type() -> None:
@@ -366,7 +372,7 @@ def test_ignored_flags_given_are_listed_once_in_command_line_order() -> None:
 
 
 def test_ignored_and_inert_flags_are_real_flags_and_disjoint() -> None:
-    names = {name for name, _, _ in _SPEC_FLAGS}
+    names = {name for name, _, _ in _MAIN_CC_FLAGS}
 
     assert names >= IGNORED_FLAGS
     assert names >= INERT_FLAGS
