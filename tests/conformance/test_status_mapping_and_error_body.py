@@ -15,34 +15,28 @@ import time
 
 import pytest
 
-from tests.support.rest_probe import RestProbe
+from tests.support.rest_probe import RestProbe, error_body
 from tests.support.watched_server import WatchedServer
 
 pytestmark = pytest.mark.server
 
 
-def _error_body(escaped_message: str) -> bytes:
-    return b'{\n    "error": "' + escaped_message.encode() + b'"\n}'
-
-
 def test_not_found_has_the_exact_error_body_bytes(zoo: RestProbe) -> None:
     reply = zoo.post("/v1/models/half/versions/3:predict", {"instances": [1.0]})
     assert reply.status == 404
-    assert reply.body == _error_body("Servable not found for request: Specific(half, 3)")
+    assert reply.body == error_body("Servable not found for request: Specific(half, 3)")
 
 
 def test_quotes_in_a_message_are_escaped(zoo: RestProbe) -> None:
     reply = zoo.predict("half", {"signature_name": "nope", "instances": [1.0]})
     assert reply.status == 400
-    assert reply.body == _error_body(
-        'Serving signature name: \\"nope\\" not found in signature def'
-    )
+    assert reply.body == error_body('Serving signature name: \\"nope\\" not found in signature def')
 
 
 def test_newlines_in_a_message_are_escaped(zoo: RestProbe) -> None:
     reply = zoo.predict("half", {"instances": []})
     assert reply.status == 400
-    assert reply.body == _error_body(
+    assert reply.body == error_body(
         "JSON Value: {\\n    \\\"instances\\\": []\\n} No values in 'instances' array"
     )
 
@@ -63,7 +57,7 @@ def test_backslashes_and_control_characters_are_escaped_json_style(
 ) -> None:
     reply = zoo.post(f"/v1/models/half/labels/{encoded_label}:predict", {"instances": [1.0]})
     assert reply.status == 400
-    assert reply.body == _error_body(f"Unrecognized servable version label: {escaped}")
+    assert reply.body == error_body(f"Unrecognized servable version label: {escaped}")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ nor the stand-in; its modules say what they import:
 - ``example_models``: models that parse ``tf.Example``s, TF Serving's ``half_plus_two`` among
   them;
 - ``config_files``: the one writer of ``--model_config_file`` files;
-- ``rest_probe``: raw HTTP to a server's REST port, byte for byte;
+- ``rest_probe``: raw HTTP to a server's REST port, byte for byte, and the error body's bytes;
+- ``asgi``: the same kind of reply from the stand-in's ASGI app, in-process;
 - ``watched_server``: the conformance suite's server that polls its files;
 - ``fault_server``, ``traffic``: the reliability tests' shared server and steady load;
 - ``manager_kit``: a harness for the stand-in's model manager, in-process;

@@ -1,5 +1,6 @@
 """A harness for the stand-in's model manager, in-process: fast options, a log and state recorder
-that waits on what it saw, a scan counter, and the manager's answers as plain tuples.
+that waits on what it saw, a scan counter, the manager's answers as plain tuples, and a manager
+serving a few tiny models for the REST layer's tests.
 
 Waits are driven by state transitions and log lines, never by sleeping; where a test must show
 that something does *not* happen it waits for a number of scanner rounds, counted by a
@@ -8,13 +9,14 @@ that something does *not* happen it waits for a number of scanner rounds, counte
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +26,17 @@ from fashion.serving.models.manager import ManagerOptions, ModelManager
 from fashion.serving.models.model_spec import ModelSpec
 from fashion.serving.models.version_states import VersionStatus
 from fashion.serving.status import Code, ServingStatusError
+from tests.support.example_models import write_example_parser_model
+from tests.support.savedmodels import (
+    write_blocking_queue_model,
+    write_edge_signatures_model,
+    write_elementwise_affine_model,
+)
 
 __all__ = [
     "FAST",
+    "ODD_METHOD_NAME",
+    "TINY_MODELS",
     "WAIT_SECONDS",
     "Recorder",
     "Ticker",
@@ -36,6 +46,7 @@ __all__ = [
     "not_found_text",
     "place",
     "predict",
+    "serving_tiny_models",
     "status",
 ]
 
@@ -179,3 +190,41 @@ def not_found(manager: ModelManager, model: str, **selector: object) -> str:
     assert info.value.code is Code.NOT_FOUND
     assert info.value.http_status == 404
     return info.value.message
+
+
+#: The method name of ``odd_method``'s signature: none of the three that predict accepts with
+#: ``--enable_signature_method_name_check`` (``servables/tensorflow/predict_util.cc``).
+ODD_METHOD_NAME = "tensorflow/serving/odd"
+
+#: The models :func:`serving_tiny_models` serves, each as version 1.
+TINY_MODELS = ("half", "parser", "edge", "blocking", "odd_method")
+
+
+@contextlib.contextmanager
+def serving_tiny_models(root: Path) -> Iterator[ModelManager]:
+    """A started manager serving :data:`TINY_MODELS` from ``root``; stopped on exit.
+
+    - ``half``: ``y = 0.5 x + 2`` on a float ``x`` of any shape (TF Serving's "half plus two");
+    - ``parser``: classify and regress on tf.Examples (``write_example_parser_model``);
+    - ``edge``: a default signature without inputs, and others (``write_edge_signatures_model``);
+    - ``blocking``: a predict that waits on a queue nothing fills (it ends at its deadline);
+    - ``odd_method``: ``half``'s arithmetic under the method name :data:`ODD_METHOD_NAME`.
+
+    The base paths are scanned once: nothing changes on disk.
+
+    Raises:
+        AssertionError: a model did not become AVAILABLE.
+    """
+    write_elementwise_affine_model(root / "half" / "1", 0.5, 2.0)
+    write_example_parser_model(root / "parser" / "1")
+    write_edge_signatures_model(root / "edge" / "1")
+    write_blocking_queue_model(root / "blocking" / "1")
+    write_elementwise_affine_model(root / "odd_method" / "1", 0.5, 2.0, method_name=ODD_METHOD_NAME)
+    options = dataclasses.replace(FAST, file_system_poll_wait_seconds=0)
+    manager = ModelManager([ModelSpec(name, str(root / name)) for name in TINY_MODELS], options)
+    try:
+        manager.start()
+        assert manager.wait_until_initial_load(WAIT_SECONDS) == []
+        yield manager
+    finally:
+        manager.stop()

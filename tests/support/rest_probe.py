@@ -18,7 +18,7 @@ from urllib.parse import quote
 from fashion.waiting import wait_until
 from tests.support import REQUEST_TIMEOUT
 
-__all__ = ["Reply", "RestProbe", "VersionState"]
+__all__ = ["Reply", "RestProbe", "VersionState", "error_body"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,15 @@ class Reply:
 
     def __str__(self) -> str:
         return f"{self.status} {self.body[:300]!r}"
+
+
+def error_body(escaped_message: str) -> bytes:
+    """The exact bytes of TF Serving's error body for a message already escaped as JSON.
+
+    rapidjson's pretty writer (``util/json_tensor.cc``, ``MakeJsonFromStatus``): ``{``, newline,
+    four spaces, ``"error": ``, the string, newline, ``}``, no trailing newline.
+    """
+    return b'{\n    "error": "' + escaped_message.encode() + b'"\n}'
 
 
 def _encode(body: bytes | str | Mapping[str, Any] | list[Any] | None) -> bytes | None:

@@ -161,17 +161,21 @@ def save_graph(path: Path, graph: tf.Graph, signatures: dict[str, object]) -> Pa
         return save_session(path, graph, session, signatures)
 
 
-def write_elementwise_affine_model(path: Path, scale: float, offset: float) -> Path:
+def write_elementwise_affine_model(
+    path: Path, scale: float, offset: float, *, method_name: str = PREDICT_METHOD
+) -> Path:
     """``y = scale * x + offset`` elementwise on a float32 ``x`` of any shape (constants only).
 
     With ``scale=0.5, offset=2`` it is TF Serving's "half plus two"; with ``scale=v, offset=0`` a
-    version ``v`` that answers ``[v]`` to ``[1.0]``, which tells versions apart.
+    version ``v`` that answers ``[v]`` to ``[1.0]``, which tells versions apart. ``method_name``
+    is the signature's (a predict signature unless a test needs another).
     """
     graph = tf.Graph()
     with graph.as_default():
         x = any_shape_placeholder(tf.float32, "x")
         y = tf.identity(scale * x + offset, name="y")
-        return save_graph(path, graph, {"serving_default": build_signature({"x": x}, {"y": y})})
+        signature = build_signature({"x": x}, {"y": y}, method_name)
+        return save_graph(path, graph, {"serving_default": signature})
 
 
 def write_identity_model(path: Path) -> Path:
