@@ -22,9 +22,7 @@ from fashion.launcher import (
     resolve_model_server,
 )
 from fashion.serving.startup.tf_env import use_eigen_kernels
-
-#: The model name the serving suite uses, as in the seed notebook.
-MODEL_NAME = "fashion_model"
+from tests.support import MODEL_NAME
 
 _BINARY_KEY = pytest.StashKey["ModelServerBinary | ServerStartError"]()
 
@@ -137,7 +135,7 @@ def fashion_server(
 ):
     """A server for ``fashion_model`` with version 1 only, shared by read-only tests.
 
-    Tests that change what is on disk use their own server (see test_versions.py).
+    Tests that change what is on disk use their own server (see tests/suite/test_versions.py).
     """
     from fashion.export import export_version
     from fashion.harness import running_model_server

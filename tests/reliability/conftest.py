@@ -2,8 +2,8 @@
 
 Versions 1 and 2 are exported once per session (``pristine_versions``) and copied into each
 test's base path; only the swap test exports version 2 itself, because the export is what it is
-about. The fault server (one server, several models, see ``fault_setup``) is shared by the
-disk-fault tests.
+about. The fault server (one server, several models, see ``tests.support.fault_server``) is
+shared by the disk-fault tests.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fault_setup import FAULT_MODELS, FaultServer, config_text
-from traffic import VersionMatcher
 
 from fashion.client import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
-
-#: The model name of the single-model servers, as in the rest of the suite.
-MODEL = "fashion_model"
+from tests.support import MODEL_NAME
+from tests.support.config_files import ModelEntry, write_model_config
+from tests.support.fault_server import FAULT_MODELS, FaultServer
+from tests.support.traffic import VersionMatcher
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +58,14 @@ def pristine_versions(
     tmp_path_factory: pytest.TempPathFactory, trained_tiny, trained_tiny_v2
 ) -> dict[int, Path]:
     """Complete exports of version 1 and 2, to copy from (never served themselves)."""
-    base = tmp_path_factory.mktemp("pristine") / MODEL
+    base = tmp_path_factory.mktemp("pristine") / MODEL_NAME
     return {1: export_version(trained_tiny, base, 1), 2: export_version(trained_tiny_v2, base, 2)}
 
 
 @pytest.fixture
 def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
     """A fresh base path for ``fashion_model`` holding version 1 only."""
-    base = tmp_path / MODEL
+    base = tmp_path / MODEL_NAME
     shutil.copytree(pristine_versions[1], base / "1")
     return base
 
@@ -100,8 +99,9 @@ def fault_server(
     for name, versions in FAULT_MODELS.items():
         for version in versions:
             shutil.copytree(pristine_versions[version], base_paths[name] / str(version))
-    config = root / "models.config"
-    config.write_text(config_text(base_paths))
+    config = write_model_config(
+        root / "models.config", [ModelEntry(name, base) for name, base in base_paths.items()]
+    )
     with running_model_server(
         xprocess, model_server_binary, "reliability-fault-server", config_file=config,
         extra_flags=["--file_system_poll_wait_seconds=1", "--max_num_load_retries=0"],

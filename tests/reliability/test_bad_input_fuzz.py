@@ -3,9 +3,11 @@
 Hypothesis generates malformed bodies, wrong JSON types, deep nesting, huge and non-finite
 numbers, huge batches, invalid UTF-8, wrong content types and wrong methods, and sends them to
 the shared server through one keep-alive session. Every answer must be a 2xx (the body happened
-to be valid) or a 4xx whose body is the JSON object ``{"error": <string>}`` (spec §6.2), on a
-connection that stays open; where the spec fixes the answer (methods, §4.5; content types, §4.1;
-ignored deep keys, §7.2) the exact answer is checked. Afterwards the server must still answer a
+to be valid) or a 4xx whose body is the JSON object ``{"error": <string>}`` (``json_tensor.cc``,
+``MakeJsonFromStatus``), on a connection that stays open; where TF Serving's source fixes the
+answer (methods: ``http_rest_api_handler.cc``; content types: ``http_server.cc`` never reads
+them; ignored deep keys: ``json_tensor.cc`` and its test ``DeeplyNestedWellFormed``) the exact
+answer is checked. Afterwards the server must still answer a
 good request correctly, and its resident memory must not have grown by more than 50 MB since a
 warm-up of the same kinds of requests.
 
@@ -26,33 +28,32 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from traffic import VersionMatcher
 
 from fashion.harness import ServedModelServer
+from tests.support import MODEL_NAME, SLOW_REQUEST_TIMEOUT
+from tests.support.traffic import VersionMatcher
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-MODEL = "fashion_model"
 #: Growth of the server's RSS over the fuzz (after the warm-up) that still passes.
 RSS_LIMIT_BYTES = 50 * 1024 * 1024
-REQUEST_TIMEOUT = 60.0
 
-PREDICT = f"/v1/models/{MODEL}:predict"
+PREDICT = f"/v1/models/{MODEL_NAME}:predict"
 #: POST routes the bodies go to: mostly predict, plus every other POST route of the grammar.
 POST_PATHS = (
     PREDICT,
-    f"/v1/models/{MODEL}/versions/1:predict",
-    f"/v1/models/{MODEL}/versions/3:predict",
-    f"/v1/models/{MODEL}/labels/stable:predict",
-    f"/v1/models/{MODEL}:classify",
-    f"/v1/models/{MODEL}:regress",
+    f"/v1/models/{MODEL_NAME}/versions/1:predict",
+    f"/v1/models/{MODEL_NAME}/versions/3:predict",
+    f"/v1/models/{MODEL_NAME}/labels/stable:predict",
+    f"/v1/models/{MODEL_NAME}:classify",
+    f"/v1/models/{MODEL_NAME}:regress",
     "/v1/models/no_such_model:predict",
 )
 
 
 @dataclass(frozen=True)
 class FuzzRequest:
-    """One generated request, and its exact expected answer where the spec fixes it."""
+    """One generated request, and its exact expected answer where TF Serving's source fixes it."""
 
     family: str
     method: str
@@ -144,7 +145,8 @@ def _wrong_types(draw: st.DrawFn) -> FuzzRequest:
 def _deep_nesting(draw: st.DrawFn) -> FuzzRequest:
     """Arrays or objects nested deep: unbalanced, in an ignored key, or as the value itself.
 
-    Up to 100,000 levels where only the parser sees them (spec 7.2: it is iterative); at most
+    Up to 100,000 levels where only the parser sees them (TF Serving's reader is iterative,
+    ``json_tensor.cc``; ``json_tensor_test.cc``'s ``DeeplyNestedWellFormed``); at most
     2,000 where the value is converted, because TF Serving converts values recursively (its
     shape walk in ``json_tensor.cc``) and these tests should pass against it too.
     """
@@ -159,7 +161,7 @@ def _deep_nesting(draw: st.DrawFn) -> FuzzRequest:
         text = '{"deep": ' + inner + closer * depth + ', "instances": [' + _ZERO_IMAGE + "]}"
     else:
         text = '{"instances": ' + inner + closer * depth + "}"
-    # Spec 7.2: nesting is not limited, and keys other than the known ones are ignored. The
+    # json_tensor.cc: nesting is not limited, and keys other than the known ones are ignored. The
     # stand-in's reader (python-rapidjson, recursive) answers 400 beyond about 1,000 levels, a
     # documented deviation, so success is only demanded where both servers give it.
     expected = (200, None) if placement == "ignored_key" and depth <= 500 else None
@@ -234,7 +236,8 @@ _CONTENT_TYPES = (
 
 @st.composite
 def _content_types(draw: st.DrawFn) -> FuzzRequest:
-    """A valid predict body under any Content-Type, or none: the server never looks (§4.1)."""
+    """A valid predict body under any Content-Type, or none: the server never looks
+    (``http_server.cc``)."""
     # Printable ASCII; a header value cannot start with a space (requests refuses to send it).
     printable = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
     printable = printable.map(str.lstrip)
@@ -245,10 +248,12 @@ def _content_types(draw: st.DrawFn) -> FuzzRequest:
 
 @st.composite
 def _methods(draw: st.DrawFn) -> FuzzRequest:
-    """PUT, DELETE, PATCH (and GET on POST-only routes) are 400 ``Malformed request`` (§4.5).
+    """PUT, DELETE, PATCH (and GET on POST-only routes) are 400 ``Malformed request``
+    (``http_rest_api_handler.cc``, ``ProcessRequest``).
 
     HEAD gets the same 400 with the body suppressed. TRACE and CONNECT are left out: the real
-    server's libevent refuses them with 501 and an HTML page before TF Serving sees them (§4.1).
+    server's libevent refuses them with 501 and an HTML page before TF Serving sees them
+    (``evhttp_server.cc`` sets the allowed methods).
     """
     method = draw(st.sampled_from(["PUT", "DELETE", "PATCH", "GET", "HEAD"]))
     path = draw(_post_paths)
@@ -340,7 +345,7 @@ class Fuzzer:
             self.server.url + request.path,
             data=request.body,
             headers=dict(request.headers),
-            timeout=REQUEST_TIMEOUT,
+            timeout=SLOW_REQUEST_TIMEOUT,
         )
         port = self._pooled_client_port()
         assert port is not None, f"no connection kept open after answering {request!r}"
@@ -368,7 +373,8 @@ class Fuzzer:
         if request.method == "HEAD":
             return
         # Error texts quote the request's values byte for byte, and the writer does not check
-        # UTF-8 (spec 6.2), so an invalid-UTF-8 request gets those same bytes back.
+        # UTF-8 (json_tensor.cc, MakeJsonFromStatus), so an invalid-UTF-8 request gets those
+        # same bytes back.
         text = content.decode("utf-8", "surrogateescape")
         if 200 <= status < 300:
             json.loads(text)  # a valid answer is JSON (NaN and Infinity tokens allowed)
@@ -410,7 +416,7 @@ def test_after_the_fuzz_the_server_answers_correctly_and_grew_by_less_than_50_mb
 ) -> None:
     fuzz.server.assert_alive()
     response = fuzz.session.post(
-        fuzz.server.url + PREDICT, data=predict_body, timeout=REQUEST_TIMEOUT
+        fuzz.server.url + PREDICT, data=predict_body, timeout=SLOW_REQUEST_TIMEOUT
     )
     assert matcher(response.status_code, response.content).version == "v1", response.text[:300]
     rss_after = fuzz.rss()
@@ -431,6 +437,6 @@ def test_a_value_of_a_rank_numpy_cannot_hold_is_a_400_json_error_not_a_500(
     # Found by this fuzz: the stand-in answered 500 from rank 65 up (33 on numpy 1). TF Serving
     # builds such a tensor (up to rank 254) and the model rejects it: a 400 either way.
     body = '{"' + key + '": ' + "[" * depth + "0" + "]" * depth + "}"
-    response = requests.post(fashion_server.url + PREDICT, data=body, timeout=REQUEST_TIMEOUT)
+    response = requests.post(fashion_server.url + PREDICT, data=body, timeout=SLOW_REQUEST_TIMEOUT)
     assert response.status_code == 400, response.text[:300]
     assert list(response.json()) == ["error"]

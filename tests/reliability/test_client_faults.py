@@ -1,10 +1,10 @@
 """The REST client against a server that breaks off mid-answer: clear errors, never a hang.
 
-tests/test_client.py covers refused connections, a server that answers nothing in time, non-JSON
-and unexpected bodies. What is left is the connection failing *during* an answer: the server
-closes it before sending anything, or half-way through the body (fixed length or chunked), or
-stalls after the headers. A raw socket server on 127.0.0.1 plays each part; it serves one
-connection and every wait in it is bounded.
+tests/pipeline/test_client.py covers refused connections, a server that answers nothing in time,
+non-JSON and unexpected bodies. What is left is the connection failing *during* an answer: the
+server closes it before sending anything, or half-way through the body (fixed length or
+chunked), or stalls after the headers. A raw socket server on 127.0.0.1 plays each part; it
+serves one connection and every wait in it is bounded.
 """
 
 from __future__ import annotations

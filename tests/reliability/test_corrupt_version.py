@@ -2,8 +2,9 @@
 
 The version directory is complete - ``saved_model.pb`` parses - but the variables' data shard
 has rotted (every byte inverted, size unchanged), so the load fails only when the variables are
-restored. Spec §12.3: the version ends in END with the load error, the previous version is not
-unloaded and answers every request, and the server's other models are unaffected.
+restored. The version ends in END with the load error (``core/loader_harness.cc``), the previous
+version is not unloaded (``core/availability_preserving_policy.cc``) and answers every request,
+and the server's other models are unaffected.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_setup import FaultServer, install_version
-from traffic import PredictLoad, VersionMatcher
+
+from tests.support.fault_server import FaultServer, install_version
+from tests.support.traffic import PredictLoad, VersionMatcher
 
 pytestmark = pytest.mark.server
 

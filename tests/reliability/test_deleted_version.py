@@ -1,8 +1,10 @@
 """Deleting the serving version brings the next highest back, without a failed request.
 
-Spec §11.4: a deleted version directory drops out of the aspired set at the next scan; under the
-default ``latest`` policy the next highest version on disk becomes aspired and, the policy being
-availability-preserving (§12.1), is loaded *before* the deleted one is unloaded. So the default
+A deleted version directory drops out of the aspired set at the next scan
+(``sources/storage_path/file_system_storage_path_source.cc``); under the default ``latest``
+policy the next highest version on disk becomes aspired and, the policy being
+availability-preserving (``core/availability_preserving_policy.cc``), is loaded *before* the
+deleted one is unloaded. So the default
 route goes from version 2's answers to version 1's with no gap, and version 2 then ends.
 """
 
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_setup import REQUEST_TIMEOUT, FaultServer
-from traffic import PredictLoad, VersionMatcher
+
+from tests.support import QUICK_REQUEST_TIMEOUT
+from tests.support.fault_server import FaultServer
+from tests.support.traffic import PredictLoad, VersionMatcher
 
 pytestmark = pytest.mark.server
 
@@ -48,7 +52,7 @@ def test_deleting_the_highest_version_serves_the_next_highest_without_a_failed_r
     gone = requests.post(
         f"{faults.served.url}/v1/models/{MODEL}/versions/2:predict",
         data=predict_body,
-        timeout=REQUEST_TIMEOUT,
+        timeout=QUICK_REQUEST_TIMEOUT,
     )
     assert (gone.status_code, gone.json()) == (
         404,

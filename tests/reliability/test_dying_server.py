@@ -27,10 +27,10 @@ from fashion.client import ServingConnectionError
 from fashion.harness import ServedModelServer, running_model_server
 from fashion.launcher import ModelServerBinary, ServerStartError, port_accepts_connections
 from fashion.waiting import wait_until
+from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
 pytestmark = pytest.mark.server
 
-MODEL = "fashion_model"
 #: How fast a dead server must be noticed.
 NOTICE_SECONDS = 5.0
 
@@ -39,7 +39,11 @@ NOTICE_SECONDS = 5.0
 def doomed_server(xprocess, model_server_binary, base_path: Path) -> Iterator[ServedModelServer]:
     # On exit the process is already gone: stopping it must not fail or hang either.
     with running_model_server(
-        xprocess, model_server_binary, "reliability-doomed", model_name=MODEL, base_path=base_path
+        xprocess,
+        model_server_binary,
+        "reliability-doomed",
+        model_name=MODEL_NAME,
+        base_path=base_path,
     ) as served:
         yield served
 
@@ -55,7 +59,7 @@ def _alive_check_error(server: ServedModelServer) -> ServerStartError | None:
 def test_a_killed_server_fails_the_next_checks_within_5_s_with_its_log_tail(
     doomed_server: ServedModelServer,
 ) -> None:
-    with doomed_server.client(MODEL, timeout=30) as client:
+    with doomed_server.client(MODEL_NAME, timeout=REQUEST_TIMEOUT) as client:
         assert client.status()[0].state == "AVAILABLE"  # a pooled keep-alive connection now
         os.kill(doomed_server.pid, signal.SIGKILL)
         started = time.monotonic()
@@ -66,7 +70,10 @@ def test_a_killed_server_fails_the_next_checks_within_5_s_with_its_log_tail(
         with pytest.raises(ServingConnectionError):
             client.status()  # on the pooled connection the server had open
         failed_call = time.monotonic() - started - noticed
-    with doomed_server.client(MODEL, timeout=30) as fresh, pytest.raises(ServingConnectionError):
+    with (
+        doomed_server.client(MODEL_NAME, timeout=REQUEST_TIMEOUT) as fresh,
+        pytest.raises(ServingConnectionError),
+    ):
         fresh.status()
     print(f"death noticed after {noticed:.3f} s; the next call failed in {failed_call:.3f} s")
 
@@ -74,7 +81,7 @@ def test_a_killed_server_fails_the_next_checks_within_5_s_with_its_log_tail(
     assert failed_call < NOTICE_SECONDS
     message = str(error)
     assert f"(pid {doomed_server.pid}) is not running; last log lines:" in message
-    # Both servers log this line once the REST port is open (spec §3.2).
+    # Both servers log this line once the REST port is open (server.cc, Server::BuildAndStart).
     assert f"Exporting HTTP/REST API at:localhost:{doomed_server.rest_port}" in message
 
 
@@ -96,7 +103,7 @@ def server(xprocess):
     spec = json.loads(os.environ["RELIABILITY_BINARY"])
     binary = ModelServerBinary(spec["kind"], tuple(spec["command"]), spec["version"])
     with running_model_server(
-        xprocess, binary, "reliability-inner", model_name="fashion_model",
+        xprocess, binary, "reliability-inner", model_name=os.environ["RELIABILITY_MODEL_NAME"],
         base_path=os.environ["RELIABILITY_BASE_PATH"],
     ) as served:
         yield served
@@ -134,6 +141,7 @@ def test_a_fixture_stops_its_server_even_when_its_test_fails(
         **os.environ,
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # only xprocess (-p below): a faster start
         "RELIABILITY_BINARY": json.dumps(dataclasses.asdict(model_server_binary)),
+        "RELIABILITY_MODEL_NAME": MODEL_NAME,
         "RELIABILITY_BASE_PATH": str(base_path),
         "RELIABILITY_PID_FILE": str(pid_file),
     }

@@ -1,9 +1,10 @@
 """A base path emptied of versions unloads them all: 404 for the model, the others unaffected.
 
-Spec §11.4: a base path that exists but has no numeric child gives a warning on every scan and
-an empty aspired set, so every loaded version is unloaded (END, status OK) and requests get
-404 ``Servable not found for request: Latest(m)`` (§12.4); the status API still lists the ended
-versions with 200 (§9.1). Other models in the same config keep serving.
+In ``sources/storage_path/file_system_storage_path_source.cc``, a base path that exists but has
+no numeric child gives a warning on every scan and an empty aspired set, so every loaded version
+is unloaded (END, status OK) and requests get 404 ``Servable not found for request: Latest(m)``
+(``core/basic_manager.cc``); the status API still lists the ended versions with 200
+(``model_servers/get_model_status_impl.cc``). Other models in the same config keep serving.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_setup import REQUEST_TIMEOUT, FaultServer
-from traffic import VersionMatcher
 
 from fashion.waiting import wait_until
+from tests.support import QUICK_REQUEST_TIMEOUT
+from tests.support.fault_server import FaultServer
+from tests.support.traffic import VersionMatcher
 
 pytestmark = pytest.mark.server
 
@@ -45,7 +47,7 @@ def test_emptied_base_path_unloads_every_version_and_predict_answers_404_latest(
         b'{\n    "error": "Servable not found for request: Latest(emptied)"\n}',
     )
     metadata = requests.get(
-        f"{faults.served.url}/v1/models/{MODEL}/metadata", timeout=REQUEST_TIMEOUT
+        f"{faults.served.url}/v1/models/{MODEL}/metadata", timeout=QUICK_REQUEST_TIMEOUT
     )
     assert (metadata.status_code, metadata.json()) == (
         404,

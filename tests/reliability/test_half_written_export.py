@@ -3,9 +3,10 @@
 This is what a naive export leaves behind when it is interrupted, or what a server sees when it
 scans while the export is still writing: a numeric directory with only ``variables/``, or with a
 ``saved_model.pb`` cut short. The server tries it once (``--max_num_load_retries=0``), reports
-END with the load error (spec §12.3, §9.3), and version 1 - never unloaded while no replacement
-serves (§12.1) - answers every request meanwhile. The atomic export that avoids all this is
-tested in tests/test_export.py.
+END with the load error (``model_servers/get_model_status_impl.cc``), and version 1 - never
+unloaded while no replacement serves (``core/availability_preserving_policy.cc``) - answers every
+request meanwhile. The atomic export that avoids all this is
+tested in tests/pipeline/test_export.py.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fault_setup import FaultServer, install_version
-from traffic import PredictLoad, VersionMatcher
+
+from tests.support.fault_server import FaultServer, install_version
+from tests.support.traffic import PredictLoad, VersionMatcher
 
 pytestmark = pytest.mark.server
 
@@ -35,7 +37,7 @@ def _truncated_saved_model_pb(version_dir: Path) -> None:
 
 
 def _missing_pb_errors(version_dir: Path) -> set[tuple[str, str]]:
-    # TensorFlow's SavedModel reader (spec §9.3); releases since 2.x append a hint to the path.
+    # TensorFlow's SavedModel reader; releases since 2.x append a hint to the path.
     text = (
         f"Could not find SavedModel .pb or .pbtxt at supplied export directory path: {version_dir}"
     )

@@ -2,10 +2,11 @@
 
 Eight clients post the same four images to the default route while version 2 arrives - exported
 beside version 1, or selected by rewriting the model config file - and version 1 is unloaded
-under the default policy. Spec §12.2: "latest" moves to version 2 the moment it is AVAILABLE,
-version 1 is unloaded only then, and serving is never interrupted. Every answer must carry
-version 1's or version 2's outputs for all four rows; once a client was answered by version 2,
-it is never answered by version 1 again.
+under the default policy. As ``core/availability_preserving_policy.cc`` and
+``model_servers/server_core.cc`` (``ServableRequestFromModelSpec``) have it, "latest" moves to
+version 2 the moment it is AVAILABLE, version 1 is unloaded only then, and serving is never
+interrupted. Every answer must carry version 1's or version 2's outputs for all four rows; once
+a client was answered by version 2, it is never answered by version 1 again.
 
 Bounds: at most 20 s and 10,000 requests per test; the load stops once version 1 has reached
 END and a short tail of requests has been answered.
@@ -18,17 +19,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fault_setup import config_text, replace_file_atomically
-from traffic import LoadReport, PredictLoad, VersionMatcher
 
 from fashion.client import ServingClient
 from fashion.export import export_version
 from fashion.harness import ServedModelServer, running_model_server
 from fashion.waiting import wait_until
+from tests.support import MODEL_NAME, QUICK_REQUEST_TIMEOUT
+from tests.support.config_files import ModelEntry, write_model_config
+from tests.support.traffic import LoadReport, PredictLoad, VersionMatcher
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-MODEL = "fashion_model"
 #: Answers wanted after version 1 reached END, to see the settled state under load too.
 TAIL_REQUESTS = 200
 MAX_REQUESTS = 10_000
@@ -39,7 +40,7 @@ MAX_SECONDS = 20.0
 def disk_server(xprocess, model_server_binary, base_path: Path) -> Iterator[ServedModelServer]:
     """Serves ``base_path`` (version 1 only, for now), scanning it every second."""
     with running_model_server(
-        xprocess, model_server_binary, "reliability-swap-disk", model_name=MODEL,
+        xprocess, model_server_binary, "reliability-swap-disk", model_name=MODEL_NAME,
         base_path=base_path, extra_flags=["--file_system_poll_wait_seconds=1"],
     ) as served:  # fmt: skip
         yield served
@@ -49,16 +50,15 @@ def disk_server(xprocess, model_server_binary, base_path: Path) -> Iterator[Serv
 def config_file(tmp_path: Path, base_path: Path, pristine_versions: dict[int, Path]) -> Path:
     """A config serving ``specific { versions: 1 }`` of a base path that also holds version 2."""
     shutil.copytree(pristine_versions[2], base_path / "2")
-    config = tmp_path / "models.config"
-    config.write_text(config_text({MODEL: base_path}, {MODEL: "specific { versions: 1 }"}))
-    return config
+    entry = ModelEntry(MODEL_NAME, base_path, policy="specific { versions: 1 }")
+    return write_model_config(tmp_path / "models.config", [entry])
 
 
 @pytest.fixture
 def config_server(xprocess, model_server_binary, config_file: Path) -> Iterator[ServedModelServer]:
     """Serves ``config_file``, re-reading it every second."""
     with running_model_server(
-        xprocess, model_server_binary, "reliability-swap-config", model_name=MODEL,
+        xprocess, model_server_binary, "reliability-swap-config", model_name=MODEL_NAME,
         config_file=config_file, wait_for_versions=(1,),
         extra_flags=[
             "--model_config_file_poll_wait_seconds=1", "--file_system_poll_wait_seconds=1",
@@ -74,8 +74,8 @@ def _swap_under_load(
     bring_version_2: Callable[[], object],
 ) -> LoadReport:
     """Run the load, bring version 2, wait for version 1's END and a tail; return the report."""
-    url = f"{server.url}/v1/models/{MODEL}:predict"
-    with ServingClient(server.url, MODEL, timeout=10) as client:
+    url = f"{server.url}/v1/models/{MODEL_NAME}:predict"
+    with ServingClient(server.url, MODEL_NAME, timeout=QUICK_REQUEST_TIMEOUT) as client:
         assert [(e.version, e.state) for e in client.status()] == [(1, "AVAILABLE")]
         load = PredictLoad(url, body, matcher, max_requests=MAX_REQUESTS, max_seconds=MAX_SECONDS)
         with load:
@@ -125,12 +125,12 @@ def test_config_reload_to_version_2_under_load_swaps_versions_without_a_failed_o
     matcher: VersionMatcher,
     predict_body: bytes,
 ) -> None:
-    new_config = config_text({MODEL: base_path}, {MODEL: "specific { versions: 2 }"})
+    new_entry = ModelEntry(MODEL_NAME, base_path, policy="specific { versions: 2 }")
     report = _swap_under_load(
         config_server,
         matcher,
         predict_body,
-        lambda: replace_file_atomically(config_file, new_config),
+        lambda: write_model_config(config_file, [new_entry]),
     )
     print(f"swap by config reload: {report.summary()}")
     _assert_clean_swap(report)

@@ -1,0 +1,86 @@
+"""``predictions`` vs ``outputs``, one output vs several, and the shape errors
+(``util/json_tensor.cc``; every output is fetched, ``servables/tensorflow/predict_util.cc``).
+
+``edge`` has one signature per edge case (see ``write_edge_signatures_model``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.rest_probe import RestProbe
+
+pytestmark = pytest.mark.server
+
+
+def test_one_output_drops_its_name_in_both_formats(zoo: RestProbe) -> None:
+    row = zoo.predict("half", {"instances": [[1.0], [2.0]]})
+    columnar = zoo.predict("half", {"inputs": [[1.0], [2.0]]})
+    assert (row.status, row.json()) == (200, {"predictions": [[2.5], [3.0]]})
+    assert (columnar.status, columnar.json()) == (200, {"outputs": [[2.5], [3.0]]})
+
+
+def test_several_outputs_give_one_object_per_row_and_one_object_of_columns(
+    zoo: RestProbe,
+) -> None:
+    row = zoo.predict("two_tensors", {"instances": [{"a": 1.0, "b": [1, 2]}]})
+    columnar = zoo.predict("two_tensors", {"inputs": {"a": [1.0], "b": [[1, 2]]}})
+    assert (row.status, row.json()) == (200, {"predictions": [{"a": 1.0, "b": [1, 2]}]})
+    assert (columnar.status, columnar.json()) == (200, {"outputs": {"a": [1.0], "b": [[1, 2]]}})
+
+
+def test_a_rank_0_output_has_no_shape_information_in_row_format(zoo: RestProbe) -> None:
+    reply = zoo.predict("edge", {"signature_name": "scalar_output", "instances": [1.0, 2.0]})
+    assert (reply.status, reply.error) == (400, "Tensor name: total has no shape information ")
+
+
+def test_a_rank_0_output_is_written_bare_in_columnar_format(zoo: RestProbe) -> None:
+    reply = zoo.predict("edge", {"signature_name": "scalar_output", "inputs": [1.0, 2.0]})
+    assert (reply.status, reply.json()) == (200, {"outputs": 3.0})
+
+
+def test_outputs_with_different_first_dimensions_are_an_inconsistent_batch_in_rows(
+    zoo: RestProbe,
+) -> None:
+    reply = zoo.predict("edge", {"signature_name": "uneven_outputs", "instances": [1.0, 2.0]})
+    assert reply.status == 400, reply
+    # Which output is checked first follows the protobuf map's order, which is unspecified.
+    assert reply.error in {
+        "Tensor name: z has inconsistent batch size: 4 expecting: 2",
+        "Tensor name: y has inconsistent batch size: 2 expecting: 4",
+    }
+
+
+def test_outputs_with_different_first_dimensions_are_fine_in_columns(zoo: RestProbe) -> None:
+    reply = zoo.predict("edge", {"signature_name": "uneven_outputs", "inputs": [1.0, 2.0]})
+    assert (reply.status, reply.json()) == (
+        200,
+        {"outputs": {"y": [1.0, 2.0], "z": [1.0, 2.0, 1.0, 2.0]}},
+    )
+
+
+def test_a_first_dimension_of_0_gives_empty_predictions_whatever_the_instances(
+    zoo: RestProbe,
+) -> None:
+    reply = zoo.predict("edge", {"signature_name": "empty_output", "instances": [1.0, 2.0]})
+    assert (reply.status, reply.json()) == (200, {"predictions": []})
+
+
+def test_an_output_of_a_dtype_json_cannot_express_is_rejected(zoo: RestProbe) -> None:
+    reply = zoo.predict("edge", {"signature_name": "half_output", "instances": [1.0]})
+    assert (reply.status, reply.error) == (
+        400,
+        "Failed to write JSON value for tensor type: half",
+    )
+
+
+def test_a_signature_without_outputs_is_refused_by_the_session_before_anything_runs(
+    zoo: RestProbe,
+) -> None:
+    # predict_util.cc hands Session::Run an empty fetch list, which TensorFlow's subgraph.cc
+    # refuses; json_tensor.cc's "Cannot convert empty tensor map to JSON" is never reached.
+    reply = zoo.predict("edge", {"signature_name": "no_outputs", "instances": [1.0]})
+    assert (reply.status, reply.error) == (
+        400,
+        "Must specify at least one target to fetch or execute.",
+    )

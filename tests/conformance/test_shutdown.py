@@ -1,0 +1,90 @@
+"""SIGTERM stops the server promptly (the stand-in promises within a second; the bound here is
+5 s so that a loaded machine does not make the test flaky). The figure is printed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fashion.client import ServingClient
+from fashion.harness import spawn_model_server
+from fashion.launcher import (
+    ServerProcess,
+    free_port,
+    log_tail,
+    port_accepts_connections,
+    server_args,
+)
+from fashion.waiting import wait_until
+from tests.support.savedmodels import write_elementwise_affine_model
+
+pytestmark = pytest.mark.server
+
+STOP_BOUND_SECONDS = 5.0
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_serving_server_within_seconds(
+    xprocess: Any, model_server_binary: Any, tmp_path: Path
+) -> None:
+    write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
+    server = spawn_model_server(
+        xprocess,
+        model_server_binary,
+        "sigterm-server",
+        model_name="m",
+        base_path=tmp_path / "m",
+        extra_flags=["--file_system_poll_wait_seconds=1"],
+    )
+    try:
+        assert port_accepts_connections(server.rest_port)
+        started = time.monotonic()
+        os.kill(server.pid, signal.SIGTERM)
+        wait_until(lambda: not server.is_running(), 30, "the server to exit after SIGTERM")
+        took = time.monotonic() - started
+        print(f"SIGTERM to exit: {took:.3f} s")
+        assert took < STOP_BOUND_SECONDS
+        assert not port_accepts_connections(server.rest_port)
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("rest", [True, False], ids=["rest", "no-rest"])
+def test_a_signal_ends_the_process_killed_by_it_like_the_real_server(
+    model_server_binary: Any, tmp_path: Path, signum: signal.Signals, rest: bool
+) -> None:
+    """tensorflow_model_server installs no handler for either signal: it dies of it. The
+    stand-in finishes in-flight requests and cleans up first, then ends the same way, also when
+    it serves no REST port (``--rest_api_port=0``)."""
+    write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
+    port = free_port()
+    args = server_args(
+        model_server_binary, rest_port=port, model_name="m", base_path=tmp_path / "m"
+    )
+    if not rest:
+        args = [
+            arg if not arg.startswith("--rest_api_port=") else "--rest_api_port=0" for arg in args
+        ]
+    log_path = tmp_path / "server.log"
+    with ServerProcess(args, log_path) as process:
+        if rest:
+            with ServingClient(f"http://127.0.0.1:{port}", "m", timeout=5) as client:
+                client.wait_until_available(1, timeout=60)
+        else:
+            wait_until(
+                lambda: "Successfully loaded servable version" in log_path.read_text(),
+                60,
+                "version 1 to load",
+            )
+        assert process.pid is not None
+        os.kill(process.pid, signum)
+        status = process.wait(STOP_BOUND_SECONDS)
+    assert status == -signum, log_tail(log_path)
+    assert "Traceback" not in log_path.read_text()

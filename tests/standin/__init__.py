@@ -1,0 +1,1 @@
+"""In-process unit tests of the stand-in (``fashion/serving``), one folder per subpackage."""

@@ -1,0 +1,191 @@
+"""Classify/regress bodies become tf.train.Examples and results become JSON.
+
+As ``util/json_tensor.cc`` does it (``FillClassifyRegressRequestFromJson``,
+``MakeExampleFromJsonObject``, ``AddValueToFeature``, ``MakeJsonFromClassificationResult``,
+``MakeJsonFromRegressionResult``), with the texts of ``json_tensor.cc`` and its test.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tensorflow.core.example import example_pb2
+
+from fashion.serving.codec.examples import (
+    encode_classify_response,
+    encode_regress_response,
+    read_examples_request,
+)
+from fashion.serving.status import Code, ServingStatusError
+
+
+def invalid(body: str | bytes) -> str:
+    raw = body.encode() if isinstance(body, str) else body
+    with pytest.raises(ServingStatusError) as caught:
+        read_examples_request(raw)
+    assert caught.value.code == Code.INVALID_ARGUMENT
+    assert caught.value.http_status == 400
+    return caught.value.message
+
+
+def features(body: str) -> list[dict[str, tuple[str | None, list]]]:
+    """Each fed example as {name: (kind, values)}."""
+    request = read_examples_request(body.encode())
+    decoded = []
+    for serialized in request.examples:
+        example = example_pb2.Example.FromString(serialized)
+        decoded.append(
+            {
+                name: (
+                    feature.WhichOneof("kind"),
+                    list(getattr(feature, feature.WhichOneof("kind")).value)
+                    if feature.WhichOneof("kind")
+                    else [],
+                )
+                for name, feature in example.features.feature.items()
+            }
+        )
+    return decoded
+
+
+def test_signature_name_is_read_and_defaults_to_serving_default() -> None:
+    assert read_examples_request(b'{"examples": [{}]}').signature_key == "serving_default"
+    named = read_examples_request(b'{"signature_name": "regress_x_to_y", "examples": [{}]}')
+    assert named.signature_name == "regress_x_to_y"
+
+
+def test_signature_name_must_be_a_string() -> None:
+    assert invalid('{"signature_name": 1, "examples": [{}]}') == (
+        'JSON Value: {\n    "signature_name": 1,\n    "examples": [{}]\n} not formatted '
+        "correctly. 'signature_name' key must be a string value."
+    )
+
+
+def test_parse_errors_are_reported_as_for_predict() -> None:
+    assert invalid(b"") == "JSON Parse error: The document is empty"
+    assert invalid(b"[]") == "JSON Value: [] Is not object"
+
+
+def test_missing_examples_mentions_classify_even_for_regress() -> None:
+    assert invalid('{"signature_name": "s"}') == (
+        'JSON Value: {\n    "signature_name": "s"\n} When method is classify, key \'examples\' '
+        "is expected and was not found"
+    )
+
+
+def test_examples_must_be_an_array() -> None:
+    assert invalid('{"examples": {}}') == (
+        "JSON Value: {\n    \"examples\": {}\n} Expecting 'examples' value to be an list/array"
+    )
+
+
+def test_examples_must_not_be_empty() -> None:
+    assert invalid('{"examples": []}') == (
+        "JSON Value: {\n    \"examples\": []\n} 'examples' value is an empty array"
+    )
+
+
+@pytest.mark.parametrize(
+    ("item", "json_type"), [("[]", "Array"), ("1", "Number"), ('"x"', "String"), ("null", "Null")]
+)
+def test_each_example_must_be_an_object(item: str, json_type: str) -> None:
+    message = invalid(f'{{"examples": [{{}}, {item}]}}')
+    assert message == f"Example must be JSON object but got JSON {json_type}"
+
+
+def test_context_must_be_an_object() -> None:
+    assert invalid('{"context": "x", "examples": [{}]}') == (
+        "Example must be JSON object but got JSON String"
+    )
+
+
+def test_values_become_features_of_the_matching_kind() -> None:
+    body = (
+        '{"examples": [{"s": "abc", "b": {"b64": "aGk="}, "f": 2.0, "e": 1e3, "i": 2,'
+        ' "n": -5, "t": true, "l": [1, false], "fl": [1.5, NaN], "empty": []}]}'
+    )
+    (example,) = features(body)
+    assert example["s"] == ("bytes_list", [b"abc"])
+    assert example["b"] == ("bytes_list", [b"hi"])
+    assert example["f"] == ("float_list", [2.0])
+    assert example["e"] == ("float_list", [1000.0])
+    assert example["i"] == ("int64_list", [2])
+    assert example["n"] == ("int64_list", [-5])
+    assert example["t"] == ("int64_list", [1])
+    assert example["l"] == ("int64_list", [1, 0])
+    assert example["fl"][0] == "float_list"
+    assert example["fl"][1][0] == 1.5
+    assert example["fl"][1][1] != example["fl"][1][1]  # NaN
+    assert example["empty"] == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("value", "json_type"), [("null", "Null"), ("[[1]]", "Array"), ('{"a": 1}', "Object")]
+)
+def test_unusable_feature_values_are_rejected(value: str, json_type: str) -> None:
+    assert invalid(f'{{"examples": [{{"x": {value}}}]}}') == (
+        f"Feature: x has element with unexpected JSON type: {json_type}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"), [("[10, 10.0]", "int64"), ('["a", 1]', "bytes"), ('[1.5, "a"]', "float")]
+)
+def test_mixed_kinds_in_one_feature_are_rejected(values: str, kind: str) -> None:
+    assert invalid(f'{{"examples": [{{"x": {values}}}]}}') == (
+        f"Unexpected element type in feature: x expecting type: {kind}"
+    )
+
+
+def test_integers_beyond_int64_are_rejected() -> None:
+    assert invalid('{"examples": [{"x": 9223372036854775808}]}') == (
+        "Feature: x has uint64_t element. Only int64_t is supported."
+    )
+
+
+def test_undecodable_base64_feature() -> None:
+    assert invalid('{"examples": [{"x": {"b64": "a"}}]}') == "Unable to base64 decode"
+
+
+def test_context_is_merged_into_every_example_and_examples_win() -> None:
+    body = '{"context": {"c": "ctx", "x": 1.0}, "examples": [{"x": 2.0}, {"y": 3}]}'
+    first, second = features(body)
+    assert first == {"c": ("bytes_list", [b"ctx"]), "x": ("float_list", [2.0])}
+    assert second == {
+        "c": ("bytes_list", [b"ctx"]),
+        "x": ("float_list", [1.0]),
+        "y": ("int64_list", [3]),
+    }
+
+
+def test_other_top_level_keys_are_ignored() -> None:
+    assert len(read_examples_request(b'{"examples": [{}, {}], "other": 1}').examples) == 2
+
+
+def test_classify_response_layout() -> None:
+    assert encode_classify_response([[(b"", 3.0)]]) == (b'{\n    "results": [[["", 3.0]]\n    ]\n}')
+
+
+def test_classify_response_with_several_examples_and_classes() -> None:
+    body = encode_classify_response([[("a", 0.25), ("b", 0.75)], [("a", 1.0), ("b", 0.0)]])
+    assert body == (
+        b'{\n    "results": [[["a", 0.25], ["b", 0.75]], [["a", 1.0], ["b", 0.0]]\n    ]\n}'
+    )
+
+
+def test_regress_response_layout() -> None:
+    assert encode_regress_response([3.0, 3.5]) == b'{\n    "results": [3.0, 3.5]\n}'
+
+
+def test_result_values_use_the_decimal_rules() -> None:
+    assert encode_regress_response([float("nan"), 1 / 3]) == (
+        b'{\n    "results": [NaN, 0.333333343]\n}'
+    )
+
+
+def test_empty_results_cannot_be_written() -> None:
+    with pytest.raises(ServingStatusError) as classify:
+        encode_classify_response([])
+    assert classify.value.message == "Cannot convert empty ClassificationResults to JSON"
+    with pytest.raises(ServingStatusError) as regress:
+        encode_regress_response([])
+    assert regress.value.message == "Cannot convert empty RegressionResults to JSON"

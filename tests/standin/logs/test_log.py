@@ -1,0 +1,345 @@
+"""Log lines in TensorFlow's format: prefix shape, levels, standard texts, threads.
+
+The texts are TF Serving's (``model_servers/server.cc``, ``server_core.cc``,
+``core/basic_manager.cc``, ``core/loader_harness.cc``, ``util/retrier.cc``,
+``sources/storage_path/file_system_storage_path_source.cc``); the prefix is TensorFlow's logger.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from fashion.serving.logs import lines as log
+from fashion.serving.logs import texts as log_messages
+from fashion.serving.status import Code, ServingStatusError
+
+_PREFIX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}: "
+_THIS_FILE = "tests/standin/logs/test_log.py"
+
+
+class _FlushCountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        super().flush()
+
+
+@pytest.fixture
+def restore_logger() -> Iterator[logging.Logger]:
+    logger = log.get_logger()
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    try:
+        yield logger
+    finally:
+        logger.handlers[:] = saved[0]
+        logger.setLevel(saved[1])
+        logger.propagate = saved[2]
+
+
+@pytest.fixture
+def stream(restore_logger: logging.Logger) -> _FlushCountingStream:
+    output = _FlushCountingStream()
+    log.configure_logging(output)
+    return output
+
+
+def _lines(stream: io.StringIO) -> list[str]:
+    return stream.getvalue().splitlines()
+
+
+def _message(line: str) -> str:
+    return line.split("] ", 1)[1]
+
+
+def test_info_line_has_tensorflow_prefix_naming_the_calling_file_and_line(
+    stream: _FlushCountingStream,
+) -> None:
+    line_number = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
+    log.info("Running things")
+
+    (line,) = _lines(stream)
+    assert re.fullmatch(rf"{_PREFIX}I {_THIS_FILE}:{line_number}\] Running things", line), line
+
+
+@pytest.mark.parametrize(
+    ("write", "letter"),
+    [(log.info, "I"), (log.warning, "W"), (log.error, "E"), (log.fatal, "F")],
+)
+def test_each_level_is_written_with_its_tensorflow_letter(
+    stream: _FlushCountingStream, write: Callable[[str], None], letter: str
+) -> None:
+    write("text")
+
+    (line,) = _lines(stream)
+    assert re.fullmatch(rf"{_PREFIX}{letter} {_THIS_FILE}:\d+\] text", line), line
+
+
+def test_message_helper_lines_name_the_helpers_caller_not_the_log_module(
+    stream: _FlushCountingStream,
+) -> None:
+    log_messages.loaded_servable("m", 1)
+
+    (line,) = _lines(stream)
+    assert f" {_THIS_FILE}:" in line
+    assert "fashion/serving/log.py" not in line
+    assert "fashion/serving/log_messages.py" not in line
+
+
+def test_every_line_is_flushed_as_it_is_written(stream: _FlushCountingStream) -> None:
+    log.info("one")
+    flushes_after_one = stream.flushes
+    log.info("two")
+
+    assert flushes_after_one >= 1
+    assert stream.flushes > flushes_after_one
+
+
+def test_lines_from_several_threads_never_interleave(stream: _FlushCountingStream) -> None:
+    def write(worker: int) -> None:
+        for index in range(50):
+            log.info(f"worker {worker} line {index} " + "x" * 200)
+
+    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    lines = _lines(stream)
+    assert len(lines) == 200
+    pattern = re.compile(rf"{_PREFIX}I {_THIS_FILE}:\d+\] worker \d line \d+ x{{200}}")
+    assert all(pattern.fullmatch(line) for line in lines)
+
+
+def test_configuring_twice_replaces_the_handler_instead_of_duplicating_lines(
+    restore_logger: logging.Logger,
+) -> None:
+    first, second = io.StringIO(), io.StringIO()
+    log.configure_logging(first)
+    log.configure_logging(second)
+
+    log.info("once")
+
+    assert first.getvalue() == ""
+    assert len(_lines(second)) == 1
+
+
+def test_default_stream_is_the_current_stderr(
+    restore_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log.configure_logging()
+
+    log_messages.exporting_rest_api(8501)
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert _message(captured.err.strip()) == "Exporting HTTP/REST API at:localhost:8501 ..."
+
+
+def test_lines_below_the_configured_level_are_not_written(restore_logger: logging.Logger) -> None:
+    output = io.StringIO()
+    log.configure_logging(output, level=logging.WARNING)
+
+    log.info("quiet")
+    log.warning("loud")
+
+    assert [_message(line) for line in _lines(output)] == ["loud"]
+
+
+def test_net_log_line_is_written_raw_without_the_tensorflow_prefix(
+    stream: _FlushCountingStream,
+) -> None:
+    log_messages.net_log_entering_event_loop()
+
+    (line,) = _lines(stream)
+    assert re.fullmatch(r"\[test_log\.py : \d+\] NET_LOG: Entering the event loop \.\.\.", line)
+
+
+def test_servable_id_is_rendered_like_tf_serving() -> None:
+    assert log_messages.servable_id("fashion_model", 3) == "{name: fashion_model version: 3}"
+
+
+_FAILED = ServingStatusError(Code.NOT_FOUND, "no such file")
+
+_STANDARD_MESSAGES: list[tuple[Callable[[], None], str, str]] = [
+    (
+        lambda: log_messages.building_single_model_config("m", "/models/m"),
+        "I",
+        "Building single TensorFlow model file config:  model_name: m model_base_path: /models/m",
+    ),
+    (log_messages.adding_updating_models, "I", "Adding/updating models."),
+    (lambda: log_messages.readding_model("m"), "I", " (Re-)adding model: m"),
+    (
+        lambda: log_messages.successfully_reserved_resources("m", 1),
+        "I",
+        "Successfully reserved resources to load servable {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.approving_load("m", 1),
+        "I",
+        "Approving load for servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.loading_servable("m", 1),
+        "I",
+        "Loading servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.loaded_servable("m", 1),
+        "I",
+        "Successfully loaded servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.load_failed("m", 2, _FAILED),
+        "E",
+        "Loading servable: {name: m version: 2} failed: NOT_FOUND: no such file",
+    ),
+    (
+        lambda: log_messages.retrying_load("m", 2, 1),
+        "I",
+        "Retrying of Loading servable: {name: m version: 2} retry: 1",
+    ),
+    (
+        lambda: log_messages.encountered_error("m", 2, "UNKNOWN: bad"),
+        "I",
+        "Encountered an error for servable version {name: m version: 2}: UNKNOWN: bad",
+    ),
+    (
+        lambda: log_messages.quiescing("m", 1),
+        "I",
+        "Quiescing servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.done_quiescing("m", 1),
+        "I",
+        "Done quiescing servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.unloading("m", 1),
+        "I",
+        "Unloading just-loaded servable version {name: m version: 1}",
+    ),
+    (
+        lambda: log_messages.done_unloading("m", 1),
+        "I",
+        "Done unloading servable version {name: m version: 1}",
+    ),
+    (log_messages.finished_adding_updating_models, "I", "Finished adding/updating models"),
+    (log_messages.finished_reloading_config, "I", "Finished reloading config"),
+    (
+        lambda: log_messages.exporting_rest_api(8501),
+        "I",
+        "Exporting HTTP/REST API at:localhost:8501 ...",
+    ),
+    (
+        lambda: log_messages.no_versions_found("m", "/models/m"),
+        "W",
+        "No versions of servable m found under base path /models/m. Did you forget to name "
+        "your leaf directory as a number (eg. '/1/')?",
+    ),
+    (
+        lambda: log_messages.base_path_not_found("m", "/models/m", "NOT_FOUND: /models/m"),
+        "E",
+        "FileSystemStoragePathSource encountered a filesystem access error: Could not find "
+        "base path /models/m for servable m with error NOT_FOUND: /models/m",
+    ),
+    (
+        lambda: log_messages.specific_version_not_found("m", 3),
+        "W",
+        "Version 3 of servable m, which was requested to be served as a 'specific' version in "
+        "the servable's version policy, was not found in the file system",
+    ),
+    (
+        lambda: log_messages.no_specific_versions_requested("m"),
+        "W",
+        "No specific versions requested for servable m.",
+    ),
+    (
+        lambda: log_messages.duplicate_version_directories(1, "/m/001", "/m/1"),
+        "W",
+        "Duplicate version directories detected. Version 1 will be loaded from /m/001, /m/1 "
+        "will be ignored.",
+    ),
+    (
+        lambda: log_messages.failed_to_read_config_file(
+            "INVALID_ARGUMENT: Invalid protobuf file: '/c'"
+        ),
+        "E",
+        "Failed to read ModelServerConfig file: INVALID_ARGUMENT: Invalid protobuf file: '/c'",
+    ),
+    (
+        lambda: log_messages.reload_config_failed(_FAILED),
+        "E",
+        "PollFilesystemAndReloadConfig failed to ReloadConfig: NOT_FOUND: no such file",
+    ),
+    (
+        log_messages.rest_port_same_as_grpc_port,
+        "E",
+        "server_options.http_port cannot be same as grpc_port. Please use a different port for "
+        "HTTP/REST API. Skipped exporting HTTP/REST API.",
+    ),
+    (
+        lambda: log_messages.failed_to_start_http_server(8501),
+        "E",
+        "Failed to start HTTP Server at localhost:8501",
+    ),
+    (
+        lambda: log_messages.reading_saved_model("/models/m/1"),
+        "I",
+        "Reading SavedModel from: /models/m/1",
+    ),
+    (
+        lambda: log_messages.saved_model_loaded(["serve"], 1234),
+        "I",
+        "SavedModel load for tags { serve }; Status: success: OK. Took 1234 microseconds.",
+    ),
+    (
+        lambda: log_messages.flag_value_not_interpreted("abc", "port"),
+        "E",
+        "Couldn't interpret value abc for flag port.",
+    ),
+    (
+        log_messages.custom_model_config_unsupported,
+        "F",
+        "ModelServer does not yet support custom model config.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("write", "letter", "message"),
+    _STANDARD_MESSAGES,
+    ids=[expected for _, _, expected in _STANDARD_MESSAGES],
+)
+def test_standard_message_helpers_write_the_real_servers_text(
+    stream: _FlushCountingStream, write: Callable[[], None], letter: str, message: str
+) -> None:
+    write()
+
+    (line,) = _lines(stream)
+    assert re.match(rf"{_PREFIX}{letter} ", line), line
+    assert _message(line) == message
+
+
+def test_an_exception_logged_with_its_cause_carries_the_traceback(
+    stream: _FlushCountingStream,
+) -> None:
+    try:
+        raise KeyError("missing piece")
+    except KeyError:
+        logging.getLogger("fashion.serving").exception("Unexpected error handling a request")
+
+    first, *rest = _lines(stream)
+    assert re.fullmatch(rf"{_PREFIX}E .*\] Unexpected error handling a request", first), first
+    assert rest[0] == "Traceback (most recent call last):"
+    assert rest[-1] == "KeyError: 'missing piece'"

@@ -1,0 +1,166 @@
+"""Version routing and hot loading: version 2 appears on disk while the server runs.
+
+The tests of this module run in file order against one server: first with version 1 only, then
+after version 2 has been exported beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+import requests
+
+from fashion.client import ServingHTTPError
+from fashion.export import export_version
+from fashion.harness import running_model_server
+from fashion.preprocess import scale_images
+from fashion.waiting import wait_until
+from tests.support import MODEL_NAME, REQUEST_TIMEOUT
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture(scope="module")
+def base_path(tmp_path_factory: pytest.TempPathFactory, trained_tiny) -> Path:
+    base = tmp_path_factory.mktemp("versions") / MODEL_NAME
+    export_version(trained_tiny, base, 1)
+    return base
+
+
+@pytest.fixture(scope="module")
+def server(xprocess, model_server_binary, base_path: Path):
+    with running_model_server(
+        xprocess, model_server_binary, "versions-server", model_name=MODEL_NAME,
+        base_path=base_path, extra_flags=["--file_system_poll_wait_seconds=1"],
+    ) as served:  # fmt: skip
+        yield served
+
+
+@pytest.fixture
+def client(server):
+    server.assert_alive()
+    with server.client(MODEL_NAME) as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def images(synthetic_dataset) -> np.ndarray:
+    return scale_images(synthetic_dataset.x_test[:4])
+
+
+def _serving_process(server) -> tuple[int, float]:
+    """(pid, start time) of the process that listens on the server's REST port."""
+    try:
+        sockets = [(c.pid, c) for c in psutil.net_connections(kind="tcp")]
+    except psutil.AccessDenied:  # macOS without root: only the server's own sockets are visible
+        sockets = [(server.pid, c) for c in psutil.Process(server.pid).net_connections("tcp")]
+    listeners = {
+        pid
+        for pid, connection in sockets
+        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == server.rest_port
+    }
+    assert len(listeners) == 1, f"expected one process listening on port {server.rest_port}"
+    (pid,) = listeners
+    return pid, psutil.Process(pid).create_time()
+
+
+@pytest.fixture(scope="module")
+def version_2_exported(server, base_path: Path, trained_tiny_v2) -> tuple[int, float]:
+    """Export version 2 beside the running server's version 1 and wait until it serves it.
+
+    Returns the serving process's (pid, start time) from before the export.
+    """
+    before = _serving_process(server)
+    export_version(trained_tiny_v2, base_path, 2)
+    with server.client(MODEL_NAME) as client:
+        client.wait_until_available(2, timeout=60)
+    return before
+
+
+def test_before_version_2_the_default_route_answers_version_1(
+    client,
+    images: np.ndarray,
+    trained_tiny,
+) -> None:
+    np.testing.assert_allclose(client.predict(images), np.asarray(trained_tiny(images)), atol=1e-6)
+
+
+def test_before_version_2_its_route_answers_404(client, images: np.ndarray) -> None:
+    with pytest.raises(ServingHTTPError) as info:
+        client.predict(images, version=2)
+    assert info.value.status_code == 404
+    assert info.value.error == f"Servable not found for request: Specific({MODEL_NAME}, 2)"
+
+
+def test_version_2_is_hot_loaded_by_the_same_process(
+    server, version_2_exported: tuple[int, float]
+) -> None:
+    """The process listening on the port after the hot load is the one from before it: same
+    pid and same start time (a restarted server would differ in the start time at least)."""
+    assert _serving_process(server) == version_2_exported
+    assert version_2_exported[0] == server.pid
+
+
+def test_version_2_route_answers_version_2s_outputs(
+    client,
+    version_2_exported,
+    images: np.ndarray,
+    trained_tiny,
+    trained_tiny_v2,
+) -> None:
+    served = client.predict(images, version=2)
+    np.testing.assert_allclose(served, np.asarray(trained_tiny_v2(images)), atol=1e-6)
+    assert not np.allclose(served, np.asarray(trained_tiny(images)), atol=1e-3)
+
+
+def test_default_route_answers_the_latest_version(
+    client,
+    version_2_exported,
+    images: np.ndarray,
+    trained_tiny_v2,
+) -> None:
+    np.testing.assert_allclose(
+        client.predict(images), np.asarray(trained_tiny_v2(images)), atol=1e-6
+    )
+
+
+def test_default_policy_unloads_version_1_once_version_2_serves(client, version_2_exported) -> None:
+    def version_1_ended() -> bool:
+        return any(e.version == 1 and e.state == "END" for e in client.status())
+
+    wait_until(version_1_ended, 30, "version 1 to reach END")
+    response = requests.get(f"{client.base_url}/v1/models/{MODEL_NAME}", timeout=REQUEST_TIMEOUT)
+    assert response.json() == {
+        "model_version_status": [
+            {
+                "version": "2",
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""},
+            },
+            {"version": "1", "state": "END", "status": {"error_code": "OK", "error_message": ""}},
+        ]
+    }
+
+
+def test_unloaded_version_1_answers_404_with_the_exact_text(
+    client,
+    version_2_exported,
+    images: np.ndarray,
+) -> None:
+    wait_until(
+        lambda: any(e.version == 1 and e.state == "END" for e in client.status()), 30, "v1 END"
+    )
+    with pytest.raises(ServingHTTPError) as info:
+        client.predict(images, version=1)
+    assert info.value.status_code == 404
+    assert info.value.error == f"Servable not found for request: Specific({MODEL_NAME}, 1)"
+
+
+def test_version_3_answers_404_servable_not_found(client, version_2_exported, images) -> None:
+    with pytest.raises(ServingHTTPError) as info:
+        client.predict(images, version=3)
+    assert info.value.status_code == 404
+    assert info.value.error == f"Servable not found for request: Specific({MODEL_NAME}, 3)"
