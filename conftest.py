@@ -1,7 +1,10 @@
-"""Session fixtures shared by the whole suite: data, trained tiny models, exported versions.
+"""What this project's own suite needs beyond the fashion pytest plugin: its data and models.
 
-Training happens once per session on the synthetic data set (seconds), and the tests that need a
-model share it. Exports go into temporary directories; nothing touches the network.
+The plugin (``fashion.pytest_plugin``, installed with the package) brings ``--model-server``,
+the report header, ``model_server_binary``, ``serve_model`` and the ``real_server_only`` rule;
+this file keeps only what is fashion-specific: a synthetic data set, the tiny models trained on
+it once per session, their exports, and the shared ``fashion_model`` server. Nothing touches the
+network.
 """
 
 from __future__ import annotations
@@ -15,80 +18,13 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fashion.data import Dataset, load_synthetic
-from fashion.launcher import (
-    MODEL_SERVER_ENV,
-    ModelServerBinary,
-    ServerStartError,
-    resolve_model_server,
-)
 from fashion.serving.startup.tf_env import use_eigen_kernels
 from tests.support import MODEL_NAME
-
-_BINARY_KEY = pytest.StashKey["ModelServerBinary | ServerStartError"]()
-
 
 def pytest_configure(config: pytest.Config) -> None:
     """In-process stand-in tests feed values of any shape, as the server does, so TensorFlow must
     run the kernels the stand-in (and TF Serving's release build) runs; set before TF's import."""
     use_eigen_kernels()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--model-server",
-        default=None,
-        help=(
-            "which model server the serving tests run: 'auto' (default: tensorflow_model_server "
-            "if on PATH, else the stand-in), 'stand-in', or a path to a binary taking "
-            f"tensorflow_model_server's flags. Also ${MODEL_SERVER_ENV}."
-        ),
-    )
-
-
-def _binary(config: pytest.Config) -> ModelServerBinary:
-    if _BINARY_KEY not in config.stash:
-        try:
-            config.stash[_BINARY_KEY] = resolve_model_server(config.getoption("--model-server"))
-        except ServerStartError as exc:
-            config.stash[_BINARY_KEY] = exc
-    found = config.stash[_BINARY_KEY]
-    if isinstance(found, ServerStartError):
-        raise found
-    return found
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    try:
-        return [f"model server: {_binary(config).description}"]
-    except ServerStartError as exc:
-        return [f"model server: UNUSABLE: {exc}"]
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked real_server_only are expected to fail (never skipped) on the stand-in."""
-    if not any(item.get_closest_marker("real_server_only") for item in items):
-        return
-    try:
-        kind = _binary(config).kind
-    except ServerStartError:
-        return
-    if kind == "real":
-        return
-    for item in items:
-        if item.get_closest_marker("real_server_only"):
-            item.add_marker(
-                pytest.mark.xfail(
-                    reason="only the real tensorflow_model_server can satisfy this test",
-                    strict=True,
-                    run=True,
-                )
-            )
-
-
-@pytest.fixture(scope="session")
-def model_server_binary(pytestconfig: pytest.Config) -> ModelServerBinary:
-    """The server the serving tests run against (see ``--model-server``)."""
-    return _binary(pytestconfig)
 
 
 @pytest.fixture(scope="session")

@@ -70,7 +70,6 @@ def test_the_rest_log_line_names_the_port_once_the_models_are_loaded(zoo_server:
     assert log.index(loaded) < log.index(exporting)
 
 
-@pytest.mark.real_server_only  # the stand-in accepts --port but serves no gRPC
 def test_the_grpc_port_accepts_connections_once_serving(zoo_server: Any) -> None:
     flag = next(arg for arg in zoo_server.args if arg.startswith("--port="))
     assert port_accepts_connections(int(flag.split("=", 1)[1]))

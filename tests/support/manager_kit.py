@@ -25,6 +25,7 @@ import pytest
 from fashion.serving.models.manager import ManagerOptions, ModelManager
 from fashion.serving.models.model_spec import ModelSpec
 from fashion.serving.models.version_states import VersionStatus
+from fashion.serving.runtime.loader import load_version
 from fashion.serving.status import Code, ServingStatusError
 from tests.support.example_models import write_example_parser_model
 from tests.support.savedmodels import (
@@ -35,6 +36,7 @@ from tests.support.savedmodels import (
 
 __all__ = [
     "FAST",
+    "LOADER",
     "ODD_METHOD_NAME",
     "TINY_MODELS",
     "WAIT_SECONDS",
@@ -58,6 +60,9 @@ FAST = ManagerOptions(
     max_num_load_retries=0,
     load_retry_interval_micros=10_000,
 )
+
+#: What the stand-in's manager is given to load versions (TF1 loader, then warm-up).
+LOADER = load_version
 
 #: Seconds any awaited transition may take.
 WAIT_SECONDS = 10.0
@@ -179,7 +184,7 @@ def ended(version: int) -> StatusRow:
 def predict(manager: ModelManager, model: str, **selector: object) -> tuple[int, float]:
     """Run ``x = [1]`` through the resolved version: (version, y)."""
     with manager.acquire(model, **selector) as handle:
-        result = handle.run("serving_default", {"x": np.array([1.0], np.float32)}, 5000)
+        result = handle.servable.run("serving_default", {"x": np.array([1.0], np.float32)}, 5000)
         return handle.version, float(result["y"][0])
 
 
@@ -221,7 +226,9 @@ def serving_tiny_models(root: Path) -> Iterator[ModelManager]:
     write_blocking_queue_model(root / "blocking" / "1")
     write_elementwise_affine_model(root / "odd_method" / "1", 0.5, 2.0, method_name=ODD_METHOD_NAME)
     options = dataclasses.replace(FAST, file_system_poll_wait_seconds=0)
-    manager = ModelManager([ModelSpec(name, str(root / name)) for name in TINY_MODELS], options)
+    manager = ModelManager(
+        [ModelSpec(name, str(root / name)) for name in TINY_MODELS], LOADER, options
+    )
     try:
         manager.start()
         assert manager.wait_until_initial_load(WAIT_SECONDS) == []

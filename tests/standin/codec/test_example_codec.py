@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 from tensorflow.core.example import example_pb2
 
-from fashion.serving.codec.examples import (
+from fashion.serving.codec.examples_request import read_examples_request
+from fashion.serving.codec.examples_response import (
     encode_classify_response,
     encode_regress_response,
-    read_examples_request,
 )
 from fashion.serving.status import Code, ServingStatusError
 

@@ -24,6 +24,20 @@ _PREFIX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}: "
 _THIS_FILE = "tests/standin/logs/test_log.py"
 
 
+def _writer(level: int) -> Callable[[str], None]:
+    """A one-line helper as the catalogue's are: ``write_line`` names the helper's caller."""
+
+    def write(message: str) -> None:
+        log.write_line(level, message)
+
+    return write
+
+
+info, warning, error, fatal = (
+    _writer(level) for level in (logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+)
+
+
 class _FlushCountingStream(io.StringIO):
     def __init__(self) -> None:
         super().__init__()
@@ -65,7 +79,7 @@ def test_info_line_has_tensorflow_prefix_naming_the_calling_file_and_line(
     stream: _FlushCountingStream,
 ) -> None:
     line_number = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
-    log.info("Running things")
+    info("Running things")
 
     (line,) = _lines(stream)
     assert re.fullmatch(rf"{_PREFIX}I {_THIS_FILE}:{line_number}\] Running things", line), line
@@ -73,7 +87,7 @@ def test_info_line_has_tensorflow_prefix_naming_the_calling_file_and_line(
 
 @pytest.mark.parametrize(
     ("write", "letter"),
-    [(log.info, "I"), (log.warning, "W"), (log.error, "E"), (log.fatal, "F")],
+    [(info, "I"), (warning, "W"), (error, "E"), (fatal, "F")],
 )
 def test_each_level_is_written_with_its_tensorflow_letter(
     stream: _FlushCountingStream, write: Callable[[str], None], letter: str
@@ -96,9 +110,9 @@ def test_message_helper_lines_name_the_helpers_caller_not_the_log_module(
 
 
 def test_every_line_is_flushed_as_it_is_written(stream: _FlushCountingStream) -> None:
-    log.info("one")
+    info("one")
     flushes_after_one = stream.flushes
-    log.info("two")
+    info("two")
 
     assert flushes_after_one >= 1
     assert stream.flushes > flushes_after_one
@@ -107,7 +121,7 @@ def test_every_line_is_flushed_as_it_is_written(stream: _FlushCountingStream) ->
 def test_lines_from_several_threads_never_interleave(stream: _FlushCountingStream) -> None:
     def write(worker: int) -> None:
         for index in range(50):
-            log.info(f"worker {worker} line {index} " + "x" * 200)
+            info(f"worker {worker} line {index} " + "x" * 200)
 
     threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
     for thread in threads:
@@ -128,7 +142,7 @@ def test_configuring_twice_replaces_the_handler_instead_of_duplicating_lines(
     log.configure_logging(first)
     log.configure_logging(second)
 
-    log.info("once")
+    info("once")
 
     assert first.getvalue() == ""
     assert len(_lines(second)) == 1
@@ -150,8 +164,8 @@ def test_lines_below_the_configured_level_are_not_written(restore_logger: loggin
     output = io.StringIO()
     log.configure_logging(output, level=logging.WARNING)
 
-    log.info("quiet")
-    log.warning("loud")
+    info("quiet")
+    warning("loud")
 
     assert [_message(line) for line in _lines(output)] == ["loud"]
 
@@ -235,7 +249,6 @@ _STANDARD_MESSAGES: list[tuple[Callable[[], None], str, str]] = [
         "Done unloading servable version {name: m version: 1}",
     ),
     (log_messages.finished_adding_updating_models, "I", "Finished adding/updating models"),
-    (log_messages.finished_reloading_config, "I", "Finished reloading config"),
     (
         lambda: log_messages.exporting_rest_api(8501),
         "I",
@@ -248,7 +261,9 @@ _STANDARD_MESSAGES: list[tuple[Callable[[], None], str, str]] = [
         "your leaf directory as a number (eg. '/1/')?",
     ),
     (
-        lambda: log_messages.base_path_not_found("m", "/models/m", "NOT_FOUND: /models/m"),
+        lambda: log_messages.filesystem_access_error(
+            "Could not find base path /models/m for servable m with error NOT_FOUND: /models/m"
+        ),
         "E",
         "FileSystemStoragePathSource encountered a filesystem access error: Could not find "
         "base path /models/m for servable m with error NOT_FOUND: /models/m",
@@ -313,7 +328,78 @@ _STANDARD_MESSAGES: list[tuple[Callable[[], None], str, str]] = [
         "F",
         "ModelServer does not yet support custom model config.",
     ),
+    (
+        lambda: log_messages.saved_model_loaded(["serve", "gpu"], 7, _FAILED),
+        "I",
+        "SavedModel load for tags { serve gpu }; Status: fail: NOT_FOUND: no such file. "
+        "Took 7 microseconds.",
+    ),
+    (
+        lambda: log_messages.servable_cannot_be_loaded("m", 2, _FAILED),
+        "E",
+        "Servable {name: m version: 2} cannot be loaded: NOT_FOUND: no such file",
+    ),
+    (
+        lambda: log_messages.no_warmup_data("/m/1/assets.extra/tf_serving_warmup_requests"),
+        "I",
+        "No warmup data file found at /m/1/assets.extra/tf_serving_warmup_requests",
+    ),
+    (
+        lambda: log_messages.starting_warmup("/m/1/w", ""),
+        "I",
+        "Starting to read warmup data for model at /m/1/w with model-warmup-options ",
+    ),
+    (
+        lambda: log_messages.finished_warmup("/m/1/w", 3, 45),
+        "I",
+        "Finished reading warmup data for model at /m/1/w. Number of warmup records read: 3. "
+        "Elapsed time (microseconds): 45.",
+    ),
+    (log_messages.using_insecure_server_credentials, "I", "Using InsecureServerCredentials"),
+    (
+        lambda: log_messages.running_grpc_server(8500),
+        "I",
+        "Running gRPC ModelServer at 0.0.0.0:8500 ...",
+    ),
+    (
+        lambda: log_messages.running_grpc_server_on_socket("/tmp/tf-serving.sock"),
+        "I",
+        "Running gRPC ModelServer at UNIX socket /tmp/tf-serving.sock ...",
+    ),
+    (
+        lambda: log_messages.reload_config_rpc_failed("INVALID base path"),
+        "E",
+        "ReloadConfig failed: INVALID base path",
+    ),
+    (
+        lambda: log_messages.unfinished_work_after_stop(30),
+        "W",
+        "A load or unload still running 30 s after stop was left to finish",
+    ),
 ]
+
+
+def test_the_config_entry_block_starts_on_a_new_line(stream: _FlushCountingStream) -> None:
+    log_messages.config_entry(0, "/models/m", "m", "tensorflow")
+
+    assert stream.getvalue().split("] ", 1)[1] == (
+        "\nConfig entry\n\tindex : 0\n\tpath : /models/m\n\tname : m\n\tplatform : tensorflow\n"
+    )
+
+
+def test_every_catalogue_helper_is_used_by_the_stand_in() -> None:
+    import pathlib
+
+    import fashion.serving
+
+    root = pathlib.Path(fashion.serving.__file__).parent
+    sources = "".join(path.read_text() for path in root.rglob("*.py") if path.name != "texts.py")
+    unused = [
+        name
+        for name in log_messages.__all__
+        if f"log.{name}(" not in sources and f"log.{name}\n" not in sources
+    ]
+    assert unused == []
 
 
 @pytest.mark.parametrize(
@@ -337,9 +423,11 @@ def test_an_exception_logged_with_its_cause_carries_the_traceback(
     try:
         raise KeyError("missing piece")
     except KeyError:
-        logging.getLogger("fashion.serving").exception("Unexpected error handling a request")
+        log_messages.unexpected_request_error("POST", "/v1/models/m:predict")
 
     first, *rest = _lines(stream)
-    assert re.fullmatch(rf"{_PREFIX}E .*\] Unexpected error handling a request", first), first
+    assert re.fullmatch(
+        rf"{_PREFIX}E {_THIS_FILE}:\d+\] Unexpected error handling POST /v1/models/m:predict", first
+    ), first
     assert rest[0] == "Traceback (most recent call last):"
     assert rest[-1] == "KeyError: 'missing piece'"

@@ -59,12 +59,12 @@ def start(recorder: Recorder) -> Iterator[Callable[..., ModelManager]]:
     """Starts managers with :data:`~tests.support.manager_kit.FAST` options (overridable),
     their transitions recorded; stops every one of them after the test."""
     from fashion.serving.models.manager import ModelManager
-    from tests.support.manager_kit import FAST
+    from tests.support.manager_kit import FAST, LOADER
 
     managers: list[ModelManager] = []
 
     def _start(models: list[ModelSpec], **options: object) -> ModelManager:
-        manager = ModelManager(models, dataclasses.replace(FAST, **options))
+        manager = ModelManager(models, LOADER, dataclasses.replace(FAST, **options))
         manager.add_state_listener(recorder.on_state)
         managers.append(manager)
         manager.start()

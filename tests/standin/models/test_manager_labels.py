@@ -16,6 +16,7 @@ from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
 from fashion.serving.status import Code, ServingStatusError
 from tests.support.manager_kit import (
     FAST,
+    LOADER,
     available,
     not_found,
     place,
@@ -47,7 +48,7 @@ def test_labels_resolve_to_their_versions(start, builds, tmp_path, recorder):
 def test_labels_at_start_up_need_the_allow_flag(builds, tmp_path):
     base = tmp_path / "m"
     place(builds["half"], base, 1)
-    manager = ModelManager([ModelSpec("m", str(base), labels={"stable": 1})], FAST)
+    manager = ModelManager([ModelSpec("m", str(base), labels={"stable": 1})], LOADER, FAST)
     try:
         with pytest.raises(ServingStatusError) as info:
             manager.start()

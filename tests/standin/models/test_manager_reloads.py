@@ -14,6 +14,7 @@ from fashion.serving.models.model_spec import ModelSpec
 from fashion.serving.status import Code, ServingStatusError
 from tests.support.manager_kit import (
     FAST,
+    LOADER,
     WAIT_SECONDS,
     available,
     ended,
@@ -79,7 +80,7 @@ def test_reload_reports_added_models_that_did_not_become_available(start, builds
     ],
 )
 def test_invalid_configs_are_refused_with_server_core_texts(models, message):
-    manager = ModelManager(models, FAST)
+    manager = ModelManager(models, LOADER, FAST)
     try:
         with pytest.raises(ServingStatusError) as info:
             manager.start()

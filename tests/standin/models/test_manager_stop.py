@@ -19,6 +19,7 @@ from fashion.serving.models.model_spec import ModelSpec
 from fashion.serving.status import Code, ServingStatusError
 from tests.support.manager_kit import (
     FAST,
+    LOADER,
     WAIT_SECONDS,
     Recorder,
     not_found_text,
@@ -35,7 +36,7 @@ def test_stop_is_prompt_during_load_retries_and_ends_waits(builds, tmp_path, rec
         max_num_load_retries=5,
         load_retry_interval_micros=60_000_000,
     )
-    manager = ModelManager([ModelSpec("m", str(base))], options)
+    manager = ModelManager([ModelSpec("m", str(base))], LOADER, options)
     manager.start()
     outcome: list[BaseException | list[LoadFailure]] = []
 
@@ -84,7 +85,7 @@ def test_stop_waits_for_a_load_in_progress_and_releases_what_it_loaded(
     (tmp_path / "m" / "1").mkdir(parents=True)
     loader = _GatedLoader()
     options = dataclasses.replace(FAST, num_initial_load_threads=load_threads)
-    manager = ModelManager([ModelSpec("m", str(tmp_path / "m"))], options, loader=loader)
+    manager = ModelManager([ModelSpec("m", str(tmp_path / "m"))], loader, options)
     manager.start()
     assert loader.entered.wait(WAIT_SECONDS)
     stopper = threading.Thread(target=manager.stop)

@@ -95,7 +95,7 @@ def test_in_flight_request_delays_the_unload_until_it_finishes(
         assert not_found(manager, "m", version=1) == (
             "Servable not found for request: Specific(m, 1)"
         )
-        result = handle.run("serving_default", {"x": np.array([1.0], np.float32)})
+        result = handle.servable.run("serving_default", {"x": np.array([1.0], np.float32)})
         assert (handle.version, float(result["y"][0])) == (1, 2.5)
     recorder.wait_for(lambda: status(manager, "m") == [*available(2), ended(1)], "1 END")
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from fashion.serving.models.manager import ModelManager
+from fashion.serving.monitoring.metrics import Metrics
 from fashion.serving.rest.handlers import RestHandlers
 from fashion.serving.rest.routes import Route, route
 from fashion.serving.status import Code, ServingStatusError
@@ -47,7 +48,7 @@ def _failure(call: Callable[[Route, bytes], bytes], *args: Any) -> tuple[Code, i
 @pytest.fixture
 def handlers(manager: ModelManager) -> RestHandlers:
     """The handlers with the server's default flags (no deadline, no method-name check)."""
-    return RestHandlers(manager)
+    return RestHandlers(manager, Metrics())
 
 
 # --- predict --------------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ def test_predict_on_a_signature_without_inputs_fails_to_get_the_input_map(
 
 
 def test_predict_past_the_rest_deadline_is_deadline_exceeded(manager: ModelManager) -> None:
-    timed = RestHandlers(manager, timeout_ms=100)
+    timed = RestHandlers(manager, Metrics(), timeout_ms=100)
     routed = _route("POST", "/v1/models/blocking:predict")
     assert _failure(timed.predict, routed, b'{"instances": [1.0]}') == (
         Code.DEADLINE_EXCEEDED,
@@ -136,7 +137,7 @@ def test_predict_runs_any_method_name_without_the_method_name_check(
 def test_predict_refuses_an_odd_method_name_with_the_check_as_an_internal_error(
     manager: ModelManager,
 ) -> None:
-    checking = RestHandlers(manager, check_method_name=True)
+    checking = RestHandlers(manager, Metrics(), check_method_name=True)
     routed = _route("POST", "/v1/models/odd_method:predict")
     assert _failure(checking.predict, routed, b'{"instances": [1.0]}') == (
         Code.INTERNAL,
@@ -144,6 +145,17 @@ def test_predict_refuses_an_odd_method_name_with_the_check_as_an_internal_error(
         "Expected prediction signature method_name to be one of {tensorflow/serving/predict, "
         f"tensorflow/serving/classify, tensorflow/serving/regress}}. Was: {ODD_METHOD_NAME}",
     )
+
+
+def test_with_the_check_a_body_error_still_wins_over_the_method_name(
+    manager: ModelManager,
+) -> None:
+    # predict_util.cc checks the method name only once the body became tensors.
+    checking = RestHandlers(manager, Metrics(), check_method_name=True)
+    routed = _route("POST", "/v1/models/odd_method:predict")
+    code, status, message = _failure(checking.predict, routed, b'{"instances": "nope"}')
+    assert (code, status) == (Code.INVALID_ARGUMENT, 400)
+    assert message.endswith("Expecting 'instances' to be an list/array")
 
 
 # --- classify and regress -----------------------------------------------------------------------

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
-from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+from tensorflow_serving.apis import classification_pb2, predict_pb2, prediction_log_pb2
 
+from fashion.serving.runtime.loader import load_version
 from fashion.serving.runtime.servable import LoadOptions, Servable, SignatureInfo, SignatureTensor
 from fashion.serving.status import Code, ServingStatusError
+from tests.support.example_models import write_example_parser_model
 from tests.support.savedmodels import (
     write_affine_model,
     write_blocking_queue_model,
@@ -292,7 +294,7 @@ def _predict_record(**inputs: list[float]) -> bytes:
 def test_warmup_records_are_replayed_during_load(models, tmp_path, log_lines):
     records = [_predict_record(x=[1.0])] * 2
     version = _version_with_warmup(models["affine"], tmp_path / "1", records)
-    Servable.load(str(version), LoadOptions(warmup_iterations=3)).close()
+    load_version(str(version), LoadOptions(warmup_iterations=3)).close()
     path = version / "assets.extra" / "tf_serving_warmup_requests"
     messages = log_lines
     assert (
@@ -308,7 +310,7 @@ def test_warmup_records_are_replayed_during_load(models, tmp_path, log_lines):
 
 
 def test_load_logs_tensorflow_loader_lines_and_that_no_warmup_file_was_found(models, log_lines):
-    Servable.load(str(models["affine"])).close()
+    load_version(str(models["affine"])).close()
     path = models["affine"] / "assets.extra" / "tf_serving_warmup_requests"
     assert log_lines[0] == f"Reading SavedModel from: {models['affine']}"
     assert log_lines[1].startswith("SavedModel load for tags { serve }; Status: success: OK. Took ")
@@ -319,7 +321,7 @@ def test_load_logs_tensorflow_loader_lines_and_that_no_warmup_file_was_found(mod
 def test_failing_warmup_request_fails_the_load(models, tmp_path):
     version = _version_with_warmup(models["affine"], tmp_path / "1", [_predict_record(z=[1.0])])
     with pytest.raises(ServingStatusError) as info:
-        Servable.load(str(version))
+        load_version(str(version))
     assert info.value.code is Code.INVALID_ARGUMENT
     assert info.value.message.startswith("Signature input alias: x(feed name: x:0) not found")
 
@@ -329,9 +331,29 @@ def test_warmup_file_that_is_not_tfrecord_fails_with_data_loss(models, tmp_path)
     warmup = version / "assets.extra" / "tf_serving_warmup_requests"
     warmup.write_bytes(b"this is not a TFRecord file, it is only text")
     with pytest.raises(ServingStatusError) as info:
-        Servable.load(str(version))
+        load_version(str(version))
     assert info.value.code is Code.DATA_LOSS
     assert info.value.message.startswith("corrupted record at 0")
     assert info.value.message.endswith(". Please verify your warmup data is in TFRecord format.")
     # With warm-up disabled the file is not read at all.
-    Servable.load(str(version), LoadOptions(enable_warmup=False)).close()
+    load_version(str(version), LoadOptions(enable_warmup=False)).close()
+
+
+def _classify_record(x: float) -> bytes:
+    request = classification_pb2.ClassificationRequest()
+    request.model_spec.signature_name = "classify_flat"
+    example = request.input.example_list.examples.add()
+    example.features.feature["x"].float_list.value.append(x)
+    log = prediction_log_pb2.PredictionLog()
+    log.classify_log.request.CopyFrom(request)
+    return log.SerializeToString()
+
+
+def test_a_classify_record_goes_through_the_classifiers_own_checks(tmp_path):
+    # saved_model_warmup.cc replays through RunClassify: scores of rank 1 fail the load there.
+    source = write_example_parser_model(tmp_path / "parser")
+    version = _version_with_warmup(source, tmp_path / "1", [_classify_record(2.0)])
+    with pytest.raises(ServingStatusError) as info:
+        load_version(str(version))
+    assert info.value.code is Code.INVALID_ARGUMENT
+    assert info.value.message == "Expected Tensor shape: [batch_size num_classes] but got [1]"

@@ -106,13 +106,26 @@ def test_every_dtype_and_a_string_input_run_and_echo_their_values(servables):
     assert outputs["s_bytes"].tolist() == [b"a", b"\xff"]
 
 
-def test_a_value_of_another_dtype_than_the_tensor_fails_inside_the_graph(servables):
+def test_a_value_of_another_dtype_than_the_tensor_is_refused_as_session_run_refuses_it(servables):
+    # DirectSession::Run (FunctionCallFrame::SetArgs) checks each feed's dtype, args in name order.
     outcome = _outcome(
         servables["affine"], "serving_default", {"x": np.array([1.0], dtype=np.float64)}
     )
-    assert outcome[:2] == ("error", Code.INVALID_ARGUMENT)
-    assert "double" in outcome[2]
-    assert "float" in outcome[2]
+    assert outcome == (
+        "error",
+        Code.INVALID_ARGUMENT,
+        "Expects arg[0] to be float but double is provided",
+    )
+    two = _outcome(
+        servables["two"],
+        "serving_default",
+        {"a": np.array([1.0], dtype=np.float32), "b": np.array([1.0], dtype=np.float32)},
+    )
+    assert two == (
+        "error",
+        Code.INVALID_ARGUMENT,
+        "Expects arg[1] to be int32 but float is provided",
+    )
 
 
 def test_a_signature_without_outputs_gets_the_sessions_nothing_to_fetch_error(servables):

@@ -85,6 +85,7 @@ _MAIN_CC_FLAGS: list[tuple[str, str, str]] = [
 ]
 _STAND_IN_FLAGS: list[tuple[str, str, str]] = [
     ("rest_api_bind_address", "string", '"127.0.0.1"'),
+    ("grpc_bind_address", "string", '"127.0.0.1"'),
     ("rest_api_max_body_bytes", "int64", str(256 * 1024 * 1024)),
 ]
 _USAGE_LINE = re.compile(r"\t--(\w+)=(.*?) *\t(int32|int64|bool|string|float)\t.*")
@@ -158,6 +159,7 @@ def test_no_arguments_give_the_defaults_of_server_options() -> None:
         "enable_profiler": True,
         "version": False,
         "rest_api_bind_address": "127.0.0.1",
+        "grpc_bind_address": "127.0.0.1",
         "rest_api_max_body_bytes": 268435456,
         "ignored_flags_given": (),
     }
@@ -247,7 +249,7 @@ def test_unknown_argument_is_reported_with_usage_and_start_up_carries_on(
     assert outcome.exit_code is None
     assert outcome.options is not None
     assert outcome.stdout == f"unknown argument: {first_unknown}\n{usage_text()}"
-    assert outcome.errors == ()
+    assert outcome.bad_values == ()
 
 
 def test_space_separated_value_leaves_the_flag_at_its_default() -> None:
@@ -300,7 +302,7 @@ def test_value_that_does_not_parse_prints_usage_and_exits_255(
         options=None,
         exit_code=255,
         stdout=usage_text(),
-        errors=(f"Couldn't interpret value {value} for flag {flag_name}.",),
+        bad_values=((value, flag_name),),
     )
 
 
@@ -362,13 +364,13 @@ def test_version_false_does_not_print_the_version() -> None:
 def test_ignored_flags_given_are_listed_once_in_command_line_order() -> None:
     options = _options(
         "--enable_batching",
-        "--port=8500",
+        "--enable_profiler=true",
         "--rest_api_port=8501",
         "--enable_batching=false",
         "--flush_filesystem_caches=false",
     )
 
-    assert options.ignored_flags_given == ("enable_batching", "port")
+    assert options.ignored_flags_given == ("enable_batching", "enable_profiler")
 
 
 def test_ignored_and_inert_flags_are_real_flags_and_disjoint() -> None:

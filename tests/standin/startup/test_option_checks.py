@@ -9,8 +9,17 @@ from __future__ import annotations
 import pytest
 
 from fashion.serving.startup.flags import ServerOptions, parse_flags
-from fashion.serving.startup.option_checks import validate_options
+from fashion.serving.startup.option_checks import (
+    check_options_after_config,
+    check_options_before_config,
+)
 from fashion.serving.status import Code, ServingStatusError
+
+
+def validate_options(options: ServerOptions) -> None:
+    """Both groups of checks, in the server's order (the config file is read in between)."""
+    check_options_before_config(options)
+    check_options_after_config(options)
 
 
 def _options(*argv: str) -> ServerOptions:
