@@ -18,8 +18,10 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fashion.data import Dataset, load_synthetic
+from fashion.launcher import ModelServerBinary
 from fashion.serving.startup.tf_env import use_eigen_kernels
 from tests.support import MODEL_NAME
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """In-process stand-in tests feed values of any shape, as the server does, so TensorFlow must
