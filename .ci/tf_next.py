@@ -59,8 +59,9 @@ def minor(version: Version) -> tuple[int, int]:
 
 
 def pip(*args: str) -> None:
-    print("+ pip " + " ".join(args), flush=True)
-    subprocess.run([*PIP, *args], check=True)
+    """``pip install -q ARGS``; what was installed is summed up after all three installs."""
+    print("+ pip install " + " ".join(args), flush=True)
+    subprocess.run([*PIP, "install", "-q", *args], check=True)
 
 
 def project_requirements() -> list[str]:
@@ -105,14 +106,15 @@ def main(pytest_args: list[str]) -> int:
     else:
         api = max(v for v in api_versions if not v.is_prerelease)
         say(
-            "the index has no tensorflow-serving-api {}.{}.*; using the newest release, {}".format(
-                *minor(newest), api
+            "the index has no tensorflow-serving-api {}.{}.*; using the newest release, {} "
+            "(with --no-deps; pip check below says whether it admits {})".format(
+                *minor(newest), api, newest
             )
         )
 
-    pip("install", f"tensorflow=={newest}", *project_requirements())
-    pip("install", "--no-deps", f"tensorflow-serving-api=={api}")
-    pip("install", "--no-deps", str(ROOT))
+    pip(f"tensorflow=={newest}", *project_requirements())
+    pip("--no-deps", f"tensorflow-serving-api=={api}")
+    pip("--no-deps", str(ROOT))
     check = subprocess.run([*PIP, "check"], capture_output=True, text=True, check=False)
     for line in (check.stdout + check.stderr).splitlines():
         say(f"pip check: {line}")
