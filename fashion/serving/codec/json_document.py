@@ -36,6 +36,7 @@ undecodable bytes as surrogate escapes; :func:`utf8_bytes` gives the original by
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -240,19 +241,27 @@ def _parse_exact(body: bytes) -> Any:
     except ValueError as exc:
         offset, reason = _error_parts(exc)
         # A too-big number before the error stopped rapidjson first; python-rapidjson's own
-        # "Invalid integer value" (past 4,300 digits) is such a number.
-        end = _NUMBER_AT.match(stream.data, offset).end() if reason == _INVALID_INTEGER else offset
+        # "Invalid integer value" (past 4,300 digits) is such a number. Without an offset
+        # (Python 3.12+, see _error_parts) that number is the first too-big one in the body.
+        if offset is None:
+            end = None
+        elif reason == _INVALID_INTEGER:
+            end = _NUMBER_AT.match(stream.data, offset).end()
+        else:
+            end = offset
         too_big = first_number_too_big(stream.data, end)
         if too_big is not None:
             offset, reason = too_big, NUMBER_TOO_BIG
         raise ServingStatusError(
             Code.INVALID_ARGUMENT,
-            f"JSON Parse error: {reason} at offset: {skip + stream.body_offset(offset)}",
+            f"JSON Parse error: {reason} at offset: {skip + stream.body_offset(offset or 0)}",
         ) from None
     except RecursionError as exc:
         root = _parse_deep(stream.data)
         if root is _UNREADABLE:
             offset, _ = _error_parts(exc)
+            if offset is None:  # Python 3.12+, see _error_parts
+                offset = _past_depth(stream.data, sys.getrecursionlimit())
             too_big = first_number_too_big(stream.data)
             if too_big is not None:
                 offset = too_big
@@ -320,12 +329,39 @@ def _attach(container: list[Any] | JsonObject, key: str | None, value: Any) -> N
         container[key] = value  # type: ignore[index]
 
 
-def _error_parts(exc: Exception) -> tuple[int, str]:
-    """Offset and reason of a python-rapidjson parse error (``Parse error at offset N: ...``)."""
+def _error_parts(exc: Exception) -> tuple[int | None, str]:
+    """Offset and reason of a python-rapidjson parse error (``Parse error at offset N: ...``).
+
+    The offset is None when the message has none: python-rapidjson (1.25 and earlier) adds it to
+    the errors its own handler raises (``Invalid integer value``, ``Maximum parse recursion
+    depth exceeded``) only if the fetched exception value is still a string, and from Python
+    3.12 on it is always an exception instance.
+    """
     match = _ERROR_TEXT.fullmatch(str(exc))
-    if match is None:  # pragma: no cover - python-rapidjson always uses this form
-        return 0, str(exc)
+    if match is None:
+        return None, str(exc)
     return int(match.group(1)), match.group(2)
+
+
+_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def _past_depth(data: bytes, limit: int) -> int:
+    """The offset python-rapidjson reports when nesting passes ``limit``: after that opener.
+
+    Its handler counts objects and arrays down from the recursion limit and stops on the first
+    one past it; ``data`` is valid JSON up to there, so strings are closed.
+    """
+    depth = 0
+    for match in _NESTING.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return match.end()
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return 0
 
 
 def _restore(root: Any, long_integers: bool, originals: dict[int, str] | None) -> Any:

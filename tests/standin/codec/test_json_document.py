@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 import orjson
 import pytest
@@ -17,6 +18,7 @@ import rapidjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fashion.serving.codec import json_document
 from fashion.serving.codec.json_document import (
     json_type_name,
     members,
@@ -390,3 +392,47 @@ def test_a_damaged_document_fails_exactly_where_rapidjsons_reader_fails(
     else:
         text = text[:at] + character + text[at + 1 :]
     assert_parsed_as_rapidjson_would(text)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            b'{"ignored": ' + b"[" * 5000,
+            "JSON Parse error: Nesting too deep for the TF Serving stand-in's JSON reader "
+            "(python-rapidjson: Maximum parse recursion depth exceeded!) at offset: {12+limit}",
+        ),
+        (
+            b'{"s": "[[{{\\" [", "x": ' + b"[" * 5000,
+            "JSON Parse error: Nesting too deep for the TF Serving stand-in's JSON reader "
+            "(python-rapidjson: Maximum parse recursion depth exceeded!) at offset: {23+limit}",
+        ),
+        (
+            b'{"instances": [1, "99", -' + b"9" * 5000 + b"]}",
+            "JSON Parse error: Number too big to be stored in double. at offset: 24",
+        ),
+    ],
+    ids=["nesting", "nesting-after-a-string-of-brackets", "5000-digits"],
+)
+def test_offsets_python_rapidjson_leaves_out_on_python_3_12_are_found(
+    monkeypatch: pytest.MonkeyPatch, body: bytes, expected: str
+) -> None:
+    # From Python 3.12 on, python-rapidjson (1.25 and earlier) raises its handler's errors
+    # without "Parse error at offset N: "; this decoder does so on every Python.
+    real = json_document._DECODER
+
+    def without_offsets(data: bytes) -> object:
+        try:
+            return real(data)
+        except (RecursionError, ValueError) as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            if isinstance(exc, RecursionError) or reason == "Invalid integer value":
+                raise type(exc)(reason) from None
+            raise
+
+    monkeypatch.setattr(json_document, "_DECODER", without_offsets)
+    limit = sys.getrecursionlimit()
+    for name, value in (("{12+limit}", 12 + limit), ("{23+limit}", 23 + limit)):
+        expected = expected.replace(name, str(value))
+    assert parse_error(body) == expected
+

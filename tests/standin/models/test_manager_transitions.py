@@ -133,7 +133,10 @@ def test_missing_base_path_blocks_updates_for_every_model(start, builds, tmp_pat
     place(builds["half"], second, 1)
     manager = start([ModelSpec("a", str(first)), ModelSpec("b", str(second))])
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
-    shutil.rmtree(first)
+    # Gone at once: rmtree alone leaves an empty base path for a moment, and a poll that sees
+    # it unloads a (no versions found) instead of blocking.
+    first.rename(tmp_path / "a-gone")
+    shutil.rmtree(tmp_path / "a-gone")
     place(builds["triple"], second, 2)
     error = (
         "FileSystemStoragePathSource encountered a filesystem access error: Could not find base "
