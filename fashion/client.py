@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +33,8 @@ __all__ = [
     "VersionStatus",
     "check_base_url",
     "check_timeout",
+    "check_version_choice",
+    "wait_until_version_available",
 ]
 
 #: Seconds any single request may take before it is abandoned.
@@ -162,6 +164,16 @@ def check_timeout(seconds: float) -> None:
         raise ValueError(f"the timeout must be a positive number of seconds, got {seconds!r}")
 
 
+def check_version_choice(version: int | None, label: str | None) -> None:
+    """Raise ValueError for a version and a label together, or a version that is not an int."""
+    if version is not None and label is not None:
+        raise ValueError("give a version or a label, not both")
+    # Any integer goes to the server, which answers 0 or -1 with its own errors; 1.7 or "2"
+    # would be a caller's mistake that int() would quietly turn into another version.
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ValueError(f"a version is an integer, got {version!r}")
+
+
 class ServingClient:
     """Talks to one model on one TF Serving REST endpoint.
 
@@ -199,12 +211,7 @@ class ServingClient:
 
     def model_url(self, *, version: int | None = None, label: str | None = None) -> str:
         """The URL prefix for this model, optionally pinned to a version or a label."""
-        if version is not None and label is not None:
-            raise ValueError("give a version or a label, not both")
-        # Any integer goes to the server, which answers 0 or -1 with its own errors; 1.7 or "2"
-        # would be a caller's mistake that int() would quietly turn into another version.
-        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-            raise ValueError(f"a version is an integer, got {version!r}")
+        check_version_choice(version, label)
         url = f"{self.base_url}/v1/models/{quote(self.model_name, safe='')}"
         if version is not None:
             url += f"/versions/{version}"
@@ -347,40 +354,66 @@ class ServingClient:
     ) -> VersionStatus:
         """Poll the model status until ``version`` (or, if None, any version) is AVAILABLE.
 
-        Connection failures and 404s count as "not yet" (the server may still be starting); a
-        version whose load ended in an error fails at once instead of waiting for the deadline.
-
-        Raises:
-            ServingTimeoutError: not AVAILABLE within ``timeout`` seconds; says what was seen.
-            ServingError: the version's load failed, or the server answered something unusable.
+        See :func:`wait_until_version_available`, which this calls with :meth:`status`.
         """
-        last_seen: list[str] = ["no answer yet"]
+        return wait_until_version_available(
+            self.status, self.model_name, version, timeout=timeout, interval=interval
+        )
 
-        def available() -> VersionStatus | None:
-            try:
-                entries = self.status(version)
-            except (ServingConnectionError, ServingTimeoutError) as exc:
-                last_seen[0] = str(exc)
-                return None
-            except ServingHTTPError as exc:
-                if exc.status_code != 404:
-                    raise
-                last_seen[0] = str(exc)
-                return None
-            last_seen[0] = ", ".join(f"{e.version}:{e.state}" for e in entries)
-            for entry in entries:
-                if entry.state == "AVAILABLE":
-                    return entry
-                if version is not None and entry.state == "END" and entry.error_code != "OK":
-                    raise ServingError(
-                        f"model {self.model_name} version {entry.version} failed to load: "
-                        f"{entry.error_code}: {entry.error_message}",
-                        error=entry.error_message,
-                    )
-            return None
 
-        what = f"model {self.model_name}" + (f" version {version}" if version else "")
+def wait_until_version_available(
+    status: Callable[[int | None], list[VersionStatus]],
+    model_name: str,
+    version: int | None = None,
+    *,
+    timeout: float = 60.0,
+    interval: float = 0.1,
+) -> VersionStatus:
+    """Poll ``status`` until ``version`` (or, if None, any version) is AVAILABLE.
+
+    One loop for both transports, so REST and gRPC clients wait by the same rules: connection
+    failures, timeouts and 404s (NOT_FOUND over gRPC) count as "not yet" (the server may still be
+    starting); a version whose load ended in an error fails at once instead of waiting for the
+    deadline.
+
+    Args:
+        status: a client's ``status`` method.
+        model_name: for messages.
+        version: the version to wait for; None for any.
+        timeout: seconds before giving up.
+        interval: seconds between polls.
+
+    Raises:
+        ServingTimeoutError: not AVAILABLE within ``timeout`` seconds; says what was seen.
+        ServingError: the version's load failed, or the server answered something unusable.
+    """
+    last_seen: list[str] = ["no answer yet"]
+
+    def available() -> VersionStatus | None:
         try:
-            return wait_until(available, timeout, f"{what} to be AVAILABLE", interval=interval)
-        except WaitTimeoutError as exc:
-            raise ServingTimeoutError(f"{exc}; last seen: {last_seen[0]}") from exc
+            entries = status(version)
+        except (ServingConnectionError, ServingTimeoutError) as exc:
+            last_seen[0] = str(exc)
+            return None
+        except ServingError as exc:
+            if exc.status_code != 404:
+                raise
+            last_seen[0] = str(exc)
+            return None
+        last_seen[0] = ", ".join(f"{e.version}:{e.state}" for e in entries)
+        for entry in entries:
+            if entry.state == "AVAILABLE":
+                return entry
+            if version is not None and entry.state == "END" and entry.error_code != "OK":
+                raise ServingError(
+                    f"model {model_name} version {entry.version} failed to load: "
+                    f"{entry.error_code}: {entry.error_message}",
+                    error=entry.error_message,
+                )
+        return None
+
+    what = f"model {model_name}" + (f" version {version}" if version else "")
+    try:
+        return wait_until(available, timeout, f"{what} to be AVAILABLE", interval=interval)
+    except WaitTimeoutError as exc:
+        raise ServingTimeoutError(f"{exc}; last seen: {last_seen[0]}") from exc
