@@ -2,7 +2,8 @@
 
 Every call has a timeout, and every failure surfaces as one exception family rooted at
 :class:`ServingError`: the HTTP-level error carries the status code and the server's ``error``
-text; ``requests``' own exceptions are translated in one place and never leak.
+text; ``requests``' own exceptions are translated in one place and never leak. The exceptions, the
+argument checks and :class:`VersionStatus` are shared with :mod:`fashion.grpc_client`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "ServingTimeoutError",
     "VersionStatus",
     "check_base_url",
+    "check_grpc_target",
     "check_timeout",
     "check_version_choice",
     "wait_until_version_available",
@@ -154,6 +156,32 @@ def check_base_url(url: str) -> None:
         raise ValueError(f"not a server URL: {url!r} (expected http://host:port)")
     if parts.query or parts.fragment:
         raise ValueError(f"not a server URL: {url!r} (no query or fragment expected)")
+
+
+def check_grpc_target(target: str) -> None:
+    """Raise ValueError unless ``target`` is ``host:port`` (``[v6]:port``) or ``unix:/path``.
+
+    Here, not in :mod:`fashion.grpc_client`, so that the CLI can check a target without importing
+    TensorFlow (the gRPC messages live in its package).
+    """
+    expected = "expected host:port or unix:/path"
+    if not isinstance(target, str) or not target:
+        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
+    if target.startswith("unix:"):
+        if not target.removeprefix("unix:").strip("/"):
+            raise ValueError(f"not a gRPC target: {target!r} (the socket path is empty)")
+        return
+    if "://" in target:
+        raise ValueError(f"not a gRPC target: {target!r} ({expected}, not a URL)")
+    try:
+        parts = urlsplit(f"//{target}")
+        port = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"not a gRPC target: {target!r} ({exc})") from None
+    if not parts.hostname or port is None or port == 0 or parts.path or parts.username:
+        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
+    if parts.query or parts.fragment:
+        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
 
 
 def check_timeout(seconds: float) -> None:

@@ -27,7 +27,6 @@ import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import grpc
 import numpy as np
@@ -59,13 +58,14 @@ from fashion.client import (
     ServingProtocolError,
     ServingTimeoutError,
     VersionStatus,
+    check_grpc_target,
     check_timeout,
     check_version_choice,
     wait_until_version_available,
 )
 from fashion.serving.status import Code, http_status_for
 
-__all__ = ["GrpcServingClient", "ServingRPCError", "check_grpc_target"]
+__all__ = ["GrpcServingClient", "ServingRPCError"]
 
 _T = TypeVar("_T")
 _DEFAULT_SIGNATURE = "serving_default"
@@ -99,28 +99,6 @@ class ServingRPCError(ServingError):
     def __init__(self, message: str, *, code: str, error: str, status_code: int):
         super().__init__(message, status_code=status_code, error=error)
         self.code = code
-
-
-def check_grpc_target(target: str) -> None:
-    """Raise ValueError unless ``target`` is ``host:port`` (``[v6]:port``) or ``unix:/path``."""
-    expected = "expected host:port or unix:/path"
-    if not isinstance(target, str) or not target:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
-    if target.startswith("unix:"):
-        if not target.removeprefix("unix:").strip("/"):
-            raise ValueError(f"not a gRPC target: {target!r} (the socket path is empty)")
-        return
-    if "://" in target:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected}, not a URL)")
-    try:
-        parts = urlsplit(f"//{target}")
-        port = parts.port  # raises ValueError for a port that is not a number in range
-    except ValueError as exc:
-        raise ValueError(f"not a gRPC target: {target!r} ({exc})") from None
-    if not parts.hostname or port is None or port == 0 or parts.path or parts.username:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
-    if parts.query or parts.fragment:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
 
 
 class GrpcServingClient:
