@@ -208,11 +208,10 @@ def test_predict_over_grpc_against_no_server_is_one_line_error(
 def test_predict_over_grpc_prints_what_predict_over_rest_prints(
     fashion_server, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    grpc_port = next(a for a in fashion_server.args if a.startswith("--port=")).split("=")[1]
     common = ["predict", "--synthetic", "--model-name", "fashion_model", "--version", "1"]
     assert main([*common, "--url", fashion_server.url]) == 0
     over_rest = capsys.readouterr().out
-    assert main([*common, "--grpc", f"127.0.0.1:{grpc_port}"]) == 0
+    assert main([*common, "--grpc", fashion_server.grpc_target]) == 0
     over_grpc = capsys.readouterr().out
     assert over_grpc == over_rest
     assert [line.split(":")[0] for line in over_grpc.splitlines()] == [
