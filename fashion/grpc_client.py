@@ -129,7 +129,9 @@ class GrpcServingClient:
         self._prediction = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
         # Signatures by (version, label), to name a lone input tensor without asking each time.
-        self._signatures: dict[tuple[int | None, str | None], dict[str, Any]] = {}
+        self._signatures: dict[
+            tuple[int | None, str | None], dict[str, meta_graph_pb2.SignatureDef]
+        ] = {}
 
     def __enter__(self) -> GrpcServingClient:
         return self
@@ -177,12 +179,12 @@ class GrpcServingClient:
             return ServingTimeoutError(f"{where}: no answer within {self.timeout:g} s")
         if code is grpc.StatusCode.INTERNAL and details == _UNDECODABLE:
             return ServingProtocolError(f"{where}: the answer is not the promised message")
-        tf_code = Code[code.name] if code is not None and code.name in Code.__members__ else None
+        name = code.name if code is not None else "UNKNOWN"  # gRPC's names are TF's names
         return ServingRPCError(
-            f"{where} answered {tf_code.name if tf_code else code}: {details}",
-            code=tf_code.name if tf_code else "UNKNOWN",
+            f"{where} answered {name}: {details}",
+            code=name,
             error=details,
-            status_code=http_status_for(tf_code or Code.UNKNOWN),
+            status_code=http_status_for(Code.__members__.get(name, Code.UNKNOWN)),
         )
 
     def predict(
@@ -212,7 +214,11 @@ class GrpcServingClient:
 
         Raises:
             ValueError: an array for a signature without exactly one input.
-            ServingError: any failure of the RPCs (see the module doc).
+            ServingError: any failure of the RPCs (see the module doc). The first call for a
+                version, label or the latest asks ``GetModelMetadata`` first, so an unknown
+                model, version or label fails there, with the same status and text Predict
+                gives (both resolve the spec alike, ``server_core.cc``). Signatures stay cached
+                for the client's life, the latest version's too.
         """
         spec = self.model_spec(version=version, label=label, signature_name=signature_name)
         signature = self._signature(signature_name or _DEFAULT_SIGNATURE, version, label)
@@ -239,7 +245,9 @@ class GrpcServingClient:
 
     def _signature_map(
         self, version: int | None, label: str | None
-    ) -> tuple[get_model_metadata_pb2.GetModelMetadataResponse, dict[str, Any]]:
+    ) -> tuple[
+        get_model_metadata_pb2.GetModelMetadataResponse, dict[str, meta_graph_pb2.SignatureDef]
+    ]:
         request = get_model_metadata_pb2.GetModelMetadataRequest(
             model_spec=self.model_spec(version=version, label=label),
             metadata_field=[_SIGNATURE_DEF],
