@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fashion.client import (
     DEFAULT_TIMEOUT,
     ServingClient,
     ServingError,
     check_base_url,
+    check_grpc_target,
     check_timeout,
 )
 from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
@@ -25,7 +27,13 @@ from fashion.launcher import ServerStartError
 from fashion.model import MODEL_BUILDERS
 from fashion.preprocess import PreprocessError, scale_images
 
+if TYPE_CHECKING:
+    from fashion.grpc_client import GrpcServingClient
+
 __all__ = ["build_parser", "main"]
+
+#: Where ``--grpc`` without a value sends: TF Serving's default ``--port`` on this machine.
+DEFAULT_GRPC_TARGET = "127.0.0.1:8500"
 
 
 class CommandError(Exception):
@@ -42,6 +50,14 @@ def _positive_int(text: str) -> int:
 def _server_url(text: str) -> str:
     try:
         check_base_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _grpc_target(text: str) -> str:
+    try:
+        check_grpc_target(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -132,10 +148,22 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client(args: argparse.Namespace) -> ServingClient | GrpcServingClient:
+    """The REST client, or with ``--grpc`` the gRPC one: same calls, same errors."""
+    if args.grpc is None:
+        return ServingClient(args.url, args.model_name, timeout=args.timeout)
+    from fashion.quiet_tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from fashion.grpc_client import GrpcServingClient
+
+    return GrpcServingClient(args.grpc, args.model_name, timeout=args.timeout)
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     dataset = _dataset(args)
     images = dataset.x_test[: args.count]
-    with ServingClient(args.url, args.model_name, timeout=args.timeout) as client:
+    with _client(args) as client:
         probabilities = client.predict(
             scale_images(images),
             version=args.version,
@@ -238,8 +266,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="ask a running server about test images")
     _add_data_options(predict)
-    predict.add_argument(
+    transport = predict.add_mutually_exclusive_group()
+    transport.add_argument(
         "--url", type=_server_url, default="http://127.0.0.1:8501", help="the server's REST API"
+    )
+    transport.add_argument(
+        "--grpc",
+        nargs="?",
+        const=DEFAULT_GRPC_TARGET,
+        type=_grpc_target,
+        metavar="HOST:PORT|unix:PATH",
+        help="ask over gRPC (PredictionService/Predict) instead of REST; "
+        f"without a target, {DEFAULT_GRPC_TARGET}",
     )
     predict.add_argument("--model-name", default="fashion_model", help="the served model")
     pinned = predict.add_mutually_exclusive_group()

@@ -1,10 +1,10 @@
 """``fashion demo``: the seed notebook's flow end to end, with the checks it never made.
 
 Load Fashion-MNIST (or, said loudly, the synthetic look-alike), train and export version 1, start
-the model server (the same launcher the test fixtures use), predict three test images, train and
-export version 2 while the server runs, query it without a restart, ask for version 3 and show the
-error, and stop the server. Every step prints what it saw; any surprise ends the demo with a
-non-zero status.
+the model server (the same launcher the test fixtures use), predict three test images over REST
+and the same three over gRPC (the answers must be equal), train and export version 2 while the
+server runs, query it without a restart, ask for version 3 and show the error, and stop the
+server. Every step prints what it saw; any surprise ends the demo with a non-zero status.
 """
 
 from __future__ import annotations
@@ -114,6 +114,17 @@ def _expect_not_found(client: ServingClient, batch: np.ndarray, version: int, wh
     raise DemoError(f"{why}, yet the server answered it")
 
 
+def _predict_over_grpc(port: int, batch: np.ndarray) -> np.ndarray:
+    # Imported here: the gRPC client imports TensorFlow, and the CLI imports this module early.
+    from fashion.grpc_client import GrpcServingClient
+
+    with GrpcServingClient(f"127.0.0.1:{port}", MODEL_NAME) as client:
+        answer = client.predict(batch, signature_name="serving_default")
+    if not isinstance(answer, np.ndarray):
+        raise DemoError(f"gRPC answered several outputs: {sorted(answer)}")
+    return answer
+
+
 def run_demo(options: DemoOptions, say: Callable[[str], None] = print) -> int:
     """Run the demo; returns 0 when every step behaved as TF Serving should.
 
@@ -145,8 +156,10 @@ def _run(
 
     binary = resolve_model_server(options.model_server)
     say(f"== 2. start the model server: {binary.description}")
-    rest_port = free_port()
-    launch = plan_launch(binary, rest_port=rest_port, model_name=MODEL_NAME, base_path=base)
+    rest_port, grpc_port = free_port(), free_port()
+    launch = plan_launch(
+        binary, rest_port=rest_port, grpc_port=grpc_port, model_name=MODEL_NAME, base_path=base
+    )
     say("   $ " + " ".join(launch.args))
     with (
         ServerProcess(launch, work / "server.log") as server,
@@ -168,26 +181,31 @@ def _run(
         if not np.allclose(served_v1, in_process, atol=1e-5):
             raise DemoError("served version 1 differs from the model it was exported from")
 
-        say(f"== 4. the same request to /v1/models/{MODEL_NAME}/versions/1:predict")
+        say(f"== 4. the same 3 images over gRPC: PredictionService/Predict at port {grpc_port}")
+        if not np.array_equal(_predict_over_grpc(grpc_port, batch), served_v1):
+            raise DemoError("gRPC answered differently from REST")
+        say("   same answer as REST")
+
+        say(f"== 5. the same request to /v1/models/{MODEL_NAME}/versions/1:predict")
         if not np.array_equal(client.predict(batch, version=1), served_v1):
             raise DemoError("/versions/1 answered differently from the default route")
         say("   same answer")
 
-        say("== 5. train and export version 2 (the seed's smaller model) while the server runs")
+        say("== 6. train and export version 2 (the seed's smaller model) while the server runs")
         model_v2 = _train("seed-v2", dataset, options, say)
         export_version(model_v2, base, 2, overwrite=True)
         client.wait_until_available(2, timeout=120)
         server.check_alive()  # our child since step 2, never restarted: the same process
-        say(f"== 6. POST /versions/2:predict, same server process (pid {pid}, still running)")
+        say(f"== 7. POST /versions/2:predict, same server process (pid {pid}, still running)")
         served_v2 = client.predict(batch, version=2)
         _show_predictions("v2", served_v2, truth, say)
         if not np.allclose(served_v2, np.asarray(model_v2(batch)), atol=1e-5):
             raise DemoError("served version 2 differs from the model it was exported from")
 
-        say("== 7. POST /versions/3:predict")
+        say("== 8. POST /versions/3:predict")
         say("   " + _expect_not_found(client, batch, 3, "version 3 does not exist"))
 
-        say("== 8. the default policy (latest 1) unloads version 1 once version 2 serves")
+        say("== 9. the default policy (latest 1) unloads version 1 once version 2 serves")
         wait_until(
             lambda: any(e.version == 1 and e.state == "END" for e in client.status()),
             60,

@@ -32,6 +32,9 @@ def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
         ["predict", "--url", "localhost:8501"],
         ["predict", "--timeout", "0"],
         ["predict", "--timeout", "nan"],
+        ["predict", "--grpc", "http://localhost:8500"],
+        ["predict", "--grpc", "localhost"],
+        ["predict", "--grpc", "localhost:8500", "--url", "http://localhost:8501"],
     ],
 )
 def test_bad_arguments_exit_2_with_usage(
@@ -186,3 +189,31 @@ def test_predict_against_no_server_is_one_line_error(capsys: pytest.CaptureFixtu
     assert err.startswith("fashion predict: error: POST http://127.0.0.1:")
     assert "cannot connect" in err
     assert err.count("\n") == 1
+
+
+def test_predict_over_grpc_against_no_server_is_one_line_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fashion.launcher import free_port
+
+    argv = ["predict", "--synthetic", "--grpc", f"127.0.0.1:{free_port()}", "--timeout", "2"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fashion predict: error: GetModelMetadata at 127.0.0.1:")
+    assert "UNAVAILABLE: failed to connect" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.server
+def test_predict_over_grpc_prints_what_predict_over_rest_prints(
+    fashion_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["predict", "--synthetic", "--model-name", "fashion_model", "--version", "1"]
+    assert main([*common, "--url", fashion_server.url]) == 0
+    over_rest = capsys.readouterr().out
+    assert main([*common, "--grpc", fashion_server.grpc_target]) == 0
+    over_grpc = capsys.readouterr().out
+    assert over_grpc == over_rest
+    assert [line.split(":")[0] for line in over_grpc.splitlines()] == [
+        "image 0 (synthetic data)", "image 1 (synthetic data)", "image 2 (synthetic data)"
+    ]  # fmt: skip

@@ -39,6 +39,9 @@ def test_demo_runs_the_seed_flow_and_stops_its_server(
         (accuracy,) = line.removeprefix("validation accuracy by epoch: ").split(", ")
         assert 0.0 <= float(accuracy) <= 1.0
     assert "   same answer" in text
+    (over_grpc,) = [line for line in lines if "PredictionService/Predict" in line]
+    assert over_grpc.startswith("== 4. the same 3 images over gRPC: PredictionService/Predict at ")
+    assert lines[lines.index(over_grpc) + 1] == "   same answer as REST"
     assert "   404 {'error': 'Servable not found for request: Specific(fashion_model, 3)'}" in text
     assert "   status: version 2: AVAILABLE, version 1: END" in text
     assert (

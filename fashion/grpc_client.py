@@ -1,0 +1,514 @@
+"""A gRPC client for TensorFlow Serving with the REST client's surface and error family.
+
+Built on TF Serving's own stubs (``tensorflow_serving.apis``: ``PredictionServiceStub``,
+``ModelServiceStub``), so it speaks to the real ``tensorflow_model_server`` and the stand-in
+alike. It answers in the REST client's terms, so a test can run one scenario over both
+transports and compare: state and error-code names as strings (``"AVAILABLE"``, ``"OK"``),
+metadata as the JSON dict REST returns, and a failed RPC as a :class:`ServingError` whose
+``status_code`` is the HTTP status REST answers for the same TF status code.
+
+How a failed RPC is raised (``grpc.RpcError`` never leaks; it is the ``__cause__``):
+
+- ``UNAVAILABLE`` (cannot connect, connection lost): :class:`ServingConnectionError`;
+- ``DEADLINE_EXCEEDED`` once this client's own deadline has passed: :class:`ServingTimeoutError`;
+- an answer that is not the promised message: :class:`ServingProtocolError`;
+- any other status: :class:`ServingRPCError` with ``code`` (``"NOT_FOUND"``), ``error`` (the
+  server's text, cut at 1024 bytes + ``...TRUNCATED`` by TF Serving's ``grpc_status_util.cc``;
+  REST sends it whole) and ``status_code`` (404).
+
+Importing this module imports TensorFlow: the message classes live in the ``tensorflow``
+package. The CLI and the demo import it only when they use gRPC.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from google.protobuf import json_format, text_format
+from google.protobuf.message import Message
+from tensorflow.core.example import example_pb2, feature_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow_serving.apis import (
+    classification_pb2,
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    inference_pb2,
+    input_pb2,
+    model_management_pb2,
+    model_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+    regression_pb2,
+    status_pb2,
+)
+from tensorflow_serving.config import model_server_config_pb2
+
+from fashion.client import (
+    DEFAULT_TIMEOUT,
+    ServingConnectionError,
+    ServingError,
+    ServingProtocolError,
+    ServingTimeoutError,
+    VersionStatus,
+    check_grpc_target,
+    check_timeout,
+    check_version_choice,
+    wait_until_version_available,
+)
+from fashion.serving.status import Code, http_status_for
+
+__all__ = ["GrpcServingClient", "ServingRPCError"]
+
+_T = TypeVar("_T")
+_DEFAULT_SIGNATURE = "serving_default"
+_SIGNATURE_DEF = "signature_def"
+_METHODS = {"classify": "tensorflow/serving/classify", "regress": "tensorflow/serving/regress"}
+# grpcio's own text when a response does not parse (grpc/_channel.py).
+_UNDECODABLE = "Exception deserializing response!"
+_CHANNEL_OPTIONS = [
+    # Batches of images are large; TF Serving sets no limit on its side either (server.cc).
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+    # gRPC backs off up to 120 s between reconnects by default; a server that starts or comes
+    # back should be seen within a second, as wait_until_available's REST twin sees it.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+
+Example = Mapping[str, Any] | example_pb2.Example
+Result = list[list[tuple[str, float]]] | list[float]
+
+
+class ServingRPCError(ServingError):
+    """Raised when the server answers an RPC with a status other than OK.
+
+    Attributes:
+        code: the status code's name, e.g. ``"NOT_FOUND"`` (TF Serving sends TF's code as is).
+        error: the server's message.
+        status_code: the HTTP status REST answers for ``code``, to compare the transports.
+    """
+
+    def __init__(self, message: str, *, code: str, error: str, status_code: int):
+        super().__init__(message, status_code=status_code, error=error)
+        self.code = code
+
+
+class GrpcServingClient:
+    """Talks to one model on one TF Serving gRPC endpoint.
+
+    Args:
+        target: ``host:port`` (TF Serving's ``--port``) or ``unix:/path``
+            (``--grpc_socket_path``).
+        model_name: the served model's name.
+        timeout: seconds for each RPC (its gRPC deadline).
+
+    Use as a context manager, or call :meth:`close`, to close the channel.
+
+    Raises:
+        ValueError: a bad ``target``, an empty ``model_name`` or a ``timeout`` that is not a
+            positive number of seconds (found here, not at the first call).
+    """
+
+    def __init__(self, target: str, model_name: str, *, timeout: float = DEFAULT_TIMEOUT):
+        check_grpc_target(target)
+        if not model_name:
+            raise ValueError("the model name is empty")
+        check_timeout(timeout)
+        self.target = target
+        self.model_name = model_name
+        self.timeout = timeout
+        self._channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
+        self._prediction = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        # Signatures by (version, label), to name a lone input tensor without asking each time.
+        self._signatures: dict[
+            tuple[int | None, str | None], dict[str, meta_graph_pb2.SignatureDef]
+        ] = {}
+
+    def __enter__(self) -> GrpcServingClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the channel."""
+        self._channel.close()
+
+    def model_spec(
+        self,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str | None = None,
+    ) -> model_pb2.ModelSpec:
+        """This model's ``ModelSpec``, optionally pinned to a version or a label."""
+        check_version_choice(version, label)
+        spec = model_pb2.ModelSpec(name=self.model_name, signature_name=signature_name or "")
+        if version is not None:
+            spec.version.value = version
+        elif label is not None:
+            spec.version_label = label
+        return spec
+
+    def _call(self, name: str, rpc: Callable[..., _T], request: Message) -> _T:
+        """Make one RPC with this client's deadline; translate a failure (see the module doc)."""
+        start = time.monotonic()
+        try:
+            return rpc(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise self._translated(name, exc, time.monotonic() - start) from exc
+
+    def _translated(self, name: str, exc: grpc.RpcError, elapsed: float) -> ServingError:
+        code, details = None, ""
+        if isinstance(exc, grpc.Call):  # what grpcio raises is both
+            code, details = exc.code(), exc.details() or ""
+        where = f"{name} at {self.target}"
+        if code is grpc.StatusCode.UNAVAILABLE:
+            return ServingConnectionError(f"{where}: UNAVAILABLE: {details}")
+        # The server's own DEADLINE_EXCEEDED (a session run that timed out) comes earlier.
+        if code is grpc.StatusCode.DEADLINE_EXCEEDED and elapsed >= 0.99 * self.timeout:
+            return ServingTimeoutError(f"{where}: no answer within {self.timeout:g} s")
+        if code is grpc.StatusCode.INTERNAL and details == _UNDECODABLE:
+            return ServingProtocolError(f"{where}: the answer is not the promised message")
+        name = code.name if code is not None else "UNKNOWN"  # gRPC's names are TF's names
+        return ServingRPCError(
+            f"{where} answered {name}: {details}",
+            code=name,
+            error=details,
+            status_code=http_status_for(Code.__members__.get(name, Code.UNKNOWN)),
+        )
+
+    def predict(
+        self,
+        inputs: Any | Mapping[str, Any],
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str | None = None,
+        output_filter: Sequence[str] | None = None,
+    ) -> np.ndarray | dict[str, np.ndarray]:
+        """``PredictionService/Predict``.
+
+        Args:
+            inputs: an array for a signature with one input (its name is read from the model's
+                metadata, once per version/label), or a dict of arrays by input name. As REST
+                does with JSON numbers, values are cast to the dtype the signature declares
+                when the cast is of the same kind (float64 to float32, int to float).
+            version: ask this version (default: the latest).
+            label: ask the version with this label.
+            signature_name: default ``serving_default``.
+            output_filter: fetch only these outputs.
+
+        Returns:
+            The output as an array (its own dtype; strings as bytes) when one output answered,
+            else a dict of arrays by output name.
+
+        Raises:
+            ValueError: an array for a signature without exactly one input.
+            ServingError: any failure of the RPCs (see the module doc). The first call for a
+                version, label or the latest asks ``GetModelMetadata`` first, so an unknown
+                model, version or label fails there, with the same status and text Predict
+                gives (both resolve the spec alike, ``server_core.cc``). Signatures stay cached
+                for the client's life, the latest version's too.
+        """
+        spec = self.model_spec(version=version, label=label, signature_name=signature_name)
+        signature = self._signature(signature_name or _DEFAULT_SIGNATURE, version, label)
+        request = predict_pb2.PredictRequest(model_spec=spec, output_filter=output_filter or ())
+        for name, tensor in _feeds(inputs, signature, signature_name).items():
+            request.inputs[name].CopyFrom(tensor)
+        response = self._call("Predict", self._prediction.Predict, request)
+        if not response.outputs:
+            raise ServingProtocolError(f"Predict at {self.target} answered no outputs")
+        try:
+            arrays = {name: tf.make_ndarray(response.outputs[name]) for name in response.outputs}
+        except (TypeError, ValueError) as exc:
+            raise ServingProtocolError(
+                f"Predict at {self.target} answered a tensor that does not decode ({exc})"
+            ) from exc
+        return next(iter(arrays.values())) if len(arrays) == 1 else dict(sorted(arrays.items()))
+
+    def _signature(
+        self, signature_name: str, version: int | None, label: str | None
+    ) -> meta_graph_pb2.SignatureDef | None:
+        if (version, label) not in self._signatures:
+            self._signatures[version, label] = self._signature_map(version, label)[1]
+        return self._signatures[version, label].get(signature_name)
+
+    def _signature_map(
+        self, version: int | None, label: str | None
+    ) -> tuple[
+        get_model_metadata_pb2.GetModelMetadataResponse, dict[str, meta_graph_pb2.SignatureDef]
+    ]:
+        request = get_model_metadata_pb2.GetModelMetadataRequest(
+            model_spec=self.model_spec(version=version, label=label),
+            metadata_field=[_SIGNATURE_DEF],
+        )
+        response = self._call("GetModelMetadata", self._prediction.GetModelMetadata, request)
+        signatures = get_model_metadata_pb2.SignatureDefMap()
+        packed = response.metadata
+        if _SIGNATURE_DEF not in packed or not packed[_SIGNATURE_DEF].Unpack(signatures):
+            raise ServingProtocolError(
+                f"GetModelMetadata at {self.target} answered no SignatureDefMap under "
+                f"{_SIGNATURE_DEF!r}: {sorted(response.metadata)}"
+            )
+        return response, dict(signatures.signature_def)
+
+    def metadata(self, *, version: int | None = None, label: str | None = None) -> dict[str, Any]:
+        """``GetModelMetadata``, as the dict REST's ``GET .../metadata`` answers.
+
+        ``{"model_spec": {...}, "metadata": {"signature_def": {"signature_def": {...}}}}``,
+        printed as TF Serving's REST layer prints it (proto field names, fields without presence
+        included, int64 as strings), so the two transports' answers compare equal.
+        """
+        response, signatures = self._signature_map(version, label)
+        self._signatures[version, label] = signatures
+        signature_map = get_model_metadata_pb2.SignatureDefMap(signature_def=signatures)
+        return {
+            "model_spec": _as_json(response.model_spec),
+            "metadata": {_SIGNATURE_DEF: _as_json(signature_map)},
+        }
+
+    def status(self, version: int | None = None) -> list[VersionStatus]:
+        """``ModelService/GetModelStatus``: the versions as the server orders them."""
+        request = get_model_status_pb2.GetModelStatusRequest(
+            model_spec=self.model_spec(version=version)
+        )
+        response = self._call("GetModelStatus", self._models.GetModelStatus, request)
+        states = get_model_status_pb2.ModelVersionStatus.State
+        codes = status_pb2.StatusProto.DESCRIPTOR.fields_by_name["error_code"].enum_type
+        try:
+            return [
+                VersionStatus(
+                    version=entry.version,
+                    state=states.Name(entry.state),
+                    error_code=codes.values_by_number[entry.status.error_code].name,
+                    error_message=entry.status.error_message,
+                )
+                for entry in response.model_version_status
+            ]
+        except (KeyError, ValueError) as exc:
+            raise ServingProtocolError(
+                f"GetModelStatus at {self.target} answered an unknown state or code: {exc}"
+            ) from exc
+
+    def wait_until_available(
+        self, version: int | None = None, *, timeout: float = 60.0, interval: float = 0.1
+    ) -> VersionStatus:
+        """Poll GetModelStatus until ``version`` (or any) is AVAILABLE; REST's rules.
+
+        See :func:`fashion.client.wait_until_version_available`.
+        """
+        return wait_until_version_available(
+            self.status, self.model_name, version, timeout=timeout, interval=interval
+        )
+
+    def reload_config(self, config: model_server_config_pb2.ModelServerConfig | str) -> None:
+        """``ModelService/HandleReloadConfigRequest``: replace the server's model list.
+
+        Args:
+            config: the new configuration, or its text format (a model config file's content).
+
+        Raises:
+            ValueError: ``config`` text that does not parse (before any RPC).
+            ServingError: the server refused or failed the reload.
+        """
+        if isinstance(config, str):
+            try:
+                config = text_format.Parse(config, model_server_config_pb2.ModelServerConfig())
+            except text_format.ParseError as exc:
+                raise ValueError(f"not a ModelServerConfig in text format: {exc}") from None
+        request = model_management_pb2.ReloadConfigRequest(config=config)
+        response = self._call(
+            "HandleReloadConfigRequest", self._models.HandleReloadConfigRequest, request
+        )
+        if response.status.error_code:  # TF Serving fails the RPC instead: a contradiction
+            raise ServingProtocolError(
+                f"HandleReloadConfigRequest at {self.target} answered OK with the status "
+                f"{response.status.error_code}: {response.status.error_message}"
+            )
+
+    def classify(
+        self,
+        examples: Sequence[Example],
+        *,
+        signature_name: str | None = None,
+        context: Example | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """``Classify``: per example, its ``(label, score)`` classes (REST's ``results``).
+
+        Args:
+            examples: ``tf.train.Example`` protos, or dicts of feature values as REST's JSON
+                gives them (a float or floats: ``float_list``; ints: ``int64_list``; str or
+                bytes: ``bytes_list``).
+            signature_name: default ``serving_default``.
+            context: features shared by every example.
+            version: ask this version (default: the latest).
+            label: ask the version with this label.
+        """
+        request = classification_pb2.ClassificationRequest(
+            model_spec=self.model_spec(version=version, label=label, signature_name=signature_name),
+            input=_input(examples, context),
+        )
+        response = self._call("Classify", self._prediction.Classify, request)
+        return _classes(response.result)
+
+    def regress(
+        self,
+        examples: Sequence[Example],
+        *,
+        signature_name: str | None = None,
+        context: Example | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[float]:
+        """``Regress``: one value per example (REST's ``results``); arguments as ``classify``'s."""
+        request = regression_pb2.RegressionRequest(
+            model_spec=self.model_spec(version=version, label=label, signature_name=signature_name),
+            input=_input(examples, context),
+        )
+        response = self._call("Regress", self._prediction.Regress, request)
+        return [regression.value for regression in response.result.regressions]
+
+    def multi_inference(
+        self,
+        examples: Sequence[Example],
+        tasks: Sequence[tuple[str, str]],
+        *,
+        context: Example | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[Result]:
+        """``MultiInference``: several classify/regress signatures in one session run.
+
+        Args:
+            examples: as :meth:`classify`.
+            tasks: ``(signature_name, method)`` pairs; method ``"classify"``, ``"regress"``, or a
+                full method name, sent as is (the server refuses others with UNIMPLEMENTED).
+            context: as :meth:`classify`.
+            version: ask this version (TF Serving reads it from the first task only).
+            label: ask the version with this label.
+
+        Returns:
+            One result per task, in order: :meth:`classify`'s or :meth:`regress`'s shape.
+        """
+        request = inference_pb2.MultiInferenceRequest(input=_input(examples, context))
+        for signature_name, method in tasks:
+            request.tasks.add(
+                model_spec=self.model_spec(
+                    version=version, label=label, signature_name=signature_name
+                ),
+                method_name=_METHODS.get(method, method),
+            )
+        response = self._call("MultiInference", self._prediction.MultiInference, request)
+        results: list[Result] = []
+        for result in response.results:
+            if result.WhichOneof("result") == "classification_result":
+                results.append(_classes(result.classification_result))
+            else:
+                results.append([r.value for r in result.regression_result.regressions])
+        return results
+
+
+def _feeds(
+    inputs: Any, signature: meta_graph_pb2.SignatureDef | None, signature_name: str | None
+) -> dict[str, Any]:
+    """The request's input tensors by name.
+
+    With no such signature, a lone array is sent without a name: the server's answer names the
+    missing signature in its own words.
+    """
+    if isinstance(inputs, Mapping):
+        named = dict(inputs)
+    elif signature is None:
+        return {}
+    elif len(signature.inputs) == 1:
+        named = {next(iter(signature.inputs)): inputs}
+    else:
+        raise ValueError(
+            f"signature {signature_name or _DEFAULT_SIGNATURE!r} has inputs "
+            f"{sorted(signature.inputs)}; pass a dict of arrays by input name"
+        )
+    declared = signature.inputs if signature is not None else {}
+    return {
+        name: tf.make_tensor_proto(_cast(value, declared.get(name)))
+        for name, value in named.items()
+    }
+
+
+def _cast(value: Any, info: meta_graph_pb2.TensorInfo | None) -> np.ndarray:
+    array = np.asarray(value)
+    if info is None:
+        return array
+    try:
+        declared = np.dtype(tf.dtypes.as_dtype(info.dtype).as_numpy_dtype)
+    except (TypeError, ValueError):  # DT_INVALID, or a type numpy has no twin for
+        return array
+    if array.dtype != declared and np.can_cast(array.dtype, declared, "same_kind"):
+        return array.astype(declared)
+    return array
+
+
+def _input(examples: Sequence[Example], context: Example | None) -> input_pb2.Input:
+    protos = [_example(example) for example in examples]
+    if context is None:
+        return input_pb2.Input(example_list=input_pb2.ExampleList(examples=protos))
+    return input_pb2.Input(
+        example_list_with_context=input_pb2.ExampleListWithContext(
+            examples=protos, context=_example(context)
+        )
+    )
+
+
+def _example(example: Example) -> example_pb2.Example:
+    if isinstance(example, example_pb2.Example):
+        return example
+    return example_pb2.Example(
+        features=feature_pb2.Features(
+            feature={name: _feature(name, value) for name, value in example.items()}
+        )
+    )
+
+
+def _feature(name: str, value: Any) -> feature_pb2.Feature:
+    values = list(value) if isinstance(value, list | tuple | np.ndarray) else [value]
+    if all(isinstance(v, str | bytes) for v in values) and values:
+        data = [v.encode() if isinstance(v, str) else v for v in values]
+        return feature_pb2.Feature(bytes_list=feature_pb2.BytesList(value=data))
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values) and values:
+        return feature_pb2.Feature(int64_list=feature_pb2.Int64List(value=[int(v) for v in values]))
+    if all(isinstance(v, float | int | np.number) and not isinstance(v, bool) for v in values):
+        return feature_pb2.Feature(
+            float_list=feature_pb2.FloatList(value=[float(v) for v in values])
+        )
+    raise ValueError(f"feature {name!r}: expected numbers, or str/bytes values, got {value!r}")
+
+
+def _classes(result: classification_pb2.ClassificationResult) -> list[list[tuple[str, float]]]:
+    return [[(c.label, c.score) for c in entry.classes] for entry in result.classifications]
+
+
+def _as_json(message: Message) -> dict[str, Any]:
+    """A message as TF Serving's REST layer prints it (``http_rest_api_util.cc``)."""
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, **{_print_all_fields_keyword(): True}
+    )
+
+
+@functools.cache
+def _print_all_fields_keyword() -> str:
+    """protobuf 5+ renamed ``including_default_value_fields``."""
+    parameters = inspect.signature(json_format.MessageToDict).parameters
+    if "always_print_fields_with_no_presence" in parameters:
+        return "always_print_fields_with_no_presence"
+    return "including_default_value_fields"  # pragma: no cover - protobuf 4 (TF 2.15)
