@@ -435,4 +435,3 @@ def test_offsets_python_rapidjson_leaves_out_on_python_3_12_are_found(
     for name, value in (("{12+limit}", 12 + limit), ("{23+limit}", 23 + limit)):
         expected = expected.replace(name, str(value))
     assert parse_error(body) == expected
-

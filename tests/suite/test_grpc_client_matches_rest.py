@@ -1,18 +1,15 @@
 """The gRPC client against a model server process: the same answers and errors as REST.
 
 One server for the module serves ``half_plus_two`` (TF Serving's test model, built by
-tests/serving/savedmodel_factory.py) on a TCP port and a UNIX socket; each test asks it the same
+tests/support/example_models.py) on a TCP port and a UNIX socket; each test asks it the same
 thing over both transports and compares. Read-only except the reload test, which keeps
 ``half_plus_two`` in the configuration it sends.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -21,41 +18,18 @@ import pytest
 from fashion.client import ServingClient, ServingError
 from fashion.grpc_client import GrpcServingClient, ServingRPCError
 from fashion.harness import ServedModelServer, running_model_server
+from tests.support.config_files import ModelEntry, model_config_text, write_model_config
+from tests.support.example_models import write_half_plus_three_model, write_half_plus_two_model
 
 pytestmark = pytest.mark.server
-
-_FACTORY = Path(__file__).resolve().parent / "serving" / "savedmodel_factory.py"
-_CONFIG = """model_config_list {{
-{entries}}}
-"""
-_ENTRY = '  config {{ name: "{name}" base_path: "{path}" model_platform: "tensorflow" }}\n'
-
-
-def _model_writers() -> ModuleType:
-    """tests/serving/savedmodel_factory.py under the name tests/server/server_kit.py gives it."""
-    if "savedmodel_factory" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("savedmodel_factory", _FACTORY)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["savedmodel_factory"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["savedmodel_factory"]
-
-
-def _config(**base_paths: Path) -> str:
-    return _CONFIG.format(
-        entries="".join(_ENTRY.format(name=n, path=p) for n, p in base_paths.items())
-    )
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Base paths of half_plus_two (served from the start) and half_plus_three (not yet)."""
     root = tmp_path_factory.mktemp("grpc-models")
-    writers = _model_writers()
-    writers.write_half_plus_two_model(root / "half_plus_two" / "123")
-    writers.write_half_plus_three_model(root / "half_plus_three" / "123")
+    write_half_plus_two_model(root / "half_plus_two" / "123")
+    write_half_plus_three_model(root / "half_plus_three" / "123")
     return {"half_plus_two": root / "half_plus_two", "half_plus_three": root / "half_plus_three"}
 
 
@@ -64,7 +38,7 @@ def server(
     xprocess: Any, model_server_binary: Any, models: dict[str, Path]
 ) -> Iterator[ServedModelServer]:
     config = models["half_plus_two"].parent / "models.config"
-    config.write_text(_config(half_plus_two=models["half_plus_two"]))
+    write_model_config(config, [ModelEntry("half_plus_two", models["half_plus_two"])])
     socket = models["half_plus_two"].parent / "grpc.sock"
     with running_model_server(
         xprocess,
@@ -217,7 +191,9 @@ def test_reload_config_over_grpc_adds_a_model(
 ) -> None:
     if server.binary.kind == "docker":
         pytest.skip("the config names host paths; a container sees only its mounts, renamed")
-    grpc_client.reload_config(_config(**models))
+    grpc_client.reload_config(
+        model_config_text(ModelEntry(name, path) for name, path in models.items())
+    )
     with GrpcServingClient(server.grpc_target, "half_plus_three") as added:
         assert added.wait_until_available(123, timeout=60).state == "AVAILABLE"
         assert added.predict([2.0]).tolist() == [4.0]
