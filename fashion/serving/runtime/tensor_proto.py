@@ -7,6 +7,10 @@ lenient in ways a hand-written reader would miss (too few typed values repeat th
 means zeros, extra ones are dropped, no shape means a scalar), so the stand-in asks TensorFlow's
 own C++ parser, the ``ParseTensor`` kernel, which calls ``FromProto``.
 
+One limit is the stand-in's own: a proto that would become a tensor of more than 2 GiB (the
+largest message gRPC carries here) is refused with the same text, before anything is allocated;
+``FromProto`` would fill such a tensor from a few typed values, and the real server would try.
+
 Outputs go back as ``Tensor::AsProtoField`` writes them (typed fields such as ``float_val``), or,
 with ``--enable_serialization_as_tensor_content``, as ``AsProtoTensorContent`` does (the raw
 little-endian buffer; strings as TensorFlow's varint-length list), as ``predict_util.cc`` does.
@@ -20,7 +24,10 @@ from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 
 from fashion.serving.status import Code, ServingStatusError
 
-__all__ = ["tensor_from_proto", "tensor_to_proto"]
+__all__ = ["MAX_TENSOR_BYTES", "tensor_from_proto", "tensor_to_proto"]
+
+MAX_TENSOR_BYTES = 2**31 - 1
+"""The largest tensor a request may make the stand-in build (the gRPC message limit)."""
 
 # dtype -> the TensorProto field AsProtoField fills (``tensor.cc``'s ProtoHelper).
 _FIELDS = {
@@ -57,6 +64,8 @@ def tensor_from_proto(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
         return fast
     try:
         dtype = tf.dtypes.as_dtype(proto.dtype)
+        if _too_large(proto, dtype):
+            raise ValueError("larger than the stand-in builds")
         tensor = tf.raw_ops.ParseTensor(serialized=proto.SerializeToString(), out_type=dtype)
         return np.asarray(tensor.numpy())
     except (tf.errors.OpError, TypeError, ValueError):
@@ -96,6 +105,19 @@ def _exact_content(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
         .reshape(dims)
         .astype(numpy_type.newbyteorder("="), copy=False)
     )
+
+
+def _too_large(proto: tensor_pb2.TensorProto, dtype: tf.DType) -> bool:
+    """Whether a valid shape asks for more than :data:`MAX_TENSOR_BYTES` (strings: 1 B each)."""
+    if proto.tensor_shape.unknown_rank:
+        return False
+    count = 1
+    for dim in proto.tensor_shape.dim:
+        if dim.size < 0:
+            return False  # an invalid shape: TensorFlow refuses it itself
+        count *= dim.size
+    item = dtype.size if dtype.size else 1
+    return count * item > MAX_TENSOR_BYTES
 
 
 def _datatype(array: np.ndarray) -> int:
