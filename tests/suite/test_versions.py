@@ -101,7 +101,8 @@ def test_version_2_is_hot_loaded_by_the_same_process(
     """The process listening on the port after the hot load is the one from before it: same
     pid and same start time (a restarted server would differ in the start time at least)."""
     assert _serving_process(server) == version_2_exported
-    assert version_2_exported[0] == server.pid
+    if server.binary.kind != "docker":  # a container's port is held by the engine's proxy
+        assert version_2_exported[0] == server.pid
 
 
 def test_version_2_route_answers_version_2s_outputs(
