@@ -256,7 +256,6 @@ def test_the_serving_suite_runs_unchanged_against_a_container(
             "-m",
             "pytest",
             "tests/suite",
-            "-q",
             "--basetemp",
             str(tmp_path / "inner"),
             f"--model-server=docker:{_IMAGE}",
