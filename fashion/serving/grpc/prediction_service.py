@@ -125,8 +125,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 model_spec=response_spec(spec.name, version, prediction.signature_key)
             )
             for alias, tensor in prediction.outputs.items():
-                proto = tensor_to_proto(tensor, as_content=self._as_content)
-                response.outputs[alias].CopyFrom(proto)
+                tensor_to_proto(tensor, as_content=self._as_content, into=response.outputs[alias])
             return response
 
         return self._counted("Predict", request.model_spec.name, context, call)

@@ -4,8 +4,10 @@ Built as ``Server::BuildAndStart`` (``server.cc``) builds its ``grpc::ServerBuil
 port unless ``--port=0``, a UNIX socket with ``--grpc_socket_path``, messages of any size
 (``SetMaxMessageSize(INT32_MAX)``), the user's ``--grpc_channel_arguments`` on top (a value that
 reads as an int32 is passed as an int, anything else as a string), at most
-``--grpc_max_threads`` RPCs at once, and the standard health service with
-``--enable_grpc_healthcheck_service`` (``ModelService`` and ``PredictionService`` SERVING).
+``--grpc_max_threads`` RPCs at once (more wait for a thread: grpcio's own concurrency cap
+would refuse some with RESOURCE_EXHAUSTED before the pool is even full), and the standard
+health service with ``--enable_grpc_healthcheck_service`` (``ModelService`` and
+``PredictionService`` SERVING).
 """
 
 from __future__ import annotations
@@ -125,7 +127,6 @@ def start_grpc_server(
     server = grpc.server(
         ThreadPoolExecutor(max_workers=max(options.max_threads, 1), thread_name_prefix="grpc"),
         options=_server_options(options.channel_arguments),
-        maximum_concurrent_rpcs=max(options.max_threads, 1),
     )
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(
         ModelService(manager, reloader), server

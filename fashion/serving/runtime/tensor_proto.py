@@ -18,9 +18,11 @@ little-endian buffer; strings as TensorFlow's varint-length list), as ``predict_
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorflow.core.framework import tensor_pb2, types_pb2
 
 from fashion.serving.status import Code, ServingStatusError
 
@@ -60,6 +62,8 @@ def tensor_from_proto(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
             refuses the proto (no or an unknown dtype, a bad shape, content of the wrong size).
     """
     fast = _exact_content(proto)
+    if fast is None:
+        fast = _exact_typed(proto)
     if fast is not None:
         return fast
     try:
@@ -92,19 +96,45 @@ def _exact_content(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
     """The common case without a TensorFlow op: numeric ``tensor_content`` of exactly the size
     the shape calls for, which ``FromProto`` copies as it is. Anything else: None."""
     numpy_type = _CONTENT_TYPES.get(proto.dtype)
+    if numpy_type is None:
+        return None
+    content = proto.tensor_content  # read once: every read copies the bytes out of the message
     shape = proto.tensor_shape
-    if numpy_type is None or not proto.tensor_content or shape.unknown_rank:
+    if not content or shape.unknown_rank:
         return None
     dims = [dim.size for dim in shape.dim]
     if len(dims) > _MAX_RANK or any(size < 0 for size in dims):
         return None
-    if len(proto.tensor_content) != numpy_type.itemsize * int(np.prod(dims, dtype=np.int64)):
+    if len(content) != numpy_type.itemsize * math.prod(dims):
         return None
-    return (
-        np.frombuffer(proto.tensor_content, dtype=numpy_type)
-        .reshape(dims)
-        .astype(numpy_type.newbyteorder("="), copy=False)
-    )
+    array = np.frombuffer(content, dtype=numpy_type).reshape(dims)
+    return array if numpy_type.isnative else array.astype(numpy_type.newbyteorder("="))
+
+
+# Typed fields whose values numpy reads straight from the repeated field (no Python objects).
+_TYPED = {
+    types_pb2.DT_FLOAT: ("float_val", np.dtype(np.float32)),
+    types_pb2.DT_DOUBLE: ("double_val", np.dtype(np.float64)),
+    types_pb2.DT_INT32: ("int_val", np.dtype(np.int32)),
+    types_pb2.DT_INT64: ("int64_val", np.dtype(np.int64)),
+}
+
+
+def _exact_typed(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
+    """Typed values (``float_val``...) exactly as many as the shape calls for and no
+    ``tensor_content``: ``FromProto`` copies them as they are. Anything else: None."""
+    typed = _TYPED.get(proto.dtype)
+    shape = proto.tensor_shape
+    if typed is None or proto.tensor_content or shape.unknown_rank:
+        return None
+    dims = [dim.size for dim in shape.dim]
+    if len(dims) > _MAX_RANK or any(size < 0 for size in dims):
+        return None
+    values = getattr(proto, typed[0])
+    count = math.prod(dims)
+    if count == 0 or len(values) != count:
+        return None
+    return np.array(values, dtype=typed[1]).reshape(dims)
 
 
 def _too_large(proto: tensor_pb2.TensorProto, dtype: tf.DType) -> bool:
@@ -120,10 +150,18 @@ def _too_large(proto: tensor_pb2.TensorProto, dtype: tf.DType) -> bool:
     return count * item > MAX_TENSOR_BYTES
 
 
+_DATATYPES: dict[np.dtype, int] = {}
+
+
 def _datatype(array: np.ndarray) -> int:
-    if array.dtype.kind in "OSU":
-        return types_pb2.DT_STRING
-    return tf.dtypes.as_dtype(array.dtype).as_datatype_enum
+    datatype = _DATATYPES.get(array.dtype)
+    if datatype is None:
+        if array.dtype.kind in "OSU":
+            datatype = types_pb2.DT_STRING
+        else:
+            datatype = tf.dtypes.as_dtype(array.dtype).as_datatype_enum
+        _DATATYPES[array.dtype] = datatype
+    return datatype
 
 
 def _as_bytes(value: object) -> bytes:
@@ -142,13 +180,16 @@ def _varint(number: int) -> bytes:
             return bytes(out)
 
 
-def tensor_to_proto(array: np.ndarray, *, as_content: bool = False) -> tensor_pb2.TensorProto:
+def tensor_to_proto(
+    array: np.ndarray, *, as_content: bool = False, into: tensor_pb2.TensorProto | None = None
+) -> tensor_pb2.TensorProto:
     """The proto TF Serving writes for an output tensor.
 
     Args:
         array: the tensor the run produced.
         as_content: ``AsProtoTensorContent`` (``--enable_serialization_as_tensor_content``)
             instead of ``AsProtoField``.
+        into: an empty proto to fill in place (a response's map entry); a new one otherwise.
 
     Raises:
         ServingStatusError: INTERNAL for a dtype neither form can carry (variant, resource).
@@ -160,12 +201,12 @@ def tensor_to_proto(array: np.ndarray, *, as_content: bool = False) -> tensor_pb
         raise ServingStatusError(
             Code.INTERNAL, f"Cannot serialize a tensor of numpy dtype {array.dtype}"
         ) from None
-    proto = tensor_pb2.TensorProto(
-        dtype=datatype,
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(
-            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in array.shape]
-        ),
-    )
+    proto = tensor_pb2.TensorProto() if into is None else into
+    proto.dtype = datatype
+    proto.tensor_shape.SetInParent()  # present even for a scalar, as AsProtoField writes it
+    dims = proto.tensor_shape.dim
+    for size in array.shape:
+        dims.add(size=size)
     flat = array.reshape(-1)
     if datatype == types_pb2.DT_STRING:
         values = [_as_bytes(value) for value in flat.tolist()]
