@@ -85,6 +85,9 @@ class _Options:
     latency_budget: float
     grpc_encoding: GrpcEncoding
     server_flags: tuple[str, ...]
+    model_server: str = "stand-in"
+    container_engine: str | None = None
+    docker_pull: bool = False
 
 
 def _parse_args(argv: Sequence[str] | None) -> _Options:
@@ -127,6 +130,16 @@ def _parse_args(argv: Sequence[str] | None) -> _Options:
         "writes it (default), or the typed float_val field",
     )
     parser.add_argument(
+        "--model-server",
+        default="stand-in",
+        help="the server to measure (default stand-in): the same values as pytest's "
+        "--model-server (auto, stand-in, docker[:IMAGE[:TAG]], a binary's path)",
+    )
+    parser.add_argument("--container-engine", help="docker (default) or podman")
+    parser.add_argument(
+        "--docker-pull", action="store_true", help="pull a missing image (never done otherwise)"
+    )
+    parser.add_argument(
         "--server-flag",
         action="append",
         default=[],
@@ -144,6 +157,9 @@ def _parse_args(argv: Sequence[str] | None) -> _Options:
         args.latency_budget,
         args.grpc_encoding,
         tuple(args.server_flag),
+        args.model_server,
+        args.container_engine,
+        args.docker_pull,
     )
 
 
@@ -319,13 +335,17 @@ def _wait_until_serving(server: ServerProcess, port: int) -> None:
 
 
 def _run(options: _Options, workdir: Path) -> None:
-    from fashion.launcher import ServerProcess, free_port, resolve_model_server, server_args
+    from fashion.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
 
     base = workdir / MODEL_NAME
     _export_model(base)
     ports: dict[Transport, int] = {"REST": free_port(), "gRPC": free_port()}
-    binary = resolve_model_server("stand-in")
-    args = server_args(
+    binary = resolve_model_server(
+        options.model_server,
+        container_engine=options.container_engine,
+        docker_pull=options.docker_pull,
+    )
+    launch = plan_launch(
         binary,
         rest_port=ports["REST"],
         grpc_port=ports["gRPC"],
@@ -333,7 +353,8 @@ def _run(options: _Options, workdir: Path) -> None:
         base_path=base,
         extra=options.server_flags,
     )
-    with ServerProcess(args, workdir / "server.log") as server:
+    args = launch.args
+    with ServerProcess(launch, workdir / "server.log") as server:
         from fashion.serving.runtime.servable import Servable
 
         servable = Servable.load(str(base / "1"))
@@ -362,7 +383,9 @@ def _run(options: _Options, workdir: Path) -> None:
                 f"kernels: {kernels} (TF_ENABLE_ONEDNN_OPTS="
                 f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}, here and in the stand-in)"
             )
-            print(f"stand-in pid {server.pid}: {' '.join(args[1:])}")
+            print(f"{binary.description}, pid {server.pid}: {' '.join(args[1:])}")
+            if binary.kind == "docker":
+                print("   (the server CPU columns measure the engine's client, not the container)")
             print(f"load average at start (1/5/15 min): {_load_average()}")
             latency = _latency_table(paths, small, large, options)
             rates = _throughput_table(paths, small, ports, server.pid or 0, options)
