@@ -1,0 +1,45 @@
+"""``fashion check``: does this SavedModel really serve, and serve what it computes?
+
+Given a model base path (or one version directory) from any model and any TF 2.x export, it
+checks the layout, starts the chosen model server (or uses one already running), waits for the
+versions to be AVAILABLE, compares the served metadata with the SavedModel's own, sends requests
+built from each signature (and the user's golden cases) and compares the answers with the same
+requests run in-process through TF Serving's own loader and codec, optionally hot-loads a new
+version, and explains the known traps. The result is a :class:`CheckReport`; nothing here
+prints.
+
+Modules, one job each: ``options`` (what was asked), ``layout`` (the model on disk),
+``server`` (the server side), ``request_builder`` and ``example_features`` (requests from a
+signature), ``golden`` (the user's cases), ``reference`` (the in-process answers),
+``compare`` (answers against answers), ``traps`` (warnings and explanations),
+``version_checks`` (the rows of one version), ``report`` (table, JSON, JUnit XML) and
+``runner`` (the order of it all). Only ``reference`` and what it is given import TensorFlow,
+and only once a server is starting. May import ``fashion.launcher``, ``fashion.client``,
+``fashion.waiting``, ``fashion.quiet_tensorflow`` and the stand-in's runtime, codec and status.
+
+Example::
+
+    from fashion.check import CheckOptions, run_check
+
+    report = run_check("models/my_model", CheckOptions(model_server="stand-in"))
+    print(report.table())
+    assert report.passed, report.table()
+"""
+
+from fashion.check.options import CheckInputError, CheckOptions, DimOverride, parse_dim
+from fashion.check.report import CheckReport, CheckRow, Result
+from fashion.check.runner import check_running_server, run_check
+from fashion.check.server import RunningServer
+
+__all__ = [
+    "CheckInputError",
+    "CheckOptions",
+    "CheckReport",
+    "CheckRow",
+    "DimOverride",
+    "Result",
+    "RunningServer",
+    "check_running_server",
+    "parse_dim",
+    "run_check",
+]
