@@ -1,4 +1,4 @@
-"""Served answers against expected ones: same JSON structure, numbers within a tolerance.
+"""Answers, and served answers against expected ones: same JSON, numbers within a tolerance.
 
 Numbers compare like ``numpy.isclose(served, expected, rtol, atol)`` (the expected value is the
 reference; NaN equals NaN, infinities must match); strings, booleans and the structure (keys,
@@ -7,14 +7,44 @@ list lengths) must be equal. Errors compare by HTTP status and text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fashion.check.reference import Answer
+if TYPE_CHECKING:
+    from fashion.serving.status import ServingStatusError
 
-__all__ = ["Comparison", "compare_answers", "compare_json"]
+__all__ = ["Answer", "Comparison", "compare_answers", "compare_json"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request got, from the server or in-process.
+
+    Attributes:
+        body: the decoded JSON answer, when it succeeded.
+        status: the HTTP status of an error (TF Serving's mapping of the status code).
+        error: the error text (TF Serving's ``{"error": ...}``).
+        stage: in-process only: where an error arose, ``decode``, ``run`` or ``encode``.
+        outputs: in-process predict only: the tensors the run produced, by output alias.
+    """
+
+    body: Any = None
+    status: int | None = None
+    error: str | None = None
+    stage: str = ""
+    outputs: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the request succeeded."""
+        return self.error is None
+
+    @classmethod
+    def failed(cls, exc: ServingStatusError, stage: str) -> Answer:
+        """An in-process error as the server would report it."""
+        return cls(status=exc.http_status, error=exc.message, stage=stage)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,9 @@ def find_versions(path: str | Path, model_name: str | None = None) -> ModelLayou
         number = version if version is not None and version >= 0 else 1
         name = model_name or (root.parent.name if version is not None else root.name)
         layout = ModelLayout(root, _model_name(name), single_version=True)
+        unreadable = _wire_problem(root / _PB) if (root / _PB).is_file() else ""
+        if unreadable:
+            raise CheckInputError(f"{root / _PB}: unreadable SavedModel ({unreadable})")
         _check_version(layout, number, root)
         return layout
     layout = ModelLayout(root, _model_name(model_name or root.name))
@@ -187,6 +190,13 @@ def _file_problem(directory: Path) -> tuple[str, str] | None:
         return ("saved_model.pb", f"{chosen} is not a file")
     if chosen.stat().st_size == 0:
         return ("saved_model.pb", f"half-written version: {chosen} is empty. {_ATOMIC_EXPORT}")
+    unreadable = _wire_problem(pb) if chosen == pb else ""
+    if unreadable:
+        return (
+            "saved_model.pb",
+            f"{pb}: {unreadable}: cut short by an interrupted export, or not a SavedModel. "
+            f"{_ATOMIC_EXPORT}",
+        )
     variables = directory / "variables"
     if not variables.is_dir():
         return None  # needed only when the graph has variables: read_meta_graph decides
@@ -216,6 +226,25 @@ def _file_problem(directory: Path) -> tuple[str, str] | None:
             f"shard. {_ATOMIC_EXPORT}",
         )
     return None
+
+
+def _wire_problem(pb: Path) -> str:
+    """Why ``pb`` is not a complete protocol buffer, or "" (checked without TensorFlow).
+
+    Parsing into ``Empty`` walks the top-level wire format and keeps every field as unknown: a
+    file cut short, or not a protocol buffer at all, fails here, before any server starts.
+    """
+    from google.protobuf import empty_pb2, message
+
+    try:
+        empty_pb2.Empty().ParseFromString(pb.read_bytes())
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    except message.DecodeError as exc:
+        # "Error parsing message with type 'google.protobuf.Empty': Wire format was corrupt"
+        reason = str(exc).rsplit(": ", 1)[-1] or "truncated"
+        return f"not a complete protocol buffer: {reason[:1].lower()}{reason[1:]}"
+    return ""
 
 
 def read_meta_graph(

@@ -11,11 +11,8 @@ TensorFlow.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-
+from fashion.check.compare import Answer
 from fashion.serving.codec.examples_request import read_examples_request
 from fashion.serving.codec.examples_response import (
     encode_classify_response,
@@ -28,36 +25,7 @@ from fashion.serving.runtime.predict import run_predict
 from fashion.serving.runtime.servable import Servable
 from fashion.serving.status import Code, ServingStatusError
 
-__all__ = ["Answer", "Reference"]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What one request got, from the server or in-process.
-
-    Attributes:
-        body: the decoded JSON answer, when it succeeded.
-        status: the HTTP status of an error (TF Serving's mapping of the status code).
-        error: the error text (TF Serving's ``{"error": ...}``).
-        stage: in-process only: where an error arose, ``decode``, ``run`` or ``encode``.
-        outputs: in-process predict only: the tensors the run produced, by output alias.
-    """
-
-    body: Any = None
-    status: int | None = None
-    error: str | None = None
-    stage: str = ""
-    outputs: dict[str, np.ndarray] | None = field(default=None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the request succeeded."""
-        return self.error is None
-
-    @classmethod
-    def failed(cls, exc: ServingStatusError, stage: str) -> Answer:
-        """An in-process error as the server would report it."""
-        return cls(status=exc.http_status, error=exc.message, stage=stage)
+__all__ = ["Reference"]
 
 
 class Reference:

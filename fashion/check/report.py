@@ -138,7 +138,8 @@ class CheckReport:
             lines.append("")
         for index, row in notes:
             where = f"v{row.version} " if row.version is not None else ""
-            head = f"[{index}] {row.result.value} {where}{row.signature or '-'} {row.check}:"
+            what = f"{row.signature}: {row.check}" if row.signature else row.check
+            head = f"[{index}] {row.result.value} {where}{what}:"
             lines.append(head)
             for paragraph in row.detail.splitlines():
                 if paragraph.startswith("    "):  # code: never wrapped

@@ -204,7 +204,9 @@ def _check(
         outcomes = wait_for_versions(
             served, sorted(prepared), timeout=options.ready_timeout, progress=say, started=started
         )
-        report.timings["to_available"] = max(o.seconds for o in outcomes.values())
+        served_in = [o.seconds for o in outcomes.values() if o.available]
+        if served_in:
+            report.timings["to_available"] = max(served_in)
         checks_start = time.monotonic()
         say("comparing the served answers with the in-process ones")
         with served.client(options.request_timeout) as client:
@@ -243,7 +245,8 @@ def _load_row(version: int, outcome: LoadOutcome, in_process_error: str) -> Chec
         elif outcome.error.startswith("the server exited") and "version" not in outcome.error:
             parts.append("(the server exits when any initial version fails to load)")
     if in_process_error:
-        parts.append(f"in-process, the session loader fails too: {in_process_error}")
+        first = in_process_error.strip().splitlines()[0]
+        parts.append(f"in-process, the session loader fails too: {first}")
     elif not outcome.available:
         parts.append("in-process, the session loader loads it.")
     return CheckRow("", "load", Result.FAIL, version, detail="\n".join(parts))

@@ -288,7 +288,8 @@ def wait_for_versions(
                 if entry.state == "AVAILABLE":
                     outcomes[version] = LoadOutcome(True, elapsed)
                 elif entry.state == "END":
-                    error = f"{entry.error_code}: {served.user_text(entry.error_message)}"
+                    message = served.user_text(entry.error_message).strip()
+                    error = f"{entry.error_code}: {message.splitlines()[0] if message else ''}"
                     outcomes[version] = LoadOutcome(
                         False, elapsed, f"status END, {error}", served.failed_load_line(version)
                     )
