@@ -13,9 +13,12 @@ Modules, one job each: ``options`` (what was asked), ``layout`` (the model on di
 signature), ``golden`` (the user's cases), ``reference`` (the in-process answers),
 ``compare`` (answers against answers), ``traps`` (warnings and explanations),
 ``version_checks`` (the rows of one version), ``report`` (table, JSON, JUnit XML) and
-``runner`` (the order of it all). Only ``reference`` and what it is given import TensorFlow,
-and only once a server is starting. May import ``fashion.launcher``, ``fashion.client``,
-``fashion.waiting``, ``fashion.quiet_tensorflow`` and the stand-in's runtime, codec and status.
+``runner`` (the order of it all). Importing the package imports no TensorFlow: the runner
+imports it (quietly, with the server's kernels) once the server is starting, so both start-ups
+overlap. May import ``fashion.launcher``, ``fashion.client``, ``fashion.waiting``,
+``fashion.quiet_tensorflow`` and the stand-in's ``runtime``, ``codec``, ``status``,
+``startup.tf_env`` and ``models.discovery``; never Keras or the training pipeline
+(``fashion.export`` is named in explanations, not imported).
 
 Example::
 

@@ -115,7 +115,8 @@ class CheckReport:
         return name
 
     def table(self) -> str:
-        """The readable table, then the details of every FAIL, WARN and SKIP row, then a summary.
+        """The readable table, then each row's details (why it failed, warned or was skipped; what
+        a hot load saw), numbered as the rows are, then a summary line.
 
         Returns:
             Lines joined with newlines, without a trailing newline.

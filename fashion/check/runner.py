@@ -242,8 +242,8 @@ def _load_row(version: int, outcome: LoadOutcome, in_process_error: str) -> Chec
         parts.append(f"the server did not serve it: {outcome.error}")
         if outcome.log_line:
             parts.append(f"the server's log: {outcome.log_line}")
-        elif outcome.error.startswith("the server exited") and "version" not in outcome.error:
-            parts.append("(the server exits when any initial version fails to load)")
+        elif outcome.error.startswith("the server exited"):
+            parts.append("(TF Serving exits when any initial version fails to load)")
     if in_process_error:
         first = in_process_error.strip().splitlines()[0]
         parts.append(f"in-process, the session loader fails too: {first}")
