@@ -31,7 +31,7 @@ Example::
 
 from fashion.check.options import CheckInputError, CheckOptions, DimOverride, parse_dim
 from fashion.check.report import CheckReport, CheckRow, Result
-from fashion.check.runner import check_running_server, run_check
+from fashion.check.runner import run_check, run_check_on_server
 from fashion.check.server import RunningServer
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "DimOverride",
     "Result",
     "RunningServer",
-    "check_running_server",
     "parse_dim",
     "run_check",
+    "run_check_on_server",
 ]

@@ -30,9 +30,10 @@ from fashion.check.server import (
     wait_for_versions,
 )
 from fashion.client import ServingClient
+from fashion.harness import ServedModelServer
 from fashion.launcher import ModelServerBinary, ServerStartError, resolve_model_server
 
-__all__ = ["check_running_server", "run_check"]
+__all__ = ["run_check", "run_check_on_server"]
 
 Progress = Callable[[str], None]
 
@@ -88,27 +89,38 @@ def run_check(
     return report
 
 
-def check_running_server(
+def run_check_on_server(
     path: str | Path,
-    server: RunningServer,
+    server: RunningServer | ServedModelServer,
     options: CheckOptions | None = None,
     *,
     progress: Progress | None = None,
 ) -> CheckReport:
     """Run the same checks against a server that is already running and serves ``path``.
 
-    For a pytest fixture that owns its server: ``path`` is the base path the server serves under
-    ``server.model_name``; every version in it must be (or become) AVAILABLE there.
+    For a pytest fixture that owns its server: ``path`` is the base path (or version directory)
+    the server serves; every version in it must be (or become) AVAILABLE there. Nothing is
+    started or stopped.
+
+    Args:
+        path: what the server serves.
+        server: a :class:`RunningServer`, or a :mod:`fashion.harness` server (its model is the
+            one its ``--model_name`` or config file gives ``path``, unless
+            ``options.model_name`` says).
+        options: as for :func:`run_check` (``new_version`` excepted).
+        progress: called with a line at the start and end of each long step.
 
     Raises:
         CheckInputError: as :func:`run_check`; also for ``options.new_version``, which needs a
-            server that ``fashion check`` starts.
+            server that ``fashion check`` starts, and when the model's name cannot be told.
     """
     options = options or CheckOptions()
     say = progress or _quiet
     begin = time.monotonic()
     if options.new_version is not None:
         raise CheckInputError("--new-version needs a server that fashion check starts")
+    if not isinstance(server, RunningServer):
+        server = RunningServer.of(server, Path(path), options.model_name)
     layout, golden, _ = _read_inputs(path, options, server.model_name)
     report = CheckReport(str(path), server.model_name, rows=list(layout.rows))
     served = attach(server)

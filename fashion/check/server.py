@@ -31,6 +31,7 @@ from fashion.client import (
     ServingHTTPError,
     ServingTimeoutError,
 )
+from fashion.harness import ServedModelServer
 from fashion.launcher import ModelServerBinary, ServerProcess, ServerStartError, free_port
 from fashion.launcher import plan_launch as _plan_launch
 from fashion.waiting import WaitTimeoutError, wait_until
@@ -65,6 +66,30 @@ class RunningServer:
     url: str
     model_name: str
     log_path: Path | None = None
+
+    @classmethod
+    def of(
+        cls, server: ServedModelServer, base_path: Path, model_name: str | None = None
+    ) -> RunningServer:
+        """The server a :mod:`fashion.harness` fixture started, serving ``base_path``.
+
+        The model name is ``model_name`` if given, else the server's ``--model_name``, else the
+        name its ``--model_config_file`` gives ``base_path``.
+
+        Raises:
+            CheckInputError: the name cannot be told (say it with ``model_name``).
+        """
+        name = (
+            model_name
+            or _flag(server.args, "model_name")
+            or _name_in_config(_flag(server.args, "model_config_file"), base_path)
+        )
+        if not name:
+            raise CheckInputError(
+                f"cannot tell which model of the server at {server.url} serves {base_path}; "
+                "give its name (CheckOptions(model_name=...))"
+            )
+        return cls(server.url, name, server.log_path)
 
 
 @dataclass(frozen=True)
@@ -178,6 +203,30 @@ class ServedModel:
         target = self.staged_base / str(version)
         os.replace(incoming, target)
         self._paths[str(target)] = str(directory.absolute())
+
+
+def _flag(args: Sequence[str], name: str) -> str:
+    prefix = f"--{name}="
+    return next((arg[len(prefix) :] for arg in args if arg.startswith(prefix)), "")
+
+
+def _name_in_config(config_file: str, base_path: Path) -> str:
+    """The name of the model whose ``base_path`` is ``base_path`` in a model config file."""
+    if not config_file:
+        return ""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = model_server_config_pb2.ModelServerConfig()
+    try:
+        text_format.Parse(Path(config_file).read_text(), config)
+    except (OSError, text_format.ParseError):
+        return ""
+    wanted = base_path.expanduser().resolve()
+    for model in config.model_config_list.config:
+        if Path(model.base_path).resolve() == wanted:
+            return model.name
+    return ""
 
 
 def _config_text(model_name: str, base: Path) -> str:
