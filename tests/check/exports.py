@@ -1,28 +1,25 @@
 """Exports for the ``fashion check`` tests: Keras models the project's way and the seed's way,
 and small TF1 graphs (TensorFlow's TF1 builder, milliseconds each) for everything else.
 
-The TF1 writers of tests/serving/savedmodel_factory.py are reused; the ones below add what only
-these tests need: several inputs and outputs of different dtypes, a signature that lies about
-its shapes, and the warnings' cases.
+The suite's writers (:mod:`tests.support.savedmodels`, :mod:`tests.support.example_models`) are
+reused; the ones below add what only these tests need: several inputs and outputs of different
+dtypes, a signature that lies about its shapes, the warnings' cases, and broken versions.
+Imports TensorFlow.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import tensorflow as tf
 from tensorflow.core.framework import tensor_shape_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 
+from tests.support.savedmodels import PREDICT_METHOD, save_session, write_affine_model
+
 __all__ = [
-    "copy_version",
     "corrupt_variables",
     "keras_major_version",
-    "model_writers",
     "write_half_written_version",
     "write_keras_export",
     "write_lying_model",
@@ -30,23 +27,6 @@ __all__ = [
     "write_seed_style_keras_export",
     "write_warnings_model",
 ]
-
-_FACTORY_PATH = Path(__file__).resolve().parents[1] / "serving" / "savedmodel_factory.py"
-_PREDICT = "tensorflow/serving/predict"
-
-
-def model_writers() -> ModuleType:
-    """tests/serving/savedmodel_factory.py, imported once under its own name (as server_kit
-    does), so every test module shares one copy."""
-    name = "savedmodel_factory"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _FACTORY_PATH)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def keras_major_version() -> int:
@@ -86,17 +66,14 @@ def _info(tensor: tf.Tensor, shape: list[int] | None) -> object:
 
 
 def _signature(inputs: dict[str, object], outputs: dict[str, object]) -> object:
-    return meta_graph_pb2.SignatureDef(inputs=inputs, outputs=outputs, method_name=_PREDICT)
+    return meta_graph_pb2.SignatureDef(inputs=inputs, outputs=outputs, method_name=PREDICT_METHOD)
 
 
 def _save(path: Path, graph: tf.Graph, signatures: dict[str, object], init: bool = False) -> Path:
     with tf.compat.v1.Session(graph=graph) as session:
         if init:
             session.run(tf.compat.v1.global_variables_initializer())
-        builder = tf.compat.v1.saved_model.Builder(str(path))
-        builder.add_meta_graph_and_variables(session, ["serve"], signature_def_map=signatures)
-        builder.save()
-    return path
+        return save_session(path, graph, session, signatures)
 
 
 def write_multi_io_model(path: Path) -> Path:
@@ -176,7 +153,7 @@ def write_warnings_model(path: Path) -> Path:
 
 def write_half_written_version(path: Path) -> Path:
     """What an export interrupted after its variables leaves: ``variables/`` and nothing else."""
-    model_writers().write_affine_model(path, 2.0)
+    write_affine_model(path, 2.0)
     (path / "saved_model.pb").unlink()
     return path
 
@@ -187,9 +164,3 @@ def corrupt_variables(version_dir: Path) -> Path:
         data = shard.read_bytes()
         shard.write_bytes(data[: len(data) // 2])
     return version_dir
-
-
-def copy_version(source: Path, target: Path) -> Path:
-    """Copy a built version directory into place."""
-    shutil.copytree(source, target)
-    return target

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from check_exports import write_keras_export
 
 from fashion.cli import main
 from fashion.launcher import ModelServerBinary
+from tests.check.exports import write_keras_export
 
 _REPO = Path(__file__).resolve().parents[2]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from check_exports import corrupt_variables, model_writers
 
 from fashion.check import CheckOptions, run_check
 from fashion.launcher import ModelServerBinary
+from tests.check.exports import corrupt_variables
+from tests.support.savedmodels import write_affine_model
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -17,8 +18,8 @@ def test_a_new_version_is_served_by_the_same_process_without_a_restart_and_check
     tmp_path: Path, model_server_binary: ModelServerBinary
 ) -> None:
     base = tmp_path / "affine"
-    model_writers().write_affine_model(base / "1", 0.5)
-    new = model_writers().write_affine_model(tmp_path / "exported-later", 3.0)
+    write_affine_model(base / "1", 0.5)
+    new = write_affine_model(tmp_path / "exported-later", 3.0)
 
     report = run_check(base, CheckOptions(new_version=new), binary=model_server_binary)
 
@@ -45,8 +46,8 @@ def test_a_new_version_that_fails_to_load_ends_with_its_status_and_the_servers_l
     tmp_path: Path, model_server_binary: ModelServerBinary
 ) -> None:
     base = tmp_path / "affine"
-    model_writers().write_affine_model(base / "1", 0.5)
-    new = corrupt_variables(model_writers().write_affine_model(tmp_path / "rotten", 3.0))
+    write_affine_model(base / "1", 0.5)
+    new = corrupt_variables(write_affine_model(tmp_path / "rotten", 3.0))
 
     report = run_check(base, CheckOptions(new_version=new), binary=model_server_binary)
 

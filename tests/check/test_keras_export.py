@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
-from check_exports import keras_major_version, write_seed_style_keras_export
 
 from fashion.check import CheckOptions, Result, run_check
 from fashion.check.traps import KERAS3_SAVED_MODEL_TRAP
 from fashion.launcher import ModelServerBinary
+from tests.check.exports import keras_major_version, write_seed_style_keras_export
 
 pytestmark = pytest.mark.server
 

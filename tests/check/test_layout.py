@@ -5,21 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from check_exports import model_writers, write_half_written_version
 
 from fashion.check import CheckInputError, run_check
 from fashion.check.layout import find_versions
+from tests.check.exports import write_half_written_version
+from tests.support.savedmodels import copy_version, write_affine_model
 
 
 @pytest.fixture(scope="module")
 def good_version(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small, complete TF1 version to copy into each test's base path."""
-    return model_writers().write_affine_model(tmp_path_factory.mktemp("good") / "1", 0.5)
+    return write_affine_model(tmp_path_factory.mktemp("good") / "1", 0.5)
 
 
 def _base_with_good_v1(tmp_path: Path, good_version: Path) -> Path:
     base = tmp_path / "model"
-    model_writers().copy_version(good_version, base / "1")
+    copy_version(good_version, base / "1")
     return base
 
 
@@ -52,7 +53,7 @@ def test_a_saved_model_pb_cut_short_is_a_half_written_version(
     tmp_path: Path, good_version: Path
 ) -> None:
     base = _base_with_good_v1(tmp_path, good_version)
-    pb = model_writers().copy_version(good_version, base / "2") / "saved_model.pb"
+    pb = copy_version(good_version, base / "2") / "saved_model.pb"
     pb.write_bytes(pb.read_bytes()[: pb.stat().st_size // 2])
 
     layout = find_versions(base)
@@ -66,7 +67,7 @@ def test_variables_without_their_data_shard_are_a_half_written_version(
     tmp_path: Path, good_version: Path
 ) -> None:
     base = _base_with_good_v1(tmp_path, good_version)
-    version = model_writers().copy_version(good_version, base / "2")
+    version = copy_version(good_version, base / "2")
     for shard in (version / "variables").glob("variables.data-*"):
         shard.unlink()
 
@@ -96,7 +97,7 @@ def test_a_saved_model_under_a_name_that_is_not_an_integer_fails_the_version_rul
     tmp_path: Path, good_version: Path
 ) -> None:
     base = tmp_path / "model"
-    model_writers().copy_version(good_version, base / "v1")
+    copy_version(good_version, base / "v1")
 
     layout = find_versions(base)
 
@@ -112,7 +113,7 @@ def test_a_zero_padded_version_name_is_read_as_the_number_with_a_warning(
     tmp_path: Path, good_version: Path
 ) -> None:
     base = tmp_path / "model"
-    model_writers().copy_version(good_version, base / "007")
+    copy_version(good_version, base / "007")
 
     layout = find_versions(base)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from check_exports import corrupt_variables, model_writers
 
 from fashion.check import CheckOptions, run_check
 from fashion.launcher import ModelServerBinary
+from tests.check.exports import corrupt_variables
+from tests.support.savedmodels import write_affine_model
 
 pytestmark = pytest.mark.server
 
@@ -17,7 +18,7 @@ def test_a_version_with_corrupt_variables_fails_with_the_servers_own_load_error(
     tmp_path: Path, model_server_binary: ModelServerBinary
 ) -> None:
     base = tmp_path / "rotten"
-    corrupt_variables(model_writers().write_affine_model(base / "1", 0.5))
+    corrupt_variables(write_affine_model(base / "1", 0.5))
 
     report = run_check(base, CheckOptions(), binary=model_server_binary)
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import tensorflow as tf
-from check_exports import model_writers, write_multi_io_model
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from fashion.check import CheckOptions, parse_dim
 from fashion.check.example_features import Feature, example_features
 from fashion.check.request_builder import plan_signature
+from tests.check.exports import write_multi_io_model
+from tests.support.example_models import write_half_plus_two_model
 
 
 def _meta_graph(path: Path) -> meta_graph_pb2.MetaGraphDef:
@@ -24,9 +25,7 @@ def _meta_graph(path: Path) -> meta_graph_pb2.MetaGraphDef:
 
 @pytest.fixture(scope="module")
 def half_plus_two(tmp_path_factory: pytest.TempPathFactory) -> meta_graph_pb2.MetaGraphDef:
-    return _meta_graph(
-        model_writers().write_half_plus_two_model(tmp_path_factory.mktemp("h") / "1")
-    )
+    return _meta_graph(write_half_plus_two_model(tmp_path_factory.mktemp("h") / "1"))
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,12 @@
 """Every export gets the right verdict: ``fashion check`` against one shared, running server.
 
-One server serves the five models of this file (the Keras export the project makes, a TF1 graph
-with classify and regress signatures, a model with several inputs and outputs of several dtypes,
-a model whose signature lies about its shapes, and a model with everything that only warns), and
-each is checked through :func:`fashion.check.check_running_server`, the entry point a pytest
-fixture that owns its server uses. One server start for five verdicts.
+One server (the fashion pytest plugin's ``serve_model``) serves the five models of this file
+from one model config file: the Keras export the project makes, a TF1 graph with classify and
+regress signatures, a model with several inputs and outputs of several dtypes, a model whose
+signature lies about its shapes, and a model with everything that only warns. Each is checked
+through :func:`fashion.check.run_check_on_server`, the entry point for a fixture that owns its
+server, which finds each model's name in the server's config file. One server start, five
+verdicts.
 """
 
 from __future__ import annotations
@@ -14,72 +16,64 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from check_exports import (
-    model_writers,
+
+from fashion.check import CheckReport, run_check_on_server
+from fashion.harness import ServedModelServer
+from fashion.pytest_plugin import ModelServerFactory, assert_model_serves
+from tests.check.exports import (
     write_keras_export,
     write_lying_model,
     write_multi_io_model,
     write_warnings_model,
 )
-
-from fashion.check import CheckOptions, CheckReport, RunningServer, check_running_server
-from fashion.client import ServingClient, ServingError
-from fashion.harness import running_model_server
+from tests.support.config_files import ModelEntry, write_model_config
+from tests.support.example_models import write_half_plus_two_model
 
 pytestmark = pytest.mark.server
 
 _WRITERS: dict[str, Callable[[Path], Any]] = {
     "keras_good": lambda path: write_keras_export(path.parent, int(path.name)),
-    "tf1_examples": lambda path: model_writers().write_half_plus_two_model(path),
+    "tf1_examples": write_half_plus_two_model,
     "multi_io": write_multi_io_model,
     "lying": write_lying_model,
     "warnings": write_warnings_model,
 }
 
 
-def _config(bases: dict[str, Path]) -> str:
-    entries = "".join(
-        f'  config {{ name: "{name}" base_path: "{base}" model_platform: "tensorflow" }}\n'
-        for name, base in bases.items()
-    )
-    return f"model_config_list {{\n{entries}}}\n"
-
-
-def _all_available(names: list[str]) -> Callable[[str], bool]:
-    def ready(url: str) -> bool:
-        for name in names:
-            with ServingClient(url, name, timeout=2.0) as client:
-                try:
-                    if not any(entry.state == "AVAILABLE" for entry in client.status()):
-                        return False
-                except ServingError:
-                    return False
-        return True
-
-    return ready
-
-
 @pytest.fixture(scope="module")
-def reports(
-    xprocess: Any, model_server_binary: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, CheckReport]]:
-    """Each model's report, checked against the one server that serves them all."""
+def served(
+    serve_model: ModelServerFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServedModelServer, dict[str, Path]]]:
+    """The one server, and each model's base path."""
     root = tmp_path_factory.mktemp("check-verdicts")
     bases = {name: root / name for name in _WRITERS}
     for name, write in _WRITERS.items():
         write(bases[name] / "1")
-    config = root / "models.config"
-    config.write_text(_config(bases))
-    with running_model_server(
-        xprocess, model_server_binary, "check-verdicts", config_file=config,
-        ready=_all_available(list(bases)),
-    ) as server:  # fmt: skip
-        yield {
-            name: check_running_server(
-                base, RunningServer(server.url, name, server.log_path), CheckOptions()
-            )
-            for name, base in bases.items()
-        }
+    config = write_model_config(
+        root / "models.config", [ModelEntry(name, base) for name, base in bases.items()]
+    )
+    # Ready once the first model serves; each check waits for its own model's versions.
+    with serve_model.running(config_file=config, model_name="keras_good") as server:
+        yield server, bases
+
+
+@pytest.fixture(scope="module")
+def reports(served: tuple[ServedModelServer, dict[str, Path]]) -> dict[str, CheckReport]:
+    """Each model's report, checked against the one server that serves them all."""
+    server, bases = served
+    return {name: run_check_on_server(base, server) for name, base in bases.items()}
+
+
+def test_the_plugins_assert_model_serves_runs_these_checks_and_fails_with_the_table(
+    served: tuple[ServedModelServer, dict[str, Path]],
+) -> None:
+    server, bases = served
+    assert assert_model_serves(bases["multi_io"], server=server).passed
+    with pytest.raises(pytest.fail.Exception) as failed:
+        assert_model_serves(bases["lying"], server=server)
+    message = str(failed.value)
+    assert message.startswith("the model does not serve as it should:\nsignature ")
+    assert "FAIL: 7 pass, 2 fail" in message
 
 
 def _results(report: CheckReport) -> dict[tuple[str, str], str]:
