@@ -184,8 +184,8 @@ def _predict_plan(
     skipped: list[str] = []
     if not batched:
         skipped.append(
-            "an input has no batch dimension (its first dimension is not -1), so the requests "
-            "are columnar only, with the declared shapes"
+            "an input has no batch dimension (its first dimension is not -1), so no row-format "
+            "(instances) request was built; the columnar one sends the declared shapes"
         )
     for batch in batches if batched else [0]:
         tensors = {

@@ -32,8 +32,13 @@ from fashion.client import (
     ServingTimeoutError,
 )
 from fashion.harness import ServedModelServer
-from fashion.launcher import ModelServerBinary, ServerProcess, ServerStartError, free_port
-from fashion.launcher import plan_launch as _plan_launch
+from fashion.launcher import (
+    ModelServerBinary,
+    ServerProcess,
+    ServerStartError,
+    free_port,
+    plan_launch,
+)
 from fashion.waiting import WaitTimeoutError, wait_until
 
 __all__ = [
@@ -41,6 +46,7 @@ __all__ = [
     "LoadOutcome",
     "RunningServer",
     "ServedModel",
+    "attach",
     "start_server",
     "wait_for_versions",
 ]
@@ -260,10 +266,8 @@ def start_server(
     copies = binary.kind == "docker"
     config = work_dir / "models.config"
     config.write_text(_config_text(model_name, base))
-    launch = _plan_launch(
-        binary, rest_port=free_port(), config_file=config, extra=CHECK_SERVER_FLAGS
-    )
-    rest_port = int(next(a for a in launch.args if a.startswith("--rest_api_port=")).split("=")[1])
+    rest_port = free_port()
+    launch = plan_launch(binary, rest_port=rest_port, config_file=config, extra=CHECK_SERVER_FLAGS)
     served = ServedModel(
         url=f"http://127.0.0.1:{rest_port}",
         model_name=model_name,

@@ -195,7 +195,9 @@ def _signature_rows(
     if not plan.requests:
         return [CheckRow(name, "requests", Result.SKIP, version, detail=" ".join(plan.skipped))]
     if plan.skipped:
-        rows.append(CheckRow(name, "requests", Result.WARN, version, detail=" ".join(plan.skipped)))
+        rows.append(
+            CheckRow(name, "predict row", Result.SKIP, version, detail=" ".join(plan.skipped))
+        )
     for request in plan.requests:
         expected = prepared.expected.get((name, request.check))
         if expected is None:

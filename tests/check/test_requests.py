@@ -15,6 +15,7 @@ from fashion.check.example_features import Feature, example_features
 from fashion.check.request_builder import plan_signature
 from tests.check.exports import write_multi_io_model
 from tests.support.example_models import write_half_plus_two_model
+from tests.support.savedmodels import save_session
 
 
 def _meta_graph(path: Path) -> meta_graph_pb2.MetaGraphDef:
@@ -42,11 +43,7 @@ def _square_input_model(path: Path) -> meta_graph_pb2.MetaGraphDef:
             {"tokens": tokens}, {"total": total}
         )
         with tf.compat.v1.Session(graph=graph) as session:
-            builder = tf.compat.v1.saved_model.Builder(str(path))
-            builder.add_meta_graph_and_variables(
-                session, ["serve"], signature_def_map={"serving_default": signature}
-            )
-            builder.save()
+            save_session(path, graph, session, {"serving_default": signature})
     return _meta_graph(path)
 
 
@@ -133,3 +130,29 @@ def test_the_same_seed_builds_the_same_requests(multi_io: meta_graph_pb2.MetaGra
 
     assert bodies(0) == bodies(0)
     assert bodies(0) != bodies(1)
+
+
+def test_an_input_without_a_batch_dimension_gets_one_columnar_request_of_its_declared_shape(
+    tmp_path: Path,
+) -> None:
+    graph = tf.Graph()
+    with graph.as_default():
+        weights = tf.compat.v1.placeholder(tf.float32, [3], name="weights")
+        doubled = tf.identity(2.0 * weights, name="doubled")
+        signature = tf.compat.v1.saved_model.predict_signature_def(
+            {"weights": weights}, {"doubled": doubled}
+        )
+        with tf.compat.v1.Session(graph=graph) as session:
+            save_session(tmp_path / "1", graph, session, {"serving_default": signature})
+    meta_graph = _meta_graph(tmp_path / "1")
+
+    plan = plan_signature(
+        "serving_default", meta_graph.signature_def["serving_default"], meta_graph, CheckOptions()
+    )
+
+    assert [request.check for request in plan.requests] == ["predict columnar"]
+    assert len(json.loads(plan.requests[0].body)["inputs"]["weights"]) == 3
+    assert plan.skipped == [
+        "an input has no batch dimension (its first dimension is not -1), so no row-format "
+        "(instances) request was built; the columnar one sends the declared shapes"
+    ]
