@@ -1,0 +1,131 @@
+"""What ``fashion check`` was asked to do, and the one error for input it cannot check.
+
+The options are a frozen dataclass so the CLI, the Python API and a pytest plugin build the same
+thing; nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fashion.client import DEFAULT_TIMEOUT
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_RTOL",
+    "READY_TIMEOUT",
+    "CheckInputError",
+    "CheckOptions",
+    "DimOverride",
+    "parse_dim",
+]
+
+#: Relative tolerance between the server's answers and the in-process ones.
+DEFAULT_RTOL = 1e-6
+#: The "N" of the batch sizes 1 and N that built requests use.
+DEFAULT_BATCH_SIZE = 4
+#: Seconds a server may take from its start to "every version is AVAILABLE".
+READY_TIMEOUT = 120.0
+
+_DIM = re.compile(r"^(?P<name>[^=:]+?)(?::(?P<axis>\d+))?=(?P<size>\d+)$")
+
+
+class CheckInputError(ValueError):
+    """Raised when the path, an option or a ``--requests`` line is not something to check."""
+
+
+@dataclass(frozen=True)
+class DimOverride:
+    """A size for unknown (-1) dimensions of one input: ``--dim NAME=SIZE`` or ``NAME:AXIS=SIZE``.
+
+    Attributes:
+        name: the input's alias in its signature (or a dimension's own name, when it has one).
+        size: the size to send.
+        axis: one axis only; None means every unknown axis after the first (batch) one.
+    """
+
+    name: str
+    size: int
+    axis: int | None = None
+
+
+def parse_dim(text: str) -> DimOverride:
+    """Parse ``NAME=SIZE`` or ``NAME:AXIS=SIZE`` (sizes and axes are non-negative integers).
+
+    Raises:
+        CheckInputError: the text has another form.
+    """
+    match = _DIM.match(text.strip())
+    if match is None:
+        raise CheckInputError(f"expected NAME=SIZE or NAME:AXIS=SIZE, got {text!r}")
+    axis = match.group("axis")
+    return DimOverride(match.group("name"), int(match.group("size")), int(axis) if axis else None)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Everything ``fashion check`` can be told; the defaults are the command's.
+
+    Attributes:
+        model_server: ``--model-server`` (see :data:`fashion.launcher.MODEL_SERVER_CHOICES`);
+            None reads ``$FASHION_MODEL_SERVER`` and defaults to ``auto``.
+        container_engine: ``docker`` or ``podman`` for a ``docker[:IMAGE]`` server.
+        docker_pull: allow pulling a missing image.
+        model_name: the name the model is served under; None: the base path's directory name.
+        batch_size: the N of the batch sizes 1 and N that requests are built for.
+        dims: sizes for unknown dimensions that are not the batch dimension.
+        rtol: relative tolerance between served and in-process outputs.
+        atol: absolute tolerance between served and in-process outputs.
+        requests: a JSON-lines file of golden requests (``--requests``).
+        new_version: a SavedModel to hot-load as the next version once the checks ran.
+        repeat: how many times each built request is sent (for the p50 column).
+        seed: seeds the built inputs' values.
+        ready_timeout: seconds to wait for every version to be AVAILABLE.
+        request_timeout: seconds for each request.
+        work_dir: keep the staged base path and the server's log here (default: a temporary
+            directory, removed afterwards).
+    """
+
+    model_server: str | None = None
+    container_engine: str | None = None
+    docker_pull: bool = False
+    model_name: str | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    dims: tuple[DimOverride, ...] = ()
+    rtol: float = DEFAULT_RTOL
+    atol: float = 0.0
+    requests: Path | None = None
+    new_version: Path | None = None
+    repeat: int = 3
+    seed: int = 0
+    ready_timeout: float = READY_TIMEOUT
+    request_timeout: float = DEFAULT_TIMEOUT
+    work_dir: Path | None = None
+    _dim_index: Mapping[str, tuple[DimOverride, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise CheckInputError(f"the batch size must be at least 1, got {self.batch_size}")
+        if self.repeat < 1:
+            raise CheckInputError(f"repeat must be at least 1, got {self.repeat}")
+        for name, value in (("rtol", self.rtol), ("atol", self.atol)):
+            if not (math.isfinite(value) and value >= 0):
+                raise CheckInputError(f"{name} must be a non-negative number, got {value!r}")
+        index: dict[str, tuple[DimOverride, ...]] = {}
+        for dim in self.dims:
+            index[dim.name] = (*index.get(dim.name, ()), dim)
+        object.__setattr__(self, "_dim_index", index)
+
+    def dim_size(self, input_name: str, axis: int, dim_name: str = "") -> int | None:
+        """The ``--dim`` size for an unknown axis of an input, or None when none was given."""
+        for key in (input_name, dim_name):
+            for dim in self._dim_index.get(key, ()) if key else ():
+                if dim.axis is None or dim.axis == axis:
+                    return dim.size
+        return None

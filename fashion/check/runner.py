@@ -1,0 +1,318 @@
+"""``fashion check`` from start to end: layout, server, in-process reference, checks, hot load.
+
+The order is the one the report reads in. The file-system layout rules run first, and a broken
+layout ends the check before any server starts. Otherwise the server is started and, while it
+starts, TensorFlow is imported, each version parsed, loaded in-process and answered; then the
+versions must become AVAILABLE, and each one's metadata, built requests and golden cases are
+compared; last, ``--new-version`` is hot-loaded into the same process. Nothing here prints:
+progress goes to a callback, and the result is a :class:`~fashion.check.report.CheckReport`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fashion.check.golden import GoldenLine, read_golden_lines, resolve_golden_cases
+from fashion.check.layout import ModelLayout, find_versions, read_meta_graph
+from fashion.check.options import CheckInputError, CheckOptions
+from fashion.check.report import CheckReport, CheckRow, Result
+from fashion.check.server import (
+    LoadOutcome,
+    RunningServer,
+    ServedModel,
+    attach,
+    start_server,
+    wait_for_versions,
+)
+from fashion.client import ServingClient
+from fashion.harness import ServedModelServer
+from fashion.launcher import ModelServerBinary, ServerStartError, resolve_model_server
+
+__all__ = ["run_check", "run_check_on_server"]
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """The default progress callback: say nothing."""
+
+
+def run_check(
+    path: str | Path,
+    options: CheckOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    binary: ModelServerBinary | None = None,
+) -> CheckReport:
+    """Check a model base path (or one version directory) against a server started for it.
+
+    Args:
+        path: the model base path, or one SavedModel version directory.
+        options: what to check and how (default: ``fashion check``'s defaults).
+        progress: called with a line at the start and end of each long step.
+        binary: the server to run; default: resolved from ``options.model_server``.
+
+    Returns:
+        The report; ``report.passed`` tells the verdict.
+
+    Raises:
+        CheckInputError: the path is not a model, a ``--requests`` line is malformed or names an
+            unknown signature or version, or ``--new-version`` is not a SavedModel.
+        fashion.launcher.ServerStartError: the model server cannot be found or started.
+    """
+    options = options or CheckOptions()
+    say = progress or _quiet
+    begin = time.monotonic()
+    layout, golden, new_version = _read_inputs(path, options)
+    report = CheckReport(str(path), layout.model_name, rows=list(layout.rows))
+    if layout.broken:
+        report.rows.append(_skipped_server_row("the layout is broken"))
+        report.timings["total"] = time.monotonic() - begin
+        return report
+    binary = binary or resolve_model_server(
+        options.model_server,
+        container_engine=options.container_engine,
+        docker_pull=options.docker_pull,
+    )
+    report.server = binary.description
+    with _work_dir(options) as work:
+        say(f"starting the model server: {binary.description}")
+        with start_server(binary, layout.model_name, layout.versions, work) as served:
+            started = time.monotonic()
+            _check(served, layout, golden, new_version, options, report, say, started)
+    report.timings["total"] = time.monotonic() - begin
+    return report
+
+
+def run_check_on_server(
+    path: str | Path,
+    server: RunningServer | ServedModelServer,
+    options: CheckOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """Run the same checks against a server that is already running and serves ``path``.
+
+    For a pytest fixture that owns its server: ``path`` is the base path (or version directory)
+    the server serves; every version in it must be (or become) AVAILABLE there. Nothing is
+    started or stopped.
+
+    Args:
+        path: what the server serves.
+        server: a :class:`RunningServer`, or a :mod:`fashion.harness` server (its model is the
+            one its ``--model_name`` or config file gives ``path``, unless
+            ``options.model_name`` says).
+        options: as for :func:`run_check` (``new_version`` excepted).
+        progress: called with a line at the start and end of each long step.
+
+    Raises:
+        CheckInputError: as :func:`run_check`; also for ``options.new_version``, which needs a
+            server that ``fashion check`` starts, and when the model's name cannot be told.
+    """
+    options = options or CheckOptions()
+    say = progress or _quiet
+    begin = time.monotonic()
+    if options.new_version is not None:
+        raise CheckInputError("--new-version needs a server that fashion check starts")
+    if not isinstance(server, RunningServer):
+        server = RunningServer.of(server, Path(path), options.model_name)
+    layout, golden, _ = _read_inputs(path, options, server.model_name)
+    report = CheckReport(str(path), server.model_name, rows=list(layout.rows))
+    served = attach(server)
+    report.server = served.description
+    if layout.broken:
+        report.rows.append(_skipped_server_row("the layout is broken"))
+    else:
+        _check(served, layout, golden, None, options, report, say, time.monotonic())
+    report.timings["total"] = time.monotonic() - begin
+    return report
+
+
+def _read_inputs(
+    path: str | Path, options: CheckOptions, model_name: str | None = None
+) -> tuple[ModelLayout, list[GoldenLine], ModelLayout | None]:
+    """Everything read before a server starts: the layout, the golden lines, the new version."""
+    layout = find_versions(path, model_name or options.model_name)
+    golden = read_golden_lines(options.requests) if options.requests else []
+    new_version = None
+    if options.new_version is not None:
+        new_version = find_versions(options.new_version, layout.model_name)
+        if not new_version.single_version:
+            raise CheckInputError(
+                f"--new-version {options.new_version}: not a SavedModel directory (no "
+                "saved_model.pb in it)"
+            )
+    return layout, golden, new_version
+
+
+@contextmanager
+def _work_dir(options: CheckOptions) -> Iterator[Path]:
+    if options.work_dir is not None:
+        options.work_dir.mkdir(parents=True, exist_ok=True)
+        yield Path(tempfile.mkdtemp(prefix="check-", dir=options.work_dir))
+        return
+    work = Path(tempfile.mkdtemp(prefix="fashion-check-"))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _skipped_server_row(why: str) -> CheckRow:
+    return CheckRow("", "served checks", Result.SKIP, detail=f"not run: {why}")
+
+
+def _import_tensorflow() -> None:
+    """TensorFlow with the server's kernels, and without its C++ start-up chatter."""
+    from fashion.quiet_tensorflow import import_tensorflow_quietly
+    from fashion.serving.startup.tf_env import use_eigen_kernels
+
+    use_eigen_kernels()
+    import_tensorflow_quietly()
+
+
+def _check(
+    served: ServedModel,
+    layout: ModelLayout,
+    golden: list[GoldenLine],
+    new_version: ModelLayout | None,
+    options: CheckOptions,
+    report: CheckReport,
+    say: Progress,
+    started: float,
+) -> None:
+    _import_tensorflow()
+    from fashion.check.version_checks import golden_rows, prepare_version, served_rows
+
+    meta_graphs = {}
+    for version, directory in sorted(layout.versions.items()):
+        meta_graph, row = read_meta_graph(version, directory, single_version=layout.single_version)
+        if row is not None:
+            report.rows.append(row)
+        if meta_graph is not None:
+            meta_graphs[version] = meta_graph
+    if any(row.result is Result.FAIL for row in report.rows):
+        report.rows.append(_skipped_server_row("the layout is broken"))
+        return
+    cases = []
+    if golden and options.requests is not None:
+        methods = {
+            v: {k: s.method_name for k, s in mg.signature_def.items()}
+            for v, mg in meta_graphs.items()
+        }
+        cases = resolve_golden_cases(options.requests, golden, methods)
+    say(f"loading {len(meta_graphs)} version(s) in-process and answering the built requests")
+    prepared = {
+        v: prepare_version(v, layout.versions[v], mg, options) for v, mg in meta_graphs.items()
+    }
+    try:
+        versions = ", ".join(map(str, sorted(prepared)))
+        say(f"waiting for version(s) {versions} of {served.model_name} to be AVAILABLE")
+        outcomes = wait_for_versions(
+            served, sorted(prepared), timeout=options.ready_timeout, progress=say, started=started
+        )
+        served_in = [o.seconds for o in outcomes.values() if o.available]
+        if served_in:
+            report.timings["to_available"] = max(served_in)
+        checks_start = time.monotonic()
+        say("comparing the served answers with the in-process ones")
+        with served.client(options.request_timeout) as client:
+            for version, item in sorted(prepared.items()):
+                report.rows.append(_load_row(version, outcomes[version], item.load_error))
+                if outcomes[version].available and item.reference is not None:
+                    report.rows.extend(served_rows(item, client, options))
+            available = {v: p for v, p in prepared.items() if outcomes[v].available}
+            report.rows.extend(
+                golden_rows(
+                    [c for c in cases if c.resolved_version in available], prepared, client, options
+                )
+            )
+            for case in cases:
+                if case.resolved_version not in available:
+                    report.rows.append(
+                        CheckRow(case.signature_key, f"golden line {case.number}", Result.SKIP,
+                                 case.resolved_version, detail="the version is not AVAILABLE")
+                    )  # fmt: skip
+            if new_version is not None:
+                _hot_load(served, new_version, max(prepared) + 1, options, report, say, client)
+        report.timings["checks"] = time.monotonic() - checks_start
+    finally:
+        for item in prepared.values():
+            item.close()
+
+
+def _load_row(version: int, outcome: LoadOutcome, in_process_error: str) -> CheckRow:
+    if outcome.available and not in_process_error:
+        return CheckRow("", "load", Result.PASS, version)
+    parts = []
+    if not outcome.available:
+        parts.append(f"the server did not serve it: {outcome.error}")
+        if outcome.log_line:
+            parts.append(f"the server's log: {outcome.log_line}")
+        elif outcome.error.startswith("the server exited"):
+            parts.append("(TF Serving exits when any initial version fails to load)")
+    if in_process_error:
+        first = in_process_error.strip().splitlines()[0]
+        parts.append(f"in-process, the session loader fails too: {first}")
+    elif not outcome.available:
+        parts.append("in-process, the session loader loads it.")
+    return CheckRow("", "load", Result.FAIL, version, detail="\n".join(parts))
+
+
+def _hot_load(
+    served: ServedModel,
+    new_version: ModelLayout,
+    number: int,
+    options: CheckOptions,
+    report: CheckReport,
+    say: Progress,
+    client: ServingClient,
+) -> None:
+    from fashion.check.version_checks import prepare_version, served_rows
+
+    report.rows.extend(
+        CheckRow(r.signature, f"new version {r.check}", r.result, number, detail=r.detail)
+        for r in new_version.rows
+    )
+    if new_version.broken:
+        return
+    (directory,) = new_version.versions.values()
+    meta_graph, row = read_meta_graph(number, directory, single_version=True)
+    if row is not None:
+        report.rows.append(row)
+    if meta_graph is None or row is not None:
+        return
+    pid = served.pid
+    item = prepare_version(number, directory, meta_graph, options)
+    try:
+        say(f"hot-loading {directory} as version {number}")
+        staged = time.monotonic()
+        served.stage_version(number, directory)
+        outcome = wait_for_versions(
+            served, [number], timeout=options.ready_timeout, progress=say, started=staged
+        )[number]
+        report.timings["hot_load"] = outcome.seconds
+        row = _load_row(number, outcome, item.load_error)
+        if row.result is Result.PASS:
+            try:
+                served.check_alive()
+            except ServerStartError as exc:
+                row = CheckRow("", "hot load", Result.FAIL, number, detail=str(exc))
+            else:
+                row = CheckRow(
+                    "", "hot load", Result.PASS, number,
+                    detail=f"AVAILABLE {outcome.seconds:.1f} s after it appeared, served by "
+                    f"the same process (pid {pid}), no restart",
+                )  # fmt: skip
+        else:
+            row = CheckRow("", "hot load", Result.FAIL, number, detail=row.detail)
+        report.rows.append(row)
+        if outcome.available and item.reference is not None:
+            report.rows.extend(served_rows(item, client, options))
+    finally:
+        item.close()

@@ -1,0 +1,381 @@
+"""The model server the checks talk to: one ``fashion check`` starts, or one already running.
+
+A server ``fashion check`` starts gets the chosen binary's own flags (:mod:`fashion.launcher`)
+and a model config file that serves every version (``model_version_policy { all {} }``), with
+``--max_num_load_retries=0`` so a failed load fails at once and
+``--file_system_poll_wait_seconds=1`` so a hot-loaded version is seen within a second. The
+versions are staged under a base path of its own (symbolic links to the checked directories; a
+container gets copies, since links out of its mounts would not resolve), so the checked
+directory is never written to; messages name the checked directories, not the staged ones.
+
+Readiness is polled through the status API until each version is AVAILABLE or its load failed,
+reporting the server's own ``Loading servable: ... failed: ...`` log line; a server that exits
+(TF Serving exits when an initial version fails to load) fails every version it had not served.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fashion.check.options import CheckInputError
+from fashion.client import (
+    ServingClient,
+    ServingConnectionError,
+    ServingHTTPError,
+    ServingTimeoutError,
+)
+from fashion.harness import ServedModelServer
+from fashion.launcher import (
+    ModelServerBinary,
+    ServerProcess,
+    ServerStartError,
+    free_port,
+    plan_launch,
+)
+from fashion.waiting import WaitTimeoutError, wait_until
+
+__all__ = [
+    "CHECK_SERVER_FLAGS",
+    "LoadOutcome",
+    "RunningServer",
+    "ServedModel",
+    "attach",
+    "start_server",
+    "wait_for_versions",
+]
+
+#: The flags a server started by ``fashion check`` gets besides its ports and config file.
+CHECK_SERVER_FLAGS = ("--max_num_load_retries=0", "--file_system_poll_wait_seconds=1")
+_FAILED_LOAD = re.compile(r"Loading servable: \{name: (?P<name>.*?) version: (?P<version>\d+)\}")
+_FAILED_START = "Failed to start server. Error:"
+_PROGRESS_EVERY = 5.0
+_STATUS_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """A model server someone else started and owns (a pytest fixture's, a deployment's).
+
+    Attributes:
+        url: its REST API, ``http://host:port``.
+        model_name: the name the checked model is served under.
+        log_path: its log file, if readable (for the failed-load lines).
+    """
+
+    url: str
+    model_name: str
+    log_path: Path | None = None
+
+    @classmethod
+    def of(
+        cls, server: ServedModelServer, base_path: Path, model_name: str | None = None
+    ) -> RunningServer:
+        """The server a :mod:`fashion.harness` fixture started, serving ``base_path``.
+
+        The model name is ``model_name`` if given, else the server's ``--model_name``, else the
+        name its ``--model_config_file`` gives ``base_path``.
+
+        Raises:
+            CheckInputError: the name cannot be told (say it with ``model_name``).
+        """
+        name = (
+            model_name
+            or _flag(server.args, "model_name")
+            or _name_in_config(_flag(server.args, "model_config_file"), base_path)
+        )
+        if not name:
+            raise CheckInputError(
+                f"cannot tell which model of the server at {server.url} serves {base_path}; "
+                "give its name (CheckOptions(model_name=...))"
+            )
+        return cls(server.url, name, server.log_path)
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """How one version's load ended.
+
+    Attributes:
+        available: whether it became AVAILABLE.
+        seconds: from the server's start (or the version's staging) to that moment.
+        error: the status API's error (``CODE: message``), or what else went wrong.
+        log_line: the server's own ``Loading servable: ... failed: ...`` line, when found.
+    """
+
+    available: bool
+    seconds: float
+    error: str = ""
+    log_line: str = ""
+
+
+@dataclass
+class ServedModel:
+    """The server side of a check: a REST client, the log, and (when owned) the process.
+
+    Attributes:
+        url: the REST API.
+        model_name: the served model.
+        description: which server this is, for the report.
+        log_path: its log, when known.
+        process: the server process, when ``fashion check`` started it.
+        staged_base: the base path it serves, when ``fashion check`` staged it.
+        copies: stage copies rather than symbolic links (container servers).
+    """
+
+    url: str
+    model_name: str
+    description: str
+    log_path: Path | None = None
+    process: ServerProcess | None = None
+    staged_base: Path | None = None
+    copies: bool = False
+    _paths: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def client(self, timeout: float) -> ServingClient:
+        """A REST client for the model."""
+        return ServingClient(self.url, self.model_name, timeout=timeout)
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id, when ``fashion check`` started it."""
+        return self.process.pid if self.process else None
+
+    def check_alive(self) -> None:
+        """Raise if an owned server has exited.
+
+        Raises:
+            ServerStartError: with the log's tail.
+        """
+        if self.process is not None:
+            self.process.check_alive()
+
+    def log_text(self) -> str:
+        """Everything the server logged so far ("" when unknown)."""
+        if self.log_path is None:
+            return ""
+        try:
+            return self.user_text(self.log_path.read_text(errors="replace"))
+        except OSError:
+            return ""
+
+    def user_text(self, text: str) -> str:
+        """``text`` with staged paths replaced by the checked directories they stand for."""
+        for staged, real in sorted(self._paths.items(), key=lambda p: -len(p[0])):
+            text = text.replace(staged, real)
+        return text
+
+    def failed_load_line(self, version: int) -> str:
+        """The server's last ``Loading servable: {name: ... version: N} failed: ...`` line."""
+        found = ""
+        for line in self.log_text().splitlines():
+            match = _FAILED_LOAD.search(line)
+            if (
+                match
+                and " failed: " in line
+                and int(match.group("version")) == version
+                and match.group("name") == self.model_name
+            ):
+                found = line[match.start() :].strip()
+        return found
+
+    def start_failure_line(self) -> str:
+        """The server's ``Failed to start server. Error: ...`` line, or ""."""
+        lines = [line for line in self.log_text().splitlines() if _FAILED_START in line]
+        return lines[-1].strip() if lines else ""
+
+    def stage_version(self, version: int, directory: Path) -> None:
+        """Make ``directory`` appear as ``version`` in the served base path, atomically.
+
+        Raises:
+            CheckInputError: the server was not started by ``fashion check``.
+        """
+        if self.staged_base is None:
+            raise CheckInputError(
+                "--new-version needs a server that fashion check starts (a running server's "
+                "base path is not ours to write to)"
+            )
+        incoming = self.staged_base / f".incoming-{version}"
+        if self.copies:
+            shutil.copytree(directory, incoming, symlinks=False)
+        else:
+            incoming.symlink_to(directory.absolute(), target_is_directory=True)
+        target = self.staged_base / str(version)
+        os.replace(incoming, target)
+        self._paths[str(target)] = str(directory.absolute())
+
+
+def _flag(args: Sequence[str], name: str) -> str:
+    prefix = f"--{name}="
+    return next((arg[len(prefix) :] for arg in args if arg.startswith(prefix)), "")
+
+
+def _name_in_config(config_file: str, base_path: Path) -> str:
+    """The name of the model whose ``base_path`` is ``base_path`` in a model config file."""
+    if not config_file:
+        return ""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = model_server_config_pb2.ModelServerConfig()
+    try:
+        text_format.Parse(Path(config_file).read_text(), config)
+    except (OSError, text_format.ParseError):
+        return ""
+    wanted = base_path.expanduser().resolve()
+    for model in config.model_config_list.config:
+        if Path(model.base_path).resolve() == wanted:
+            return model.name
+    return ""
+
+
+def _config_text(model_name: str, base: Path) -> str:
+    quoted = model_name.replace("\\", "\\\\").replace('"', '\\"')
+    return (
+        "model_config_list {\n"
+        "  config {\n"
+        f'    name: "{quoted}"\n'
+        f'    base_path: "{base}"\n'
+        '    model_platform: "tensorflow"\n'
+        "    model_version_policy { all {} }\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+@contextmanager
+def start_server(
+    binary: ModelServerBinary,
+    model_name: str,
+    versions: Mapping[int, Path],
+    work_dir: Path,
+) -> Iterator[ServedModel]:
+    """Stage the versions and start a server on them; stop it when the block ends.
+
+    Raises:
+        ServerStartError: the server cannot be started.
+    """
+    base = work_dir / "models" / "model"
+    base.mkdir(parents=True)
+    copies = binary.kind == "docker"
+    config = work_dir / "models.config"
+    config.write_text(_config_text(model_name, base))
+    rest_port = free_port()
+    launch = plan_launch(binary, rest_port=rest_port, config_file=config, extra=CHECK_SERVER_FLAGS)
+    served = ServedModel(
+        url=f"http://127.0.0.1:{rest_port}",
+        model_name=model_name,
+        description=binary.description,
+        log_path=work_dir / "server.log",
+        staged_base=base,
+        copies=copies,
+    )
+    for version, directory in sorted(versions.items()):
+        served.stage_version(version, directory)
+    process = ServerProcess(launch, served.log_path)
+    served.process = process
+    try:
+        process.start()
+        yield served
+    finally:
+        process.stop()
+
+
+def attach(server: RunningServer) -> ServedModel:
+    """The server side of a check against a server someone else runs."""
+    return ServedModel(
+        url=server.url.rstrip("/"),
+        model_name=server.model_name,
+        description=f"running server at {server.url}",
+        log_path=server.log_path,
+    )
+
+
+def wait_for_versions(
+    served: ServedModel,
+    versions: Sequence[int],
+    *,
+    timeout: float,
+    progress: Callable[[str], None],
+    started: float | None = None,
+) -> dict[int, LoadOutcome]:
+    """Poll the status API until every version is AVAILABLE or its load has failed.
+
+    Args:
+        served: the server.
+        versions: the versions to wait for.
+        timeout: seconds before the remaining versions count as failed.
+        progress: called with a line now and then while waiting.
+        started: ``time.monotonic()`` the times count from (default: now).
+    """
+    start = time.monotonic() if started is None else started
+    outcomes: dict[int, LoadOutcome] = {}
+    seen = ["no answer yet"]
+    last_said = [time.monotonic()]
+    with served.client(_STATUS_TIMEOUT) as client:
+
+        def settled() -> bool:
+            try:
+                served.check_alive()
+            except ServerStartError:
+                _exited(served, versions, outcomes, time.monotonic() - start)
+                return True
+            try:
+                entries = {entry.version: entry for entry in client.status()}
+            except (ServingConnectionError, ServingTimeoutError, ServingHTTPError) as exc:
+                seen[0] = str(exc)
+                entries = {}
+            else:
+                seen[0] = ", ".join(f"version {v} {e.state}" for v, e in sorted(entries.items()))
+            for version in versions:
+                entry = entries.get(version)
+                if version in outcomes or entry is None:
+                    continue
+                elapsed = time.monotonic() - start
+                if entry.state == "AVAILABLE":
+                    outcomes[version] = LoadOutcome(True, elapsed)
+                elif entry.state == "END":
+                    message = served.user_text(entry.error_message).strip()
+                    error = f"{entry.error_code}: {message.splitlines()[0] if message else ''}"
+                    outcomes[version] = LoadOutcome(
+                        False, elapsed, f"status END, {error}", served.failed_load_line(version)
+                    )
+            if time.monotonic() - last_said[0] >= _PROGRESS_EVERY:
+                last_said[0] = time.monotonic()
+                progress(f"still waiting ({time.monotonic() - start:.0f} s): {seen[0]}")
+            return all(version in outcomes for version in versions)
+
+        try:
+            wait_until(settled, timeout, "every version AVAILABLE", interval=0.05)
+        except WaitTimeoutError:
+            for version in versions:
+                outcomes.setdefault(
+                    version,
+                    LoadOutcome(
+                        False,
+                        time.monotonic() - start,
+                        f"not AVAILABLE after {timeout:g} s; last seen: {seen[0]}",
+                        served.failed_load_line(version),
+                    ),
+                )
+    return outcomes
+
+
+def _exited(
+    served: ServedModel, versions: Sequence[int], outcomes: dict[int, LoadOutcome], elapsed: float
+) -> None:
+    start_line = served.start_failure_line()
+    for version in versions:
+        if version in outcomes:
+            continue
+        line = served.failed_load_line(version)
+        error = "the server exited" + (f": {start_line}" if start_line else "")
+        if not line and not start_line:
+            error += "; its last log lines:\n" + "\n".join(served.log_text().splitlines()[-15:])
+        outcomes[version] = LoadOutcome(False, elapsed, error, line)
