@@ -212,14 +212,21 @@ def serve_model(
 
 
 def assert_model_serves(
-    path: str | Path, *, server: ServedModelServer | None = None, **options: Any
+    path: str | Path,
+    *,
+    server: ServedModelServer | None = None,
+    binary: ModelServerBinary | None = None,
+    **options: Any,
 ) -> Any:
     """Run the checks of ``fashion check`` on a SavedModel and fail the test with their table.
 
     Args:
         path: the model's base path or one version directory.
         server: a running server that already serves it (from ``serve_model``); None starts
-            one with the session's ``--model-server`` choice.
+            one.
+        binary: the server to start when ``server`` is None: pass the ``model_server_binary``
+            fixture to honour ``--model-server``; None resolves ``$FASHION_MODEL_SERVER`` or
+            ``auto``, as the ``fashion check`` command does.
         options: more options of :class:`fashion.check.CheckOptions` (``rtol``, ``dims``...).
 
     Returns:
@@ -230,7 +237,7 @@ def assert_model_serves(
     if server is not None:
         report = run_check_on_server(Path(path), server, CheckOptions(**options))
     else:
-        report = run_check(Path(path), CheckOptions(**options))
+        report = run_check(Path(path), CheckOptions(**options), binary=binary)
     if not report.passed:
         pytest.fail(f"the model does not serve as it should:\n{report.table()}", pytrace=False)
     return report
