@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,6 +74,21 @@ def _seconds(text: str) -> float:
             f"expected a positive number of seconds, got {text!r}"
         ) from None
     return seconds
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--model-server``, ``--container-engine``, ``--docker-pull``: as pytest takes them."""
+    parser.add_argument(
+        "--model-server", help=f"{MODEL_SERVER_CHOICES}; also $FASHION_MODEL_SERVER"
+    )
+    parser.add_argument(
+        "--container-engine",
+        help="docker (default) or podman, for --model-server docker; also "
+        "$FASHION_CONTAINER_ENGINE",
+    )
+    parser.add_argument(
+        "--docker-pull", action="store_true", help="pull the server's image if it is missing"
+    )
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -160,10 +177,48 @@ def _client(args: argparse.Namespace) -> ServingClient | GrpcServingClient:
     return GrpcServingClient(args.grpc, args.model_name, timeout=args.timeout)
 
 
+@contextmanager
+def _served(args: argparse.Namespace) -> Iterator[None]:
+    """With ``--serve``: the chosen server on that base path, ``--url``/``--grpc`` pointed at it."""
+    if args.serve is None:
+        yield
+        return
+    import tempfile
+
+    from fashion.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
+
+    binary = resolve_model_server(
+        args.model_server, container_engine=args.container_engine, docker_pull=args.docker_pull
+    )
+    rest_port, grpc_port = free_port(), free_port()
+    launch = plan_launch(
+        binary,
+        rest_port=rest_port,
+        grpc_port=grpc_port,
+        model_name=args.model_name,
+        base_path=args.serve,
+    )
+    print(f"serving {args.serve} as {args.model_name}: {binary.description}", file=sys.stderr)
+    with (
+        tempfile.TemporaryDirectory(prefix="fashion-predict-") as work,
+        ServerProcess(launch, Path(work) / "server.log") as server,
+    ):
+        args.url = f"http://127.0.0.1:{rest_port}"
+        if args.grpc is not None:
+            args.grpc = f"127.0.0.1:{grpc_port}"
+        with ServingClient(args.url, args.model_name, timeout=args.timeout) as client:
+            try:
+                client.wait_until_available(args.version, timeout=120)
+            except ServingError:
+                server.check_alive()  # a server that died says so, with its log
+                raise
+        yield
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     dataset = _dataset(args)
     images = dataset.x_test[: args.count]
-    with _client(args) as client:
+    with _served(args), _client(args) as client:
         probabilities = client.predict(
             scale_images(images),
             version=args.version,
@@ -201,6 +256,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             model_dir=args.model_dir,
             model_server=args.model_server,
+            container_engine=args.container_engine,
+            docker_pull=args.docker_pull,
             plot=args.plot,
             quiet=args.quiet,
         )
@@ -276,13 +333,7 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:
         ),
     )
     check.add_argument("path", type=Path, help="a model base path or a SavedModel directory")
-    check.add_argument("--model-server", help=f"{MODEL_SERVER_CHOICES}; also $FASHION_MODEL_SERVER")
-    check.add_argument(
-        "--container-engine", help="docker (default) or podman, for --model-server docker"
-    )
-    check.add_argument(
-        "--docker-pull", action="store_true", help="pull the server's image if it is missing"
-    )
+    _add_server_options(check)
     check.add_argument("--model-name", help="serve it under this name (default: the directory's)")
     check.add_argument(
         "--batch-size", type=_positive_int, default=4, metavar="N",
@@ -339,11 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(demo)
     demo.add_argument("--epochs", type=_positive_int, default=5, help="per version (default 5)")
     demo.add_argument("--model-dir", type=Path, help="keep the exported versions here")
-    demo.add_argument(
-        "--model-server",
-        help="auto (default), stand-in, or a tensorflow_model_server path; "
-        "also $FASHION_MODEL_SERVER",
-    )
+    _add_server_options(demo)
     demo.add_argument("--plot", type=Path, help="save the seed's picture of the 3 predictions")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(handler=_cmd_demo)
@@ -400,6 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask over gRPC (PredictionService/Predict) instead of REST; "
         f"without a target, {DEFAULT_GRPC_TARGET}",
     )
+    predict.add_argument(
+        "--serve",
+        type=Path,
+        metavar="BASE_PATH",
+        help="start a model server on this base path for the request, and stop it after "
+        "(instead of asking a running one at --url/--grpc)",
+    )
+    _add_server_options(predict)
     predict.add_argument("--model-name", default="fashion_model", help="the served model")
     pinned = predict.add_mutually_exclusive_group()
     pinned.add_argument("--version", type=_positive_int, help="ask this version (default: latest)")

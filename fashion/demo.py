@@ -42,6 +42,8 @@ class DemoOptions:
     epochs: int = 5
     model_dir: Path | None = None
     model_server: str | None = None
+    container_engine: str | None = None
+    docker_pull: bool = False
     plot: Path | None = None
     quiet: bool = False
 
@@ -154,7 +156,11 @@ def _run(
     model_v1 = _train("seed-v1", dataset, options, say)
     say(f"exported: {export_version(model_v1, base, 1, overwrite=True)}")
 
-    binary = resolve_model_server(options.model_server)
+    binary = resolve_model_server(
+        options.model_server,
+        container_engine=options.container_engine,
+        docker_pull=options.docker_pull,
+    )
     say(f"== 2. start the model server: {binary.description}")
     rest_port, grpc_port = free_port(), free_port()
     launch = plan_launch(

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -217,3 +218,19 @@ def test_predict_over_grpc_prints_what_predict_over_rest_prints(
     assert [line.split(":")[0] for line in over_grpc.splitlines()] == [
         "image 0 (synthetic data)", "image 1 (synthetic data)", "image 2 (synthetic data)"
     ]  # fmt: skip
+
+
+@pytest.mark.server
+def test_predict_serve_starts_the_chosen_server_answers_over_grpc_as_over_rest_and_stops_it(
+    fashion_server, exported_v1: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["predict", "--synthetic", "--model-name", "fashion_model", "--version", "1"]
+    assert main([*common, "--url", fashion_server.url]) == 0
+    running = capsys.readouterr().out
+    served = [*common, "--serve", str(exported_v1.parent), "--model-server", "stand-in"]
+    assert main([*served, "--grpc"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == running  # the same model, served by a server of its own
+    assert captured.err.startswith(f"serving {exported_v1.parent} as fashion_model: stand-in: ")
+    children = psutil.Process().children(recursive=True)
+    assert not [c for c in children if "fashion.serving" in " ".join(c.cmdline())]
