@@ -1,9 +1,10 @@
-"""The gRPC client against a model server process: the same answers and errors as REST.
+"""TF Serving's ``half_plus_two`` over both transports: predict, classify, regress, metadata; and
+what only gRPC has: multi-inference, a UNIX socket, message truncation, config reload.
 
 One server for the module serves ``half_plus_two`` (TF Serving's test model, built by
-tests/support/example_models.py) on a TCP port and a UNIX socket; each test asks it the same
-thing over both transports and compares. Read-only except the reload test, which keeps
-``half_plus_two`` in the configuration it sends.
+tests/support/example_models.py) on its REST port, its gRPC port and a UNIX socket. The tests of
+shared behaviours run over REST and over gRPC and assert the same outcome. Read-only except the
+reload test, the last, which keeps ``half_plus_two`` in the configuration it sends.
 """
 
 from __future__ import annotations
@@ -15,13 +16,58 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fashion.client import ServingClient, ServingError
-from fashion.grpc_client import GrpcServingClient, ServingRPCError
+from fashion.grpc_client import GrpcServingClient
 from fashion.harness import ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, model_config_text, write_model_config
 from tests.support.example_models import write_half_plus_three_model, write_half_plus_two_model
+from tests.support.transports import Client, ClientPool, failure
 
 pytestmark = pytest.mark.server
+
+MODEL = "half_plus_two"
+CLASSIFY = "tensorflow/serving/classify"
+REGRESS = "tensorflow/serving/regress"
+UNKNOWN_RANK = {"dim": [], "unknown_rank": True}
+ROWS_OF_ONE = {
+    "dim": [{"size": "-1", "name": ""}, {"size": "1", "name": ""}],
+    "unknown_rank": False,
+}
+
+
+def _info(name: str, dtype: str, shape: dict[str, Any]) -> dict[str, Any]:
+    return {"dtype": dtype, "tensor_shape": shape, "name": name}
+
+
+def _signature(inputs: dict[str, Any], outputs: dict[str, Any], method: str) -> dict[str, Any]:
+    return {"inputs": inputs, "outputs": outputs, "method_name": method, "defaults": {}}
+
+
+EXAMPLES = {"inputs": _info("tf_example:0", "DT_STRING", UNKNOWN_RANK)}
+X2 = {"inputs": _info("x2:0", "DT_FLOAT", ROWS_OF_ONE)}
+
+#: The signatures write_half_plus_two_model writes, as both transports describe them.
+SIGNATURES = {
+    "serving_default": _signature(
+        {"x": _info("x:0", "DT_FLOAT", ROWS_OF_ONE)},
+        {"y": _info("y:0", "DT_FLOAT", ROWS_OF_ONE)},
+        "tensorflow/serving/predict",
+    ),
+    "regress_x_to_y": _signature(
+        EXAMPLES, {"outputs": _info("y:0", "DT_FLOAT", ROWS_OF_ONE)}, REGRESS
+    ),
+    "regress_x_to_y2": _signature(
+        EXAMPLES, {"outputs": _info("y2:0", "DT_FLOAT", ROWS_OF_ONE)}, REGRESS
+    ),
+    "regress_x2_to_y3": _signature(
+        X2, {"outputs": _info("y3:0", "DT_FLOAT", ROWS_OF_ONE)}, REGRESS
+    ),
+    "classify_x_to_y": _signature(
+        EXAMPLES, {"scores": _info("y:0", "DT_FLOAT", ROWS_OF_ONE)}, CLASSIFY
+    ),
+    "classify_x2_to_y3": _signature(
+        X2, {"scores": _info("y3:0", "DT_FLOAT", ROWS_OF_ONE)}, CLASSIFY
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +98,20 @@ def server(
 
 
 @pytest.fixture
-def rest(server: ServedModelServer) -> Iterator[ServingClient]:
-    server.assert_alive()
-    with server.client("half_plus_two") as client:
-        yield client
+def client(
+    server: ServedModelServer, connect: Callable[[ServedModelServer, str], Client]
+) -> Client:
+    """``half_plus_two`` over the test's transport."""
+    return connect(server, MODEL)
 
 
 @pytest.fixture
-def grpc_client(server: ServedModelServer) -> Iterator[GrpcServingClient]:
-    with GrpcServingClient(server.grpc_target, "half_plus_two") as client:
-        yield client
+def grpc_client(server: ServedModelServer, client_pool: ClientPool) -> GrpcServingClient:
+    """``half_plus_two`` over gRPC (the module's channel), for what only gRPC has."""
+    server.assert_alive()
+    over_grpc = client_pool.client("grpc", server, MODEL)
+    assert isinstance(over_grpc, GrpcServingClient)
+    return over_grpc
 
 
 @pytest.mark.parametrize(
@@ -69,15 +119,59 @@ def grpc_client(server: ServedModelServer) -> Iterator[GrpcServingClient]:
     [[2.0], [2.0, 3.0, 4.0], [[2.0], [3.0]]],
     ids=["x=2", "batch-of-3", "batch-of-rows"],
 )
-def test_predict_over_grpc_equals_predict_over_rest(
-    rest: ServingClient, grpc_client: GrpcServingClient, instances: list[Any]
+def test_predict_gives_half_plus_two_of_every_value(client: Client, instances: list[Any]) -> None:
+    served = client.predict(instances)
+    assert isinstance(served, np.ndarray)
+    assert served.dtype == np.float32
+    np.testing.assert_array_equal(served, 0.5 * np.asarray(instances, np.float32) + 2)
+
+
+def test_metadata_describes_the_six_signatures_of_the_model(client: Client) -> None:
+    expected = {
+        "model_spec": {"name": MODEL, "signature_name": "", "version": "123"},
+        "metadata": {"signature_def": {"signature_def": SIGNATURES}},
+    }
+    assert client.metadata() == expected
+    assert client.metadata(version=123) == expected
+
+
+def test_classify_and_regress_give_half_plus_two_or_three_of_each_example(client: Client) -> None:
+    examples = [{"x": 2.0}, {"x": 0.2}]
+    # 2.1 as a float32, as it comes over both transports.
+    two_point_one = float(np.float32(2.1))
+    assert client.classify(examples, signature_name="classify_x_to_y") == [
+        [("", 3.0)],
+        [("", two_point_one)],
+    ]
+    assert client.regress(examples, signature_name="regress_x_to_y") == [3.0, two_point_one]
+    assert client.regress(examples, signature_name="regress_x_to_y2", version=123) == [
+        4.0,
+        float(np.float32(3.1)),
+    ]
+
+
+@pytest.mark.parametrize("method", ["classify", "regress"])
+def test_classify_or_regress_with_an_unknown_signature_is_400_no_signature_found(
+    client: Client, method: str
 ) -> None:
-    over_grpc = grpc_client.predict(instances)
-    over_rest = rest.predict(instances)
-    assert isinstance(over_grpc, np.ndarray)
-    assert over_grpc.dtype == over_rest.dtype == np.float32
-    np.testing.assert_array_equal(over_grpc, over_rest)
-    np.testing.assert_array_equal(over_grpc, 0.5 * np.asarray(instances, np.float32) + 2)
+    call = getattr(client, method)
+    assert failure(lambda: call([{"x": 2.0}], signature_name="nope"), code="INVALID_ARGUMENT") == (
+        400,
+        "No signature was found with the name: nope",
+    )
+
+
+# gRPC only from here: REST has no MultiInference, no UNIX socket, no config reload, and sends
+# a message whole where gRPC cuts it at 1024 bytes (grpc_status_util.cc).
+
+
+def test_multi_inference_runs_regress_and_classify_in_one_request(
+    grpc_client: GrpcServingClient,
+) -> None:
+    example = {"x": 2.0}
+    assert grpc_client.multi_inference(
+        [example], [("regress_x_to_y", "regress"), ("classify_x_to_y", "classify")]
+    ) == [[3.0], [[("", 3.0)]]]
 
 
 def test_a_unix_socket_target_answers_as_the_tcp_port_does(
@@ -89,101 +183,16 @@ def test_a_unix_socket_target_answers_as_the_tcp_port_does(
         assert over_socket.status() == grpc_client.status()
 
 
-def test_status_over_grpc_equals_status_over_rest(
-    rest: ServingClient, grpc_client: GrpcServingClient
-) -> None:
-    assert grpc_client.status() == rest.status()
-    assert grpc_client.status(123) == rest.status(123)
-    assert [(s.version, s.state, s.error_code) for s in grpc_client.status()] == [
-        (123, "AVAILABLE", "OK")
-    ]
-
-
-def test_metadata_over_grpc_equals_metadata_over_rest(
-    rest: ServingClient, grpc_client: GrpcServingClient
-) -> None:
-    over_grpc = grpc_client.metadata()
-    assert over_grpc == rest.metadata()
-    assert over_grpc["model_spec"] == {
-        "name": "half_plus_two", "signature_name": "", "version": "123"
-    }  # fmt: skip
-    signatures = over_grpc["metadata"]["signature_def"]["signature_def"]
-    assert sorted(signatures) == [
-        "classify_x2_to_y3", "classify_x_to_y", "regress_x2_to_y3", "regress_x_to_y",
-        "regress_x_to_y2", "serving_default",
-    ]  # fmt: skip
-    assert grpc_client.metadata(version=123) == rest.metadata(version=123)
-
-
-def _failure(call: Callable[[], Any]) -> ServingError:
-    with pytest.raises(ServingError) as info:
-        call()
-    return info.value
-
-
-@pytest.mark.parametrize(
-    ("model", "call", "error"),
-    [
-        ("nope", lambda c: c.predict([2.0]), "Servable not found for request: Latest(nope)"),
-        ("nope", lambda c: c.status(), "Could not find any versions of model nope"),
-        (
-            "half_plus_two",
-            lambda c: c.predict([2.0], version=9),
-            "Servable not found for request: Specific(half_plus_two, 9)",
-        ),
-        (
-            "half_plus_two",
-            lambda c: c.metadata(version=9),
-            "Servable not found for request: Specific(half_plus_two, 9)",
-        ),
-        ("half_plus_two", lambda c: c.status(9), "Could not find version 9 of model half_plus_two"),
-    ],
-    ids=["predict-model", "status-model", "predict-version", "metadata-version", "status-version"],
-)
-def test_an_unknown_model_or_version_is_404_not_found_with_rests_text(
-    server: ServedModelServer, model: str, call: Callable[[Any], Any], error: str
-) -> None:
-    target = server.grpc_target
-    with server.client(model) as rest, GrpcServingClient(target, model) as grpc_client:
-        over_rest, over_grpc = _failure(lambda: call(rest)), _failure(lambda: call(grpc_client))
-    assert isinstance(over_grpc, ServingRPCError)
-    assert over_grpc.code == "NOT_FOUND"
-    assert (over_grpc.status_code, over_grpc.error) == (over_rest.status_code, over_rest.error)
-    assert (over_grpc.status_code, over_grpc.error) == (404, error)
-
-
-def test_an_unknown_label_is_400_invalid_argument_with_rests_text(
-    rest: ServingClient, grpc_client: GrpcServingClient
-) -> None:
-    over_rest = _failure(lambda: rest.predict([2.0], label="nope"))
-    over_grpc = _failure(lambda: grpc_client.predict([2.0], label="nope"))
-    assert isinstance(over_grpc, ServingRPCError)
-    assert over_grpc.code == "INVALID_ARGUMENT"
-    assert (over_grpc.status_code, over_grpc.error) == (over_rest.status_code, over_rest.error)
-    assert over_grpc.error == "Unrecognized servable version label: nope"
-
-
 def test_a_message_over_1024_bytes_is_cut_over_grpc_and_whole_over_rest(
     server: ServedModelServer,
 ) -> None:
     model = "m" * 1100
     target = server.grpc_target
-    with server.client(model) as rest, GrpcServingClient(target, model) as grpc_client:
-        over_rest, over_grpc = _failure(rest.status), _failure(grpc_client.status)
-    assert over_rest.error == f"Could not find any versions of model {model}"
-    assert over_grpc.error == over_rest.error.encode()[:1024].decode() + "...TRUNCATED"
-    assert over_grpc.status_code == over_rest.status_code == 404
-
-
-def test_classify_regress_and_multi_inference_on_half_plus_two_give_three_for_two(
-    grpc_client: GrpcServingClient,
-) -> None:
-    example = {"x": 2.0}
-    assert grpc_client.classify([example], signature_name="classify_x_to_y") == [[("", 3.0)]]
-    assert grpc_client.regress([example], signature_name="regress_x_to_y") == [3.0]
-    assert grpc_client.multi_inference(
-        [example], [("regress_x_to_y", "regress"), ("classify_x_to_y", "classify")]
-    ) == [[3.0], [[("", 3.0)]]]
+    with server.client(model) as rest, GrpcServingClient(target, model) as over_grpc:
+        rest_error = failure(rest.status, code="NOT_FOUND")
+        grpc_error = failure(over_grpc.status, code="NOT_FOUND")
+    assert rest_error == (404, f"Could not find any versions of model {model}")
+    assert grpc_error == (404, rest_error[1].encode()[:1024].decode() + "...TRUNCATED")
 
 
 def test_reload_config_over_grpc_adds_a_model(
