@@ -2,8 +2,8 @@
 
 The server here is TF Serving's two services with no model behind them: each test scripts what an
 RPC answers (a message, a status, raw bytes, or a function) and reads what the client sent. The
-tests against a real server process, comparing gRPC with REST, are in
-test_grpc_client_matches_rest.py.
+tests against a real server process are the serving suite's (tests/suite): each behaviour REST
+and gRPC share runs over both, and tests/suite/test_half_plus_two.py has what only gRPC has.
 """
 
 from __future__ import annotations

@@ -1,0 +1,187 @@
+"""The serving suite's two transports: a REST or a gRPC client for a spawned server, one interface.
+
+TF Serving answers the same API over REST (``--rest_api_port``) and gRPC (``--port``) from one
+process, so the suite runs each behaviour the two share over both, against the same server, and
+asserts the same outcome, errors included: the gRPC client raises a failed RPC with the HTTP
+status REST answers for its code and the same text (``fashion.grpc_client``).
+
+- :data:`TRANSPORTS`: the names the suite parametrizes by;
+- :class:`ClientPool`: a client per transport, server and model, opened on first use and closed
+  together (the suite keeps one pool per test module, so a gRPC channel connects once per module);
+- :class:`RestClient`: the REST client with the gRPC client's ``classify`` and ``regress``;
+- :func:`failure`: the ``(status_code, error)`` a server's refusal gives, over either transport;
+- :func:`transport_port`: the port a transport reaches the server on.
+
+Importing this module imports neither TensorFlow nor grpcio: a gRPC client (which needs TF
+Serving's protos, and so TensorFlow) is imported when the first one is opened, and a pytest run
+of ``tests/suite`` alone loads the suite's conftest before the root one's ``pytest_configure``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import numpy as np
+import pytest
+
+from fashion.client import ServingClient, ServingError, ServingHTTPError, ServingProtocolError
+from fashion.harness import ServedModelServer
+from tests.support import REQUEST_TIMEOUT
+
+if TYPE_CHECKING:
+    from fashion.grpc_client import GrpcServingClient
+
+__all__ = [
+    "TRANSPORTS",
+    "Client",
+    "ClientPool",
+    "RestClient",
+    "Transport",
+    "failure",
+    "transport_port",
+]
+
+Transport: TypeAlias = Literal["rest", "grpc"]
+
+#: The transports every shared behaviour runs over, in the order the test ids show them.
+TRANSPORTS: tuple[Transport, ...] = ("rest", "grpc")
+
+Client: TypeAlias = "RestClient | GrpcServingClient"
+
+
+class RestClient(ServingClient):
+    """``ServingClient`` with ``classify`` and ``regress``, answered as ``GrpcServingClient``'s.
+
+    ``fashion.client.ServingClient`` has no methods for ``:classify`` and ``:regress``; these
+    post REST's body (``{"signature_name": ..., "examples": [...]}``, ``api_rest.md``) through
+    its public ``request`` and give the gRPC client's shapes: per example, ``(label, score)``
+    pairs, or one value. REST prints each float32 score in its shortest form, so it is read back
+    as a float32, as the gRPC client's values are.
+    """
+
+    def classify(
+        self,
+        examples: Sequence[Mapping[str, Any]],
+        *,
+        signature_name: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """``POST .../<model>:classify``: per example, its ``(label, score)`` classes."""
+        results = self._results("classify", examples, signature_name, context, version, label)
+        try:
+            return [[(str(name), _float32(score)) for name, score in row] for row in results]
+        except (TypeError, ValueError) as exc:
+            raise ServingProtocolError(
+                f"classify results are not label-score pairs: {results}"
+            ) from exc
+
+    def regress(
+        self,
+        examples: Sequence[Mapping[str, Any]],
+        *,
+        signature_name: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[float]:
+        """``POST .../<model>:regress``: one value per example."""
+        results = self._results("regress", examples, signature_name, context, version, label)
+        try:
+            return [_float32(value) for value in results]
+        except (TypeError, ValueError) as exc:
+            raise ServingProtocolError(f"regress results are not numbers: {results}") from exc
+
+    def _results(
+        self,
+        method: str,
+        examples: Sequence[Mapping[str, Any]],
+        signature_name: str | None,
+        context: Mapping[str, Any] | None,
+        version: int | None,
+        label: str | None,
+    ) -> list[Any]:
+        body: dict[str, Any] = {"examples": [dict(example) for example in examples]}
+        if signature_name is not None:
+            body["signature_name"] = signature_name
+        if context is not None:
+            body["context"] = dict(context)
+        url = f"{self.model_url(version=version, label=label)}:{method}"
+        answer = self.request("POST", url, body=json.dumps(body).encode())
+        if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
+            raise ServingProtocolError(f"{method} answer has no 'results' list: {answer}")
+        return answer["results"]
+
+
+def _float32(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {value!r}")
+    return float(np.float32(value))
+
+
+def transport_port(server: ServedModelServer, transport: Transport) -> int:
+    """The port ``transport`` reaches ``server`` on: ``--rest_api_port`` or ``--port``."""
+    return server.rest_port if transport == "rest" else server.grpc_port
+
+
+class ClientPool:
+    """Clients by transport, server and model, opened on first use and closed together.
+
+    The suite keeps one per test module: a gRPC channel connects once per module instead of once
+    per test. A shared client carries nothing from one test to the next but connections and the
+    gRPC client's cache of signatures (read to name a lone input; see its ``predict``).
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Transport, str, str], Client] = {}
+
+    def client(self, transport: Transport, server: ServedModelServer, model_name: str) -> Client:
+        """The client for ``model_name`` on ``server`` over ``transport``; one per triple."""
+        address = server.url if transport == "rest" else server.grpc_target
+        key = (transport, address, model_name)
+        if key not in self._clients:
+            self._clients[key] = _open(transport, address, model_name)
+        return self._clients[key]
+
+    def close(self) -> None:
+        """Close every client (REST sessions, gRPC channels)."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+
+def _open(transport: Transport, address: str, model_name: str) -> Client:
+    if transport == "rest":
+        return RestClient(address, model_name, timeout=REQUEST_TIMEOUT)
+    from fashion.grpc_client import GrpcServingClient
+
+    return GrpcServingClient(address, model_name, timeout=REQUEST_TIMEOUT)
+
+
+def failure(call: Callable[[], object], *, code: str) -> tuple[int | None, str | None]:
+    """The ``(status_code, error)`` of the server's refusal of ``call``, over either transport.
+
+    The test fails unless the server answered with an error: REST's non-2xx status, or a failed
+    RPC whose TF status code (gRPC sends it as is) is ``code``. A lost connection or a timeout
+    is no answer and fails too.
+
+    Args:
+        call: the client call that must be refused.
+        code: TF's status code name the gRPC answer must carry, e.g. ``"NOT_FOUND"``; REST's
+            answer carries only the HTTP status it maps to.
+
+    Returns:
+        The HTTP status (the one REST answers for the gRPC code) and the server's text.
+    """
+    with pytest.raises(ServingError) as info:
+        call()
+    refusal = info.value
+    if not isinstance(refusal, ServingHTTPError):
+        from fashion.grpc_client import ServingRPCError
+
+        assert isinstance(refusal, ServingRPCError), f"not an answer from the server: {refusal!r}"
+        assert refusal.code == code, refusal
+    return refusal.status_code, refusal.error
