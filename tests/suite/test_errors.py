@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import requests
 
+from fashion.export import INPUT_NAME
 from fashion.preprocess import scale_images
 from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 from tests.support.transports import failure
@@ -102,6 +103,31 @@ def test_wrong_image_shape_is_400(transport_client) -> None:
     # TensorFlow's own wording, which differs between the C++ runtime ("input must be
     # 4-dimensional[1,2,2]") and Python's feed check; both name the shape that was sent.
     assert re.search(r"1,\s*2,\s*2", error or ""), error
+
+
+def test_an_input_the_signature_lacks_is_400_naming_the_missing_input(
+    transport_client, transport, one_image: np.ndarray
+) -> None:
+    """One input under a name the signature does not have. REST's JSON decoding refuses it
+    first, naming the missing input (``json_tensor.cc``); over gRPC the run's input mapping
+    does (``predict_util.cc``), and the request's protobuf map must not answer an empty tensor
+    for the missing alias."""
+    inputs = {"nope": one_image}
+    if transport == "rest":
+        expected = r"Missing named input: (\w+) in 'inputs' object\."
+        call = lambda: transport_client.predict(inputs, columnar=True)  # noqa: E731
+    else:
+        expected = (
+            r"Signature input alias: (\w+)\(feed name: [^)]+\) not found in request and no "
+            r"default value provided\. Inputs expected to be in the request \{nope\}, or "
+            r"default input alias set: "
+        )
+        call = lambda: transport_client.predict(inputs)  # noqa: E731
+    status, error = failure(call, code="INVALID_ARGUMENT")
+    assert status == 400
+    match = re.fullmatch(expected, error or "")
+    assert match, error
+    assert match[1] == INPUT_NAME, error
 
 
 # REST only from here. The layout of an error body is REST's (gRPC sends a status and a text).

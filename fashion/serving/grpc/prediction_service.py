@@ -270,6 +270,8 @@ class _ProtoFeeds(Mapping[str, np.ndarray]):
         self._tensors: dict[str, np.ndarray] = {}
 
     def __getitem__(self, alias: str) -> np.ndarray:
+        if alias not in self._protos:  # a protobuf map would insert an empty proto instead
+            raise KeyError(alias)
         tensor = self._tensors.get(alias)
         if tensor is None:
             tensor = self._tensors[alias] = tensor_from_proto(self._protos[alias], alias)
