@@ -32,7 +32,8 @@ from fashion.serving.status import Code, ServingStatusError
 __all__ = ["GrpcOptions", "parse_channel_arguments", "start_grpc_server"]
 
 _INT32_MAX = 2**31 - 1
-_INT32 = re.compile(r"\s*[+-]?\d+\s*")
+# absl::SimpleAtoi: ASCII whitespace around, an optional sign, ASCII decimal digits only.
+_INT32 = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*")
 _MESSAGE_SIZE_DEFAULTS = {
     "grpc.max_send_message_length": _INT32_MAX,
     "grpc.max_receive_message_length": _INT32_MAX,
