@@ -7,9 +7,10 @@ lenient in ways a hand-written reader would miss (too few typed values repeat th
 means zeros, extra ones are dropped, no shape means a scalar), so the stand-in asks TensorFlow's
 own C++ parser, the ``ParseTensor`` kernel, which calls ``FromProto``.
 
-One limit is the stand-in's own: a proto that would become a tensor of more than 2 GiB (the
-largest message gRPC carries here) is refused with the same text, before anything is allocated;
-``FromProto`` would fill such a tensor from a few typed values, and the real server would try.
+Two limits are the stand-in's own, refused with the same text: a proto that would become a
+tensor of more than 2 GiB (the largest message gRPC carries here), before anything is allocated
+(``FromProto`` would fill such a tensor from a few typed values, and the real server would try);
+and a tensor of more dimensions than numpy holds (64; TensorFlow allows 254).
 
 Outputs go back as ``Tensor::AsProtoField`` writes them (typed fields such as ``float_val``), or,
 with ``--enable_serialization_as_tensor_content``, as ``AsProtoTensorContent`` does (the raw
@@ -107,7 +108,10 @@ def _exact_content(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
         return None
     if len(content) != numpy_type.itemsize * math.prod(dims):
         return None
-    array = np.frombuffer(content, dtype=numpy_type).reshape(dims)
+    try:
+        array = np.frombuffer(content, dtype=numpy_type).reshape(dims)
+    except ValueError:  # more dimensions than numpy holds: the slow path refuses it
+        return None
     return array if numpy_type.isnative else array.astype(numpy_type.newbyteorder("="))
 
 
@@ -134,7 +138,10 @@ def _exact_typed(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
     count = math.prod(dims)
     if count == 0 or len(values) != count:
         return None
-    return np.array(values, dtype=typed[1]).reshape(dims)
+    try:
+        return np.array(values, dtype=typed[1]).reshape(dims)
+    except ValueError:  # more dimensions than numpy holds: the slow path refuses it
+        return None
 
 
 def _too_large(proto: tensor_pb2.TensorProto, dtype: tf.DType) -> bool:
