@@ -72,9 +72,12 @@ def tensor_from_proto(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
         if _too_large(proto, dtype):
             raise ValueError("larger than the stand-in builds")
         tensor = tf.raw_ops.ParseTensor(serialized=proto.SerializeToString(), out_type=dtype)
-        return np.asarray(tensor.numpy())
+        value = tensor.numpy()
     except (tf.errors.OpError, TypeError, ValueError):
         raise ServingStatusError(Code.INVALID_ARGUMENT, f"tensor parsing error: {alias}") from None
+    if dtype == tf.string:  # a scalar comes as bytes: numpy's "S" dtype would drop trailing NULs
+        return np.array(value, dtype=object)
+    return np.asarray(value)
 
 
 # Numeric dtypes whose tensor_content is plain little-endian numpy data.
