@@ -247,8 +247,10 @@ def _start_grpc(
 
 
 def _metrics_path(options: ServerOptions) -> str | None:
-    """The Prometheus path, read only when REST is on, as ``server.cc`` reads it."""
-    if not options.monitoring_config_file or options.rest_api_port == 0:
+    """The Prometheus path, read only when REST is on, as ``server.cc`` reads it: not with
+    ``--rest_api_port=0``, nor when it equals ``--port`` (REST is then skipped)."""
+    rest_off = options.rest_api_port in (0, options.port)
+    if not options.monitoring_config_file or rest_off:
         return None
     from fashion.serving.monitoring.config import read_metrics_path
 

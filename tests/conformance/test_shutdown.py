@@ -1,10 +1,12 @@
-"""SIGTERM stops the server promptly (the stand-in promises within a second; the bound here is
-5 s so that a loaded machine does not make the test flaky). The figure is printed."""
+"""SIGTERM stops the server promptly, every port with it (the stand-in promises within a second;
+the bound here is 5 s so that a loaded machine does not make the test flaky). The figure is
+printed."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -28,21 +30,35 @@ pytestmark = pytest.mark.server
 STOP_BOUND_SECONDS = 5.0
 
 
+def _socket_accepts_connections(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+        return True
+
+
 @pytest.mark.slow
 def test_sigterm_stops_a_serving_server_within_seconds(
     xprocess: Any, model_server_binary: Any, tmp_path: Path
 ) -> None:
+    """REST, the gRPC port and the gRPC UNIX socket all close."""
     write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
+    grpc_socket = tmp_path / "grpc.sock"
     server = spawn_model_server(
         xprocess,
         model_server_binary,
         "sigterm-server",
         model_name="m",
         base_path=tmp_path / "m",
-        extra_flags=["--file_system_poll_wait_seconds=1"],
+        extra_flags=["--file_system_poll_wait_seconds=1", f"--grpc_socket_path={grpc_socket}"],
     )
     try:
         assert port_accepts_connections(server.rest_port)
+        assert port_accepts_connections(server.grpc_port)
+        assert _socket_accepts_connections(grpc_socket)
         started = time.monotonic()
         os.kill(server.pid, signal.SIGTERM)
         wait_until(lambda: not server.is_running(), 30, "the server to exit after SIGTERM")
@@ -50,6 +66,8 @@ def test_sigterm_stops_a_serving_server_within_seconds(
         print(f"SIGTERM to exit: {took:.3f} s")
         assert took < STOP_BOUND_SECONDS
         assert not port_accepts_connections(server.rest_port)
+        assert not port_accepts_connections(server.grpc_port)
+        assert not _socket_accepts_connections(grpc_socket)
     finally:
         server.stop()
 

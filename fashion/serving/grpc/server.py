@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -32,12 +34,14 @@ from fashion.serving.status import Code, ServingStatusError
 __all__ = ["GrpcOptions", "parse_channel_arguments", "start_grpc_server"]
 
 _INT32_MAX = 2**31 - 1
-_INT32 = re.compile(r"\s*[+-]?\d+\s*")
+# absl::SimpleAtoi: ASCII whitespace around, an optional sign, ASCII decimal digits only.
+_INT32 = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*")
 _MESSAGE_SIZE_DEFAULTS = {
     "grpc.max_send_message_length": _INT32_MAX,
     "grpc.max_receive_message_length": _INT32_MAX,
 }
 _HEALTH_SERVICES = ("", "ModelService", "PredictionService")
+_MAX_SERVICE_NAME_LENGTH = 200  # default_health_check_service.cc: longer names are refused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +103,38 @@ def _server_options(channel_arguments: str) -> list[tuple[str, int | str]]:
     return [*defaults, *user]
 
 
+class _HealthServicer(health.HealthServicer):
+    """grpcio's health service answering as gRPC C++'s default one does
+    (``default_health_check_service.cc``), which the real server registers: a service name of
+    more than 200 bytes is INVALID_ARGUMENT ``could not parse request``, and ``Check`` of an
+    unknown name is NOT_FOUND ``service name unknown`` (grpcio's sends no text)."""
+
+    def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext
+    ) -> health_pb2.HealthCheckResponse:
+        _check_service_name(request, context)
+        response = super().Check(request, context)
+        if context.code() == grpc.StatusCode.NOT_FOUND:
+            context.abort(grpc.StatusCode.NOT_FOUND, "service name unknown")
+        return response
+
+    def Watch(
+        self,
+        request: health_pb2.HealthCheckRequest,
+        context: grpc.ServicerContext,
+        send_response_callback: Callable[..., Any] | None = None,
+    ) -> Any:
+        _check_service_name(request, context)
+        return super().Watch(request, context, send_response_callback)
+
+
+def _check_service_name(
+    request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext
+) -> None:
+    if len(request.service.encode("utf-8")) > _MAX_SERVICE_NAME_LENGTH:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "could not parse request")
+
+
 def _tcp_address(bind_address: str, port: int) -> str:
     host = f"[{bind_address}]" if ":" in bind_address else bind_address
     return f"{host}:{port}"
@@ -141,7 +177,7 @@ def start_grpc_server(
         server,
     )
     if options.enable_health:
-        servicer = health.HealthServicer()
+        servicer = _HealthServicer()
         for service in _HEALTH_SERVICES:
             servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
         health_pb2_grpc.add_HealthServicer_to_server(servicer, server)

@@ -292,9 +292,14 @@ class Servable:
         if self._closed:
             raise ServingStatusError(Code.UNAVAILABLE, "Servable has been unloaded")
         try:
-            return self._callables.run(list(feed_dict), list(feed_dict.values()), fetches, timeout)
+            values = self._callables.run(
+                list(feed_dict), list(feed_dict.values()), fetches, timeout
+            )
         except tf.errors.OpError as exc:
             raise _status_from_op_error(exc) from exc
+        # A scalar string comes back as bytes; np.asarray would make it an "S" array, which
+        # drops trailing NUL bytes. A 0-d object array keeps them.
+        return [np.array(v, dtype=object) if isinstance(v, bytes) else v for v in values]
 
     def close(self) -> None:
         """Release the session (idempotent)."""

@@ -7,11 +7,10 @@ lenient in ways a hand-written reader would miss (too few typed values repeat th
 means zeros, extra ones are dropped, no shape means a scalar), so the stand-in asks TensorFlow's
 own C++ parser, the ``ParseTensor`` kernel, which calls ``FromProto``.
 
-Two limits are the stand-in's own, refused with the same text. A proto that would become a
-tensor of more than 2 GiB (the largest message gRPC carries here) is refused before anything is
-allocated: ``FromProto`` would fill such a tensor from a few typed values, and the real server
-would try. And a tensor needs no more dimensions than numpy allows (64 with numpy 2, 32 with
-numpy 1), where TensorFlow allows 254.
+Two limits are the stand-in's own, refused with the same text: a proto that would become a
+tensor of more than 2 GiB (the largest message gRPC carries here), before anything is allocated
+(``FromProto`` would fill such a tensor from a few typed values, and the real server would try);
+and a tensor of more dimensions than numpy holds (64; TensorFlow allows 254).
 
 Outputs go back as ``Tensor::AsProtoField`` writes them (typed fields such as ``float_val``), or,
 with ``--enable_serialization_as_tensor_content``, as ``AsProtoTensorContent`` does (the raw
@@ -73,9 +72,12 @@ def tensor_from_proto(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
         if _too_large(proto, dtype):
             raise ValueError("larger than the stand-in builds")
         tensor = tf.raw_ops.ParseTensor(serialized=proto.SerializeToString(), out_type=dtype)
-        return np.asarray(tensor.numpy())
+        value = tensor.numpy()
     except (tf.errors.OpError, TypeError, ValueError):
         raise ServingStatusError(Code.INVALID_ARGUMENT, f"tensor parsing error: {alias}") from None
+    if dtype == tf.string:  # a scalar comes as bytes: numpy's "S" dtype would drop trailing NULs
+        return np.array(value, dtype=object)
+    return np.asarray(value)
 
 
 # Numeric dtypes whose tensor_content is plain little-endian numpy data.
@@ -111,7 +113,7 @@ def _exact_content(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
         return None
     try:
         array = np.frombuffer(content, dtype=numpy_type).reshape(dims)
-    except ValueError:  # more dimensions than numpy's limit: the slow path refuses it
+    except ValueError:  # more dimensions than numpy holds: the slow path refuses it
         return None
     return array if numpy_type.isnative else array.astype(numpy_type.newbyteorder("="))
 
@@ -141,7 +143,7 @@ def _exact_typed(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
         return None
     try:
         return np.array(values, dtype=typed[1]).reshape(dims)
-    except ValueError:  # more dimensions than numpy's limit: the slow path refuses it
+    except ValueError:  # more dimensions than numpy holds: the slow path refuses it
         return None
 
 

@@ -22,6 +22,7 @@ from tests.support.savedmodels import (
     write_affine_model,
     write_blocking_queue_model,
     write_broken_version,
+    write_edge_signatures_model,
     write_uninitialized_variable_model,
 )
 
@@ -116,6 +117,20 @@ def test_run_feeds_and_fetches_by_tensor_names_and_returns_outputs_by_alias(mode
         servable.close()
     assert list(result) == ["y"]
     np.testing.assert_array_equal(result["y"], np.array([2.5, 3.0, 4.5], dtype=np.float32))
+
+
+def test_a_scalar_string_output_keeps_its_trailing_nul_bytes(tmp_path):
+    """The session returns a scalar string as ``bytes``; as a numpy "S" array it would lose
+    its trailing NULs, which TF Serving's ``AsProtoField`` keeps."""
+    servable = Servable.load(str(write_edge_signatures_model(tmp_path / "edge")))
+    try:
+        text = np.array(b"ab\x00\x00", dtype=object)
+        outputs = servable.run("strings", {"text": text})
+    finally:
+        servable.close()
+    for alias in ("text", "text_bytes"):
+        assert outputs[alias].shape == ()
+        assert outputs[alias].item() == b"ab\x00\x00"
 
 
 def test_variables_are_restored_from_the_checkpoint(models):
