@@ -3,8 +3,12 @@
 Names are TensorFlow's monitoring names as TF Serving's Prometheus exporter prints them (every
 character outside ``[a-zA-Z0-9_]`` becomes ``:``, ``prometheus_exporter.cc``), with their
 labels, units (microseconds) and buckets (``Exponential(10, 1.8, 33)``). The exposition is
-prometheus-client's: counters carry its ``_total`` suffix, a ``# HELP`` line precedes each
-``# TYPE``, and bucket limits are written as floats. One registry per process, like TensorFlow's
+prometheus-client's, through a view that keeps TF Serving's sample names, so that a query or a
+dashboard written for TF Serving finds the same series: prometheus-client would print a counter
+as ``<name>_total``, so counters are handed to it as untyped metrics under their own names, and
+bucket limits are written as TF does (``le="10"``, not ``le="10.0"``). What stays
+prometheus-client's: a ``# HELP`` line before each ``# TYPE``, ``untyped`` for TF's
+``counter``, and values written as floats (``2.0``). One registry per process, like TensorFlow's
 ``CollectionRegistry::Default()``.
 """
 
@@ -17,6 +21,9 @@ from contextlib import contextmanager
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 __all__ = ["Metrics", "process_metrics"]
 
@@ -26,6 +33,8 @@ _LATENCY_BUCKETS = (*(float(f"{10 * 1.8**i:.6g}") for i in range(33)), float("in
 _EXAMPLE_BUCKETS = (*(float(2**i) for i in range(15)), float("inf"))
 _TF_SERVING = ":tensorflow:serving:"
 _SAVED_MODEL = ":tensorflow:cc:saved_model:"
+# TF's own names that end in "_total" (prometheus-client would otherwise treat it as its suffix).
+_DECLARED_WITH_TOTAL = frozenset({f"{_TF_SERVING}request_example_count_total"})
 
 
 class Metrics:
@@ -111,8 +120,57 @@ class Metrics:
             self._load_latency.labels(model_path).inc(int(seconds * 1e6))
 
     def page(self) -> bytes:
-        """The registry in Prometheus' text format."""
-        return prometheus_client.generate_latest(self.registry)
+        """The registry in Prometheus' text format, under TF Serving's sample names."""
+        return prometheus_client.generate_latest(_TFServingNames(self.registry))
+
+
+class _TFServingNames(Collector):
+    """The registry's metrics as TF Serving's exporter names them (``prometheus_exporter.cc``).
+
+    A counter's samples keep the metric's own name (prometheus-client's ``<name>_total`` is
+    what it appends; a TF name that ends in ``_total`` keeps it), and histogram bucket limits
+    are printed with six significant digits, as ``absl::StrCat(double)`` prints them.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._registry.collect():
+            if family.type == "counter":
+                yield _untyped(family)
+            elif family.type == "histogram":
+                yield _tf_bucket_limits(family)
+            else:
+                yield family
+
+
+def _untyped(counter: Metric) -> Metric:
+    # prometheus-client strips a declared "_total" from the family name and appends "_total" to
+    # every sample's; the name the counter was declared with is TF's.
+    name = _declared_name(counter.name)
+    metric = Metric(name, counter.documentation, "unknown")
+    metric.samples = [
+        Sample(name, sample.labels, sample.value)
+        for sample in counter.samples
+        if sample.name == f"{counter.name}_total"
+    ]
+    return metric
+
+
+def _declared_name(family_name: str) -> str:
+    total = f"{family_name}_total"
+    return total if total in _DECLARED_WITH_TOTAL else family_name
+
+
+def _tf_bucket_limits(histogram: Metric) -> Metric:
+    metric = Metric(histogram.name, histogram.documentation, histogram.type)
+    for sample in histogram.samples:
+        limit = sample.labels.get("le")
+        if limit is not None and limit != "+Inf":
+            sample = sample._replace(labels={**sample.labels, "le": f"{float(limit):.6g}"})
+        metric.samples.append(sample)
+    return metric
 
 
 @functools.cache
