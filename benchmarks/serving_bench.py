@@ -6,9 +6,9 @@
                                        [--server-flag=--rest_api_num_threads=8 ...]
 
 One run exports the untrained seed-v1 CNN into a temporary directory, starts the stand-in on
-127.0.0.1 through :mod:`fashion.launcher` with the flags the real server takes (a REST port and a
-gRPC ``--port``), loads the same version in this process with the loader the server uses
-(:class:`Servable`), and prints:
+127.0.0.1 through :mod:`fashion.servers.launcher` with the flags the real server takes (a REST
+port and a gRPC ``--port``), loads the same version in this process with the loader the server
+uses (:class:`Servable`), and prints:
 
 * p50/p99 latency of a 3- and a 256-instance predict along six paths (:mod:`predict_paths`):
   the signature called in-process; "JSON parse + signature call" (the stand-in's own decoder,
@@ -59,7 +59,7 @@ from benchmarks.load_clients import (
 from benchmarks.predict_paths import GRPC_ENCODINGS, Case, GrpcEncoding, Paths, make_case
 
 if TYPE_CHECKING:
-    from fashion.launcher import ServerProcess
+    from fashion.servers.launcher import ServerProcess
 
 __all__ = ["main"]
 
@@ -321,7 +321,7 @@ def _print_targets(
 
 def _wait_until_serving(server: ServerProcess, port: int) -> None:
     """Version 1 AVAILABLE within 120 s; a server that exits meanwhile fails at once."""
-    from fashion.client import ServingClient, ServingTimeoutError
+    from fashion.clients.rest import ServingClient, ServingTimeoutError
 
     with ServingClient(f"http://127.0.0.1:{port}", MODEL_NAME) as client:
         for _ in range(60):
@@ -335,7 +335,7 @@ def _wait_until_serving(server: ServerProcess, port: int) -> None:
 
 
 def _run(options: _Options, workdir: Path) -> None:
-    from fashion.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
+    from fashion.servers.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
 
     base = workdir / MODEL_NAME
     _export_model(base)

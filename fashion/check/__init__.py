@@ -15,7 +15,7 @@ signature), ``golden`` (the user's cases), ``reference`` (the in-process answers
 ``version_checks`` (the rows of one version), ``report`` (table, JSON, JUnit XML) and
 ``runner`` (the order of it all). Importing the package imports no TensorFlow: the runner
 imports it (quietly, with the server's kernels) once the server is starting, so both start-ups
-overlap. May import ``fashion.launcher``, ``fashion.client``, ``fashion.waiting``,
+overlap. May import ``fashion.servers``, ``fashion.clients``, ``fashion.testing.served``,
 ``fashion.quiet_tensorflow`` and the stand-in's ``runtime``, ``codec``, ``status``,
 ``startup.tf_env`` and ``models.discovery``; never Keras or the training pipeline
 (``fashion.export`` is named in explanations, not imported).

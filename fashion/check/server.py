@@ -1,12 +1,13 @@
 """The model server the checks talk to: one ``fashion check`` starts, or one already running.
 
-A server ``fashion check`` starts gets the chosen binary's own flags (:mod:`fashion.launcher`)
-and a model config file that serves every version (``model_version_policy { all {} }``), with
-``--max_num_load_retries=0`` so a failed load fails at once and
-``--file_system_poll_wait_seconds=1`` so a hot-loaded version is seen within a second. The
-versions are staged under a base path of its own (symbolic links to the checked directories; a
-container gets copies, since links out of its mounts would not resolve), so the checked
-directory is never written to; messages name the checked directories, not the staged ones.
+A server ``fashion check`` starts gets the chosen binary's own flags
+(:mod:`fashion.servers.launcher`) and a model config file that serves every version
+(``model_version_policy { all {} }``), with ``--max_num_load_retries=0`` so a failed load
+fails at once and ``--file_system_poll_wait_seconds=1`` so a hot-loaded version is seen within a
+second. The versions are staged under a base path of its own (symbolic links to the checked
+directories; a container gets copies, since links out of its mounts would not resolve), so the
+checked directory is never written to; messages name the checked directories, not the staged
+ones.
 
 Readiness is polled through the status API until each version is AVAILABLE or its load failed,
 reporting the server's own ``Loading servable: ... failed: ...`` log line; a server that exits
@@ -25,21 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion.check.options import CheckInputError
-from fashion.client import (
+from fashion.clients.rest import (
     ServingClient,
     ServingConnectionError,
     ServingHTTPError,
     ServingTimeoutError,
 )
-from fashion.harness import ServedModelServer
-from fashion.launcher import (
+from fashion.servers.launcher import (
     ModelServerBinary,
     ServerProcess,
     ServerStartError,
     free_port,
     plan_launch,
 )
-from fashion.waiting import WaitTimeoutError, wait_until
+from fashion.servers.waiting import WaitTimeoutError, wait_until
+from fashion.testing.served import ServedModelServer
 
 __all__ = [
     "CHECK_SERVER_FLAGS",
@@ -77,7 +78,7 @@ class RunningServer:
     def of(
         cls, server: ServedModelServer, base_path: Path, model_name: str | None = None
     ) -> RunningServer:
-        """The server a :mod:`fashion.harness` fixture started, serving ``base_path``.
+        """The server a :mod:`fashion.testing.served` fixture started, serving ``base_path``.
 
         The model name is ``model_name`` if given, else the server's ``--model_name``, else the
         name its ``--model_config_file`` gives ``base_path``.

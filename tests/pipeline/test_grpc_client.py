@@ -30,14 +30,14 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from fashion.client import (
+from fashion.clients.grpc import GrpcServingClient, ServingRPCError
+from fashion.clients.rest import (
     ServingConnectionError,
     ServingProtocolError,
     ServingTimeoutError,
     VersionStatus,
 )
-from fashion.grpc_client import GrpcServingClient, ServingRPCError
-from fashion.launcher import free_port
+from fashion.servers.launcher import free_port
 
 _REQUESTS: dict[str, tuple[str, type[Message]]] = {
     "Predict": ("PredictionService", predict_pb2.PredictRequest),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from fashion.client import VersionStatus
+from fashion.clients.rest import VersionStatus
 from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
 pytestmark = pytest.mark.server

@@ -18,14 +18,14 @@ nor the stand-in; its modules say what they import:
 
 from __future__ import annotations
 
-from fashion.client import DEFAULT_TIMEOUT
+from fashion.clients.rest import DEFAULT_TIMEOUT
 
 __all__ = ["MODEL_NAME", "QUICK_REQUEST_TIMEOUT", "REQUEST_TIMEOUT", "SLOW_REQUEST_TIMEOUT"]
 
 #: The model name of the suite's single-model servers, as in the seed notebook.
 MODEL_NAME = "fashion_model"
 
-#: Seconds one request may take: the client's own default (``fashion.client.DEFAULT_TIMEOUT``).
+#: Seconds one request may take: the clients' own default (``fashion.clients.DEFAULT_TIMEOUT``).
 REQUEST_TIMEOUT = DEFAULT_TIMEOUT
 
 #: Seconds for one request to the reliability tests' fault server, whose answers are small and

@@ -3,7 +3,7 @@
 TF Serving answers the same API over REST (``--rest_api_port``) and gRPC (``--port``) from one
 process, so the suite runs each behaviour the two share over both, against the same server, and
 asserts the same outcome, errors included: the gRPC client raises a failed RPC with the HTTP
-status REST answers for its code and the same text (``fashion.grpc_client``).
+status REST answers for its code and the same text (``fashion.clients.grpc``).
 
 - :data:`TRANSPORTS`: the names the suite parametrizes by;
 - :class:`ClientPool`: a client per transport, server and model, opened on first use and closed
@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import numpy as np
 import pytest
 
-from fashion.client import ServingClient, ServingError, ServingHTTPError, ServingProtocolError
-from fashion.harness import ServedModelServer
+from fashion.clients.rest import ServingClient, ServingError, ServingHTTPError, ServingProtocolError
+from fashion.testing.served import ServedModelServer
 from tests.support import REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
-    from fashion.grpc_client import GrpcServingClient
+    from fashion.clients.grpc import GrpcServingClient
 
 __all__ = [
     "TRANSPORTS",
@@ -54,7 +54,7 @@ Client: TypeAlias = "RestClient | GrpcServingClient"
 class RestClient(ServingClient):
     """``ServingClient`` with ``classify`` and ``regress``, answered as ``GrpcServingClient``'s.
 
-    ``fashion.client.ServingClient`` has no methods for ``:classify`` and ``:regress``; these
+    ``fashion.clients.rest.ServingClient`` has no methods for ``:classify`` and ``:regress``; these
     post REST's body (``{"signature_name": ..., "examples": [...]}``, ``api_rest.md``) through
     its public ``request`` and give the gRPC client's shapes: per example, ``(label, score)``
     pairs, or one value. REST prints each float32 score in its shortest form, so it is read back
@@ -156,7 +156,7 @@ class ClientPool:
 def _open(transport: Transport, address: str, model_name: str) -> Client:
     if transport == "rest":
         return RestClient(address, model_name, timeout=REQUEST_TIMEOUT)
-    from fashion.grpc_client import GrpcServingClient
+    from fashion.clients.grpc import GrpcServingClient
 
     return GrpcServingClient(address, model_name, timeout=REQUEST_TIMEOUT)
 
@@ -180,7 +180,7 @@ def failure(call: Callable[[], object], *, code: str) -> tuple[int | None, str |
         call()
     refusal = info.value
     if not isinstance(refusal, ServingHTTPError):
-        from fashion.grpc_client import ServingRPCError
+        from fashion.clients.grpc import ServingRPCError
 
         assert isinstance(refusal, ServingRPCError), f"not an answer from the server: {refusal!r}"
         assert refusal.code == code, refusal

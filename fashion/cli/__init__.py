@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fashion.client import (
+from fashion.clients.rest import (
     DEFAULT_TIMEOUT,
     ServingClient,
     ServingError,
@@ -25,12 +25,12 @@ from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
 from fashion.demo import DemoError
 from fashion.export import ExportError, export_version, format_description, inspect, parse_version
 from fashion.idx import IdxFormatError
-from fashion.launcher import MODEL_SERVER_CHOICES, ServerStartError
 from fashion.model import MODEL_BUILDERS
 from fashion.preprocess import PreprocessError, scale_images
+from fashion.servers.launcher import MODEL_SERVER_CHOICES, ServerStartError
 
 if TYPE_CHECKING:
-    from fashion.grpc_client import GrpcServingClient
+    from fashion.clients.grpc import GrpcServingClient
 
 __all__ = ["build_parser", "main"]
 
@@ -172,7 +172,7 @@ def _client(args: argparse.Namespace) -> ServingClient | GrpcServingClient:
     from fashion.quiet_tensorflow import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from fashion.grpc_client import GrpcServingClient
+    from fashion.clients.grpc import GrpcServingClient
 
     return GrpcServingClient(args.grpc, args.model_name, timeout=args.timeout)
 
@@ -185,7 +185,7 @@ def _served(args: argparse.Namespace) -> Iterator[None]:
         return
     import tempfile
 
-    from fashion.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
+    from fashion.servers.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
 
     binary = resolve_model_server(
         args.model_server, container_engine=args.container_engine, docker_pull=args.docker_pull
@@ -493,7 +493,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fashion {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -51,7 +51,7 @@ from tensorflow_serving.apis import (
 )
 from tensorflow_serving.config import model_server_config_pb2
 
-from fashion.client import (
+from fashion.clients.rest import (
     DEFAULT_TIMEOUT,
     ServingConnectionError,
     ServingError,
@@ -305,7 +305,7 @@ class GrpcServingClient:
     ) -> VersionStatus:
         """Poll GetModelStatus until ``version`` (or any) is AVAILABLE; REST's rules.
 
-        See :func:`fashion.client.wait_until_version_available`.
+        See :func:`fashion.clients.rest.wait_until_version_available`.
         """
         return wait_until_version_available(
             self.status, self.model_name, version, timeout=timeout, interval=interval

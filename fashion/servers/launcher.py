@@ -3,7 +3,7 @@
 The test fixtures, ``fashion demo``, ``fashion check`` and the benchmark start servers through
 this module, so all run the same command line with the same flags, and a harness that works with
 one server works with the others. Only ``tensorflow_model_server``'s own flags are passed; a
-container gets them too, with host paths rewritten (:mod:`fashion.containers`).
+container gets them too, with host paths rewritten (:mod:`fashion.servers.containers`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from fashion.containers import ContainerError, ContainerLaunch, Engine, image_from_choice
+from fashion.servers.containers import ContainerError, ContainerLaunch, Engine, image_from_choice
 
 __all__ = [
     "MODEL_SERVER_CHOICES",

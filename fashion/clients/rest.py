@@ -3,7 +3,7 @@
 Every call has a timeout, and every failure surfaces as one exception family rooted at
 :class:`ServingError`: the HTTP-level error carries the status code and the server's ``error``
 text; ``requests``' own exceptions are translated in one place and never leak. The exceptions, the
-argument checks and :class:`VersionStatus` are shared with :mod:`fashion.grpc_client`.
+argument checks and :class:`VersionStatus` are shared with :mod:`fashion.clients.grpc`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import requests
 import urllib3
 
 from fashion.preprocess import columnar_body, instances_body
-from fashion.waiting import WaitTimeoutError, wait_until
+from fashion.servers.waiting import WaitTimeoutError, wait_until
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -161,7 +161,7 @@ def check_base_url(url: str) -> None:
 def check_grpc_target(target: str) -> None:
     """Raise ValueError unless ``target`` is ``host:port`` (``[v6]:port``) or ``unix:/path``.
 
-    Here, not in :mod:`fashion.grpc_client`, so that the CLI can check a target without importing
+    Here, not in :mod:`fashion.clients.grpc`, so that the CLI can check a target without importing
     TensorFlow (the gRPC messages live in its package).
     """
     expected = "expected host:port or unix:/path"

@@ -1,6 +1,6 @@
 """pytest glue: start a model server under pytest-xprocess and wait until it really serves.
 
-The engine (which server, which flags) is :mod:`fashion.launcher`; this module adds what a test
+The engine (which server, which flags) is :mod:`fashion.servers`; this module adds what a test
 session needs on top: xprocess' bookkeeping (a stale server from a crashed run is killed and
 never reused, children are terminated on interrupt), readiness polled through the REST API with a
 deadline, and a server that dies early failing the fixture at once with the tail of its log.
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fashion.client import ServingClient, ServingError
-from fashion.launcher import (
+from fashion.clients.rest import ServingClient, ServingError
+from fashion.servers.launcher import (
     Launch,
     ModelServerBinary,
     ServerStartError,
@@ -144,7 +144,7 @@ def spawn_model_server(
 
     Args:
         xprocess: pytest-xprocess' fixture.
-        binary: from :func:`fashion.launcher.resolve_model_server`.
+        binary: from :func:`fashion.servers.launcher.resolve_model_server`.
         name: unique per concurrently running server (xprocess' key).
         model_name: the model to wait for (and to serve, with ``base_path``).
         base_path: single-model mode's ``--model_base_path``.
