@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fashion.data import Dataset, load_synthetic
-from fashion.servers.launcher import ModelServerBinary
+from fashion.servers import ModelServerBinary
 from fashion.serving.startup.tf_env import use_eigen_kernels
 from tests.support import MODEL_NAME
 

@@ -59,7 +59,7 @@ from benchmarks.load_clients import (
 from benchmarks.predict_paths import GRPC_ENCODINGS, Case, GrpcEncoding, Paths, make_case
 
 if TYPE_CHECKING:
-    from fashion.servers.launcher import ServerProcess
+    from fashion.servers import ServerProcess
 
 __all__ = ["main"]
 
@@ -321,7 +321,7 @@ def _print_targets(
 
 def _wait_until_serving(server: ServerProcess, port: int) -> None:
     """Version 1 AVAILABLE within 120 s; a server that exits meanwhile fails at once."""
-    from fashion.clients.rest import ServingClient, ServingTimeoutError
+    from fashion.clients import ServingClient, ServingTimeoutError
 
     with ServingClient(f"http://127.0.0.1:{port}", MODEL_NAME) as client:
         for _ in range(60):
@@ -335,7 +335,7 @@ def _wait_until_serving(server: ServerProcess, port: int) -> None:
 
 
 def _run(options: _Options, workdir: Path) -> None:
-    from fashion.servers.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
+    from fashion.servers import ServerProcess, free_port, plan_launch, resolve_model_server
 
     base = workdir / MODEL_NAME
     _export_model(base)

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion.clients.rest import ServingClient, ServingHTTPError
+from fashion.clients.errors import ServingHTTPError
+from fashion.clients.rest import ServingClient
 from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
 from fashion.export import export_version
 from fashion.preprocess import scale_images
-from fashion.servers.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
+from fashion.servers.binary import resolve_model_server
+from fashion.servers.launcher import ServerProcess, free_port, plan_launch
 from fashion.servers.waiting import wait_until
 
 __all__ = ["DemoError", "DemoOptions", "run_demo"]

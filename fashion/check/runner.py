@@ -30,7 +30,7 @@ from fashion.check.server import (
     wait_for_versions,
 )
 from fashion.clients.rest import ServingClient
-from fashion.servers.launcher import ModelServerBinary, ServerStartError, resolve_model_server
+from fashion.servers.binary import ModelServerBinary, ServerStartError, resolve_model_server
 from fashion.testing.served import ServedModelServer
 
 __all__ = ["run_check", "run_check_on_server"]
@@ -63,7 +63,7 @@ def run_check(
     Raises:
         CheckInputError: the path is not a model, a ``--requests`` line is malformed or names an
             unknown signature or version, or ``--new-version`` is not a SavedModel.
-        fashion.servers.launcher.ServerStartError: the model server cannot be found or started.
+        fashion.servers.ServerStartError: the model server cannot be found or started.
     """
     options = options or CheckOptions()
     say = progress or _quiet

@@ -26,19 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion.check.options import CheckInputError
-from fashion.clients.rest import (
-    ServingClient,
-    ServingConnectionError,
-    ServingHTTPError,
-    ServingTimeoutError,
-)
-from fashion.servers.launcher import (
-    ModelServerBinary,
-    ServerProcess,
-    ServerStartError,
-    free_port,
-    plan_launch,
-)
+from fashion.clients.errors import ServingConnectionError, ServingHTTPError, ServingTimeoutError
+from fashion.clients.rest import ServingClient
+from fashion.servers.binary import ModelServerBinary, ServerStartError
+from fashion.servers.launcher import ServerProcess, free_port, plan_launch
 from fashion.servers.waiting import WaitTimeoutError, wait_until
 from fashion.testing.served import ServedModelServer
 

@@ -13,21 +13,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fashion.clients.rest import (
+from fashion.clients.arguments import (
     DEFAULT_TIMEOUT,
-    ServingClient,
-    ServingError,
     check_base_url,
     check_grpc_target,
     check_timeout,
 )
+from fashion.clients.errors import ServingError
+from fashion.clients.rest import ServingClient
 from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
 from fashion.demo import DemoError
 from fashion.export import ExportError, export_version, format_description, inspect, parse_version
 from fashion.idx import IdxFormatError
 from fashion.model import MODEL_BUILDERS
 from fashion.preprocess import PreprocessError, scale_images
-from fashion.servers.launcher import MODEL_SERVER_CHOICES, ServerStartError
+from fashion.servers.binary import MODEL_SERVER_CHOICES, ServerStartError
 
 if TYPE_CHECKING:
     from fashion.clients.grpc import GrpcServingClient
@@ -185,7 +185,8 @@ def _served(args: argparse.Namespace) -> Iterator[None]:
         return
     import tempfile
 
-    from fashion.servers.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
+    from fashion.servers.binary import resolve_model_server
+    from fashion.servers.launcher import ServerProcess, free_port, plan_launch
 
     binary = resolve_model_server(
         args.model_server, container_engine=args.container_engine, docker_pull=args.docker_pull

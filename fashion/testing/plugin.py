@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from fashion.servers.launcher import (
+from fashion.servers.binary import (
     MODEL_SERVER_CHOICES,
     MODEL_SERVER_ENV,
     ModelServerBinary,
@@ -156,7 +156,7 @@ class ModelServerFactory:
             name: the server's name in logs and xprocess (default: numbered).
 
         Raises:
-            fashion.servers.launcher.ServerStartError: the server exited or was not ready in time,
+            fashion.servers.ServerStartError: the server exited or was not ready in time,
                 with its log.
         """
         return self._stack.enter_context(

@@ -16,15 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fashion.clients.rest import ServingClient, ServingError
-from fashion.servers.launcher import (
-    Launch,
-    ModelServerBinary,
-    ServerStartError,
-    free_port,
-    log_tail,
-    plan_launch,
-)
+from fashion.clients.arguments import DEFAULT_TIMEOUT
+from fashion.clients.errors import ServingError
+from fashion.clients.rest import ServingClient
+from fashion.servers.binary import ModelServerBinary, ServerStartError
+from fashion.servers.launcher import Launch, free_port, log_tail, plan_launch
 
 __all__ = ["ServedModelServer", "running_model_server", "spawn_model_server"]
 
@@ -66,7 +62,7 @@ class ServedModelServer:
         """Base URL of the REST API."""
         return f"http://127.0.0.1:{self.rest_port}"
 
-    def client(self, model_name: str, *, timeout: float = 30.0) -> ServingClient:
+    def client(self, model_name: str, *, timeout: float = DEFAULT_TIMEOUT) -> ServingClient:
         """A REST client for one of this server's models."""
         return ServingClient(self.url, model_name, timeout=timeout)
 
@@ -144,7 +140,7 @@ def spawn_model_server(
 
     Args:
         xprocess: pytest-xprocess' fixture.
-        binary: from :func:`fashion.servers.launcher.resolve_model_server`.
+        binary: from :func:`fashion.servers.binary.resolve_model_server`.
         name: unique per concurrently running server (xprocess' key).
         model_name: the model to wait for (and to serve, with ``base_path``).
         base_path: single-model mode's ``--model_base_path``.

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from fashion.servers.waiting import wait_until
+from fashion.servers import wait_until
 from fashion.testing.served import READY_TIMEOUT, ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.rest_probe import RestProbe

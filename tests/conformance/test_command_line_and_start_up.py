@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from fashion.servers.launcher import free_port, port_accepts_connections
-from fashion.servers.waiting import wait_until
+from fashion.servers import free_port, port_accepts_connections, wait_until
 from fashion.testing.served import spawn_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.rest_probe import RestProbe

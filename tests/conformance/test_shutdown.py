@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from fashion.clients.rest import ServingClient
-from fashion.servers.launcher import (
+from fashion.clients import ServingClient
+from fashion.servers import (
     ServerProcess,
     free_port,
     log_tail,
     port_accepts_connections,
     server_args,
+    wait_until,
 )
-from fashion.servers.waiting import wait_until
 from fashion.testing.served import spawn_model_server
 from tests.support.savedmodels import write_elementwise_affine_model
 

@@ -30,14 +30,15 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from fashion.clients.grpc import GrpcServingClient, ServingRPCError
-from fashion.clients.rest import (
+from fashion.clients import (
     ServingConnectionError,
     ServingProtocolError,
+    ServingRPCError,
     ServingTimeoutError,
     VersionStatus,
 )
-from fashion.servers.launcher import free_port
+from fashion.clients.grpc import GrpcServingClient
+from fashion.servers import free_port
 
 _REQUESTS: dict[str, tuple[str, type[Message]]] = {
     "Predict": ("PredictionService", predict_pb2.PredictRequest),

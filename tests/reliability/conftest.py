@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion.clients.rest import ServingClient, ServingError
+from fashion.clients import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.preprocess import scale_images
 from fashion.testing.served import running_model_server

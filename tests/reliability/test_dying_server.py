@@ -23,9 +23,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fashion.clients.rest import ServingConnectionError
-from fashion.servers.launcher import ModelServerBinary, ServerStartError, port_accepts_connections
-from fashion.servers.waiting import wait_until
+from fashion.clients import ServingConnectionError
+from fashion.servers import (
+    ModelServerBinary,
+    ServerStartError,
+    port_accepts_connections,
+    wait_until,
+)
 from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
@@ -94,7 +98,7 @@ import psutil
 import pytest
 
 from fashion.testing.served import running_model_server
-from fashion.servers.launcher import ModelServerBinary
+from fashion.servers import ModelServerBinary
 
 
 @pytest.fixture

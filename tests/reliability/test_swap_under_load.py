@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from fashion.clients.rest import ServingClient
+from fashion.clients import ServingClient
 from fashion.export import export_version
-from fashion.servers.waiting import wait_until
+from fashion.servers import wait_until
 from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support import MODEL_NAME, QUICK_REQUEST_TIMEOUT
 from tests.support.config_files import ModelEntry, write_model_config

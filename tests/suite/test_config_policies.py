@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion.clients.rest import ServingClient, ServingError, VersionStatus
+from fashion.clients import ServingClient, ServingError, VersionStatus
 from fashion.export import export_version
 from fashion.preprocess import scale_images
 from fashion.testing.served import running_model_server

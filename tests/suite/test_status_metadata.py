@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from fashion.clients.rest import VersionStatus
+from fashion.clients import VersionStatus
 from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
 pytestmark = pytest.mark.server

@@ -18,7 +18,7 @@ nor the stand-in; its modules say what they import:
 
 from __future__ import annotations
 
-from fashion.clients.rest import DEFAULT_TIMEOUT
+from fashion.clients import DEFAULT_TIMEOUT
 
 __all__ = ["MODEL_NAME", "QUICK_REQUEST_TIMEOUT", "REQUEST_TIMEOUT", "SLOW_REQUEST_TIMEOUT"]
 

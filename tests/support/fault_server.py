@@ -17,8 +17,8 @@ from pathlib import Path
 
 import requests
 
-from fashion.clients.rest import ServingClient, VersionStatus
-from fashion.servers.waiting import wait_until
+from fashion.clients import ServingClient, VersionStatus
+from fashion.servers import wait_until
 from fashion.testing.served import ServedModelServer
 from tests.support import QUICK_REQUEST_TIMEOUT
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from fashion.servers.waiting import wait_until
+from fashion.servers import wait_until
 from tests.support import REQUEST_TIMEOUT
 
 __all__ = ["Reply", "RestProbe", "VersionState", "error_body"]

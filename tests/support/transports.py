@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import numpy as np
 import pytest
 
-from fashion.clients.rest import ServingClient, ServingError, ServingHTTPError, ServingProtocolError
+from fashion.clients import (
+    ServingClient,
+    ServingError,
+    ServingHTTPError,
+    ServingProtocolError,
+    ServingRPCError,
+)
 from fashion.testing.served import ServedModelServer
 from tests.support import REQUEST_TIMEOUT
 
@@ -54,7 +60,7 @@ Client: TypeAlias = "RestClient | GrpcServingClient"
 class RestClient(ServingClient):
     """``ServingClient`` with ``classify`` and ``regress``, answered as ``GrpcServingClient``'s.
 
-    ``fashion.clients.rest.ServingClient`` has no methods for ``:classify`` and ``:regress``; these
+    ``fashion.clients.ServingClient`` has no methods for ``:classify`` and ``:regress``; these
     post REST's body (``{"signature_name": ..., "examples": [...]}``, ``api_rest.md``) through
     its public ``request`` and give the gRPC client's shapes: per example, ``(label, score)``
     pairs, or one value. REST prints each float32 score in its shortest form, so it is read back
@@ -180,8 +186,6 @@ def failure(call: Callable[[], object], *, code: str) -> tuple[int | None, str |
         call()
     refusal = info.value
     if not isinstance(refusal, ServingHTTPError):
-        from fashion.clients.grpc import ServingRPCError
-
         assert isinstance(refusal, ServingRPCError), f"not an answer from the server: {refusal!r}"
         assert refusal.code == code, refusal
     return refusal.status_code, refusal.error
