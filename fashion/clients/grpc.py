@@ -120,10 +120,10 @@ class GrpcServingClient:
         self._channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
         self._prediction = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
-        # Signatures by (version, label), to name a lone input tensor without asking each time.
-        self._signatures: dict[
-            tuple[int | None, str | None], dict[str, meta_graph_pb2.SignatureDef]
-        ] = {}
+        # Signatures by version number, to name a lone input tensor without asking each time. A
+        # version's signatures do not change while it is served; what the latest version or a
+        # label names does (a hot load, a config reload), so those are asked every time.
+        self._signatures: dict[int, dict[str, meta_graph_pb2.SignatureDef]] = {}
 
     def __enter__(self) -> GrpcServingClient:
         return self
@@ -192,9 +192,9 @@ class GrpcServingClient:
 
         Args:
             inputs: an array for a signature with one input (its name is read from the model's
-                metadata, once per version/label), or a dict of arrays by input name. As REST
-                does with JSON numbers, values are cast to the dtype the signature declares
-                when the cast is of the same kind (float64 to float32, int to float).
+                metadata), or a dict of arrays by input name. As REST does with JSON numbers,
+                values are cast to the dtype the signature declares when the cast is of the
+                same kind (float64 to float32, int to float).
             version: ask this version (default: the latest).
             label: ask the version with this label.
             signature_name: default ``serving_default``.
@@ -206,11 +206,13 @@ class GrpcServingClient:
 
         Raises:
             ValueError: an array for a signature without exactly one input.
-            ServingError: any failure of the RPCs (see the module doc). The first call for a
-                version, label or the latest asks ``GetModelMetadata`` first, so an unknown
-                model, version or label fails there, with the same status and text Predict
-                gives (both resolve the spec alike, ``server_core.cc``). Signatures stay cached
-                for the client's life, the latest version's too.
+            ServingError: any failure of the RPCs (see the module doc). ``GetModelMetadata``
+                is asked first, so an unknown model, version or label fails there, with the
+                same status and text Predict gives (both resolve the spec alike,
+                ``server_core.cc``). It is asked on every call for the latest version or a
+                label, whose signatures a hot load or a config reload may change; a version's
+                are kept once an answer has named it (a pinned call, the latest, a label or
+                :meth:`metadata`), so a pinned version is asked at most once.
         """
         spec = self.model_spec(version=version, label=label, signature_name=signature_name)
         signature = self._signature(signature_name or DEFAULT_SIGNATURE, version, label)
@@ -231,9 +233,9 @@ class GrpcServingClient:
     def _signature(
         self, signature_name: str, version: int | None, label: str | None
     ) -> meta_graph_pb2.SignatureDef | None:
-        if (version, label) not in self._signatures:
-            self._signatures[version, label] = self._signature_map(version, label)[1]
-        return self._signatures[version, label].get(signature_name)
+        if version is not None and version in self._signatures:
+            return self._signatures[version].get(signature_name)
+        return self._signature_map(version, label)[1].get(signature_name)
 
     def _signature_map(
         self, version: int | None, label: str | None
@@ -252,6 +254,9 @@ class GrpcServingClient:
                 f"GetModelMetadata at {self.target} answered no SignatureDefMap under "
                 f"{_SIGNATURE_DEF!r}: {sorted(response.metadata)}"
             )
+        answered = version if version is not None else response.model_spec.version.value
+        if answered:  # kept under the version that answered, whatever named it
+            self._signatures[answered] = dict(signatures.signature_def)
         return response, dict(signatures.signature_def)
 
     def metadata(self, *, version: int | None = None, label: str | None = None) -> dict[str, Any]:
@@ -262,7 +267,6 @@ class GrpcServingClient:
         included, int64 as strings), so the two transports' answers compare equal.
         """
         response, signatures = self._signature_map(version, label)
-        self._signatures[version, label] = signatures
         signature_map = get_model_metadata_pb2.SignatureDefMap(signature_def=signatures)
         return {
             "model_spec": as_rest_json(response.model_spec),

@@ -115,10 +115,10 @@ def client(scripted_server: tuple[ScriptedServing, int]) -> Iterator[GrpcServing
         yield instance
 
 
-def _metadata(**signatures: meta_graph_pb2.SignatureDef) -> Any:
+def _metadata(version: int = 1, **signatures: meta_graph_pb2.SignatureDef) -> Any:
     answer = get_model_metadata_pb2.GetModelMetadataResponse()
     answer.model_spec.name = "m"
-    answer.model_spec.version.value = 1
+    answer.model_spec.version.value = version
     answer.metadata["signature_def"].Pack(
         get_model_metadata_pb2.SignatureDefMap(signature_def=signatures)
     )
@@ -182,6 +182,33 @@ def test_predict_sends_an_array_under_the_only_input_in_the_declared_dtype(
     sent = tf.make_ndarray(request.inputs["images"])
     assert sent.dtype == np.float32  # ints cast to the declared DT_FLOAT, as REST does
     np.testing.assert_array_equal(sent, [[1.0, 2.0]])
+
+
+@pytest.mark.parametrize("pin", [{}, {"label": "stable"}], ids=["latest", "label"])
+def test_the_latest_version_or_a_label_is_asked_again_after_a_hot_load_renames_the_input(
+    script: ScriptedServing, client: GrpcServingClient, pin: dict[str, Any]
+) -> None:
+    script.answers["Predict"] = _predict_answer(y=[2.0])
+    script.answers["GetModelMetadata"] = _metadata(1, serving_default=_signature("x"))
+    client.predict([1.0], **pin)
+    # Version 2 is hot-loaded (or the label moved to it) and names its input "z".
+    script.answers["GetModelMetadata"] = _metadata(2, serving_default=_signature("z"))
+    client.predict([1.0], **pin)
+    assert [list(request.inputs) for request in script.requests("Predict")] == [["x"], ["z"]]
+
+
+def test_a_version_the_latest_resolved_to_is_not_asked_again_when_pinned(
+    script: ScriptedServing, client: GrpcServingClient
+) -> None:
+    script.answers["Predict"] = _predict_answer(y=[2.0])
+    script.answers["GetModelMetadata"] = _metadata(4, serving_default=_signature("x"))
+    client.predict([1.0])  # the latest: the answer says it is version 4
+    client.predict([1.0], version=4)
+    client.predict([1.0], version=4)
+    assert len(script.requests("GetModelMetadata")) == 1
+    assert [request.model_spec.version.value for request in script.requests("Predict")] == [
+        0, 4, 4
+    ]  # fmt: skip
 
 
 def test_predict_of_a_signature_with_several_inputs_needs_a_dict_by_name(
