@@ -12,7 +12,7 @@ Importing this module imports neither TensorFlow nor grpcio.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -83,6 +83,13 @@ def _is_numeric(value: Any) -> bool:
     while isinstance(value, list) and value:
         value = value[0]
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _float32(value: Any) -> float:
+    """A JSON number read back as the float32 the server printed (its shortest form)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {value!r}")
+    return float(np.float32(value))
 
 
 def _why_not_connected(exc: requests.ConnectionError) -> str:
@@ -277,6 +284,86 @@ class ServingClient:
                 f"metadata answer lacks 'model_spec' or 'metadata': {str(answer)[:200]}"
             )
         return answer
+
+    def classify(
+        self,
+        examples: Sequence[Mapping[str, Any]],
+        *,
+        signature_name: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """``POST .../<model>:classify``: per example, its ``(label, score)`` classes.
+
+        The gRPC client's ``classify`` shape, so the transports compare: REST prints each
+        float32 score in its shortest form, so it is read back as a float32, as gRPC's are.
+
+        Args:
+            examples: dicts of feature values as REST's JSON takes them (a number or a list of
+                numbers, a string; binary values as ``{"b64": ...}``, ``api_rest.md``).
+            signature_name: default ``serving_default``.
+            context: features shared by every example.
+            version: ask this version (default: the latest).
+            label: ask the version with this label.
+
+        Raises:
+            ServingError: any failure (see :meth:`request`); ``ServingProtocolError`` when the
+                ``results`` are not lists of label-score pairs.
+        """
+        results = self._results("classify", examples, signature_name, context, version, label)
+        try:
+            return [[(str(name), _float32(score)) for name, score in row] for row in results]
+        except (TypeError, ValueError) as exc:
+            raise ServingProtocolError(
+                f"classify results are not label-score pairs: {str(results)[:200]}"
+            ) from exc
+
+    def regress(
+        self,
+        examples: Sequence[Mapping[str, Any]],
+        *,
+        signature_name: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[float]:
+        """``POST .../<model>:regress``: one value per example; arguments as :meth:`classify`'s.
+
+        Raises:
+            ServingError: any failure (see :meth:`request`); ``ServingProtocolError`` when the
+                ``results`` are not numbers.
+        """
+        results = self._results("regress", examples, signature_name, context, version, label)
+        try:
+            return [_float32(value) for value in results]
+        except (TypeError, ValueError) as exc:
+            raise ServingProtocolError(
+                f"regress results are not numbers: {str(results)[:200]}"
+            ) from exc
+
+    def _results(
+        self,
+        method: str,
+        examples: Sequence[Mapping[str, Any]],
+        signature_name: str | None,
+        context: Mapping[str, Any] | None,
+        version: int | None,
+        label: str | None,
+    ) -> list[Any]:
+        """POST REST's Example-API body (``api_rest.md``) and return its ``results`` list."""
+        body: dict[str, Any] = {"examples": [dict(example) for example in examples]}
+        if signature_name is not None:
+            body["signature_name"] = signature_name
+        if context is not None:
+            body["context"] = dict(context)
+        url = f"{self.model_url(version=version, label=label)}:{method}"
+        answer = self.request("POST", url, body=json.dumps(body).encode())
+        if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
+            raise ServingProtocolError(
+                f"{method} answer has no 'results' list: {str(answer)[:200]}"
+            )
+        return answer["results"]
 
     def wait_until_available(
         self, version: int | None = None, *, timeout: float = 60.0, interval: float = 0.1
