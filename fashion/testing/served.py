@@ -14,13 +14,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fashion.clients.arguments import DEFAULT_TIMEOUT
 from fashion.clients.errors import ServingError
 from fashion.clients.rest import ServingClient
 from fashion.servers.binary import ModelServerBinary, ServerStartError
 from fashion.servers.launcher import Launch, free_port, log_tail, plan_launch
+
+if TYPE_CHECKING:
+    from fashion.clients.grpc import GrpcServingClient
 
 __all__ = ["ServedModelServer", "running_model_server", "spawn_model_server"]
 
@@ -63,8 +66,20 @@ class ServedModelServer:
         return f"http://127.0.0.1:{self.rest_port}"
 
     def client(self, model_name: str, *, timeout: float = DEFAULT_TIMEOUT) -> ServingClient:
-        """A REST client for one of this server's models."""
+        """A REST client for one of this server's models, at :attr:`url`."""
         return ServingClient(self.url, model_name, timeout=timeout)
+
+    def grpc_client(
+        self, model_name: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> GrpcServingClient:
+        """A gRPC client for one of this server's models, at :attr:`grpc_target`.
+
+        Its module is imported here, not with this one: it imports TensorFlow, which the
+        plugin (importing this module at every pytest start) must not cost a REST-only session.
+        """
+        from fashion.clients.grpc import GrpcServingClient
+
+        return GrpcServingClient(self.grpc_target, model_name, timeout=timeout)
 
     def is_running(self) -> bool:
         """Whether the process is alive (a zombie counts as dead)."""

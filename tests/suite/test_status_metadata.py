@@ -48,6 +48,16 @@ def test_metadata_of_version_1_names_version_1(transport_client) -> None:
     assert transport_client.metadata(version=1)["model_spec"]["version"] == "1"
 
 
+def test_the_served_server_hands_out_a_client_for_each_transport(fashion_server) -> None:
+    with (
+        fashion_server.client(MODEL_NAME, timeout=REQUEST_TIMEOUT) as rest,
+        fashion_server.grpc_client(MODEL_NAME, timeout=REQUEST_TIMEOUT) as over_grpc,
+    ):
+        assert (over_grpc.target, over_grpc.model_name) == (fashion_server.grpc_target, MODEL_NAME)
+        assert over_grpc.timeout == rest.timeout == REQUEST_TIMEOUT
+        assert over_grpc.status() == rest.status() == [VERSION_1_AVAILABLE]
+
+
 # REST only: the JSON the status routes answer, byte layout aside (tests/conformance has that).
 
 
