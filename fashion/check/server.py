@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from fashion.check.options import CheckInputError
 from fashion.clients.errors import ServingConnectionError, ServingHTTPError, ServingTimeoutError
@@ -31,13 +32,13 @@ from fashion.clients.rest import ServingClient
 from fashion.servers.binary import ModelServerBinary, ServerStartError
 from fashion.servers.launcher import ServerProcess, free_port, plan_launch
 from fashion.servers.waiting import WaitTimeoutError, wait_until
-from fashion.testing.served import ServedModelServer
 
 __all__ = [
     "CHECK_SERVER_FLAGS",
     "LoadOutcome",
     "RunningServer",
     "ServedModel",
+    "StartedServer",
     "attach",
     "start_server",
     "wait_for_versions",
@@ -49,6 +50,29 @@ _FAILED_LOAD = re.compile(r"Loading servable: \{name: (?P<name>.*?) version: (?P
 _FAILED_START = "Failed to start server. Error:"
 _PROGRESS_EVERY = 5.0
 _STATUS_TIMEOUT = 2.0
+
+
+class StartedServer(Protocol):
+    """A server a test fixture started with ``tensorflow_model_server``'s flags, as checks read it.
+
+    :class:`fashion.testing.ServedModelServer` is one. Named by its shape, not imported: the
+    checks run from the command line too, and know nothing of pytest's fixtures.
+    """
+
+    @property
+    def url(self) -> str:
+        """Its REST API, ``http://host:port``."""
+        ...
+
+    @property
+    def args(self) -> Sequence[str]:
+        """Its command line (``--model_name=`` or ``--model_config_file=`` among the flags)."""
+        ...
+
+    @property
+    def log_path(self) -> Path:
+        """Its log file."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -67,9 +91,9 @@ class RunningServer:
 
     @classmethod
     def of(
-        cls, server: ServedModelServer, base_path: Path, model_name: str | None = None
+        cls, server: StartedServer, base_path: Path, model_name: str | None = None
     ) -> RunningServer:
-        """The server a :mod:`fashion.testing.served` fixture started, serving ``base_path``.
+        """The server a fixture started (:class:`StartedServer`), serving ``base_path``.
 
         The model name is ``model_name`` if given, else the server's ``--model_name``, else the
         name its ``--model_config_file`` gives ``base_path``.

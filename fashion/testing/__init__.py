@@ -6,8 +6,10 @@
   ``model_server_binary`` and ``serve_model`` fixtures, ``real_server_only``,
   ``assert_model_serves``).
 
-Importing this package imports neither pytest nor TensorFlow: ``fashion check`` (a command, not
-a test) accepts a :class:`ServedModelServer` too, so the plugin is left to pytest's entry point.
+Importing this package imports neither pytest nor TensorFlow, so a script can start and await a
+server as a fixture does; the plugin is left to pytest, which loads it by its entry point.
+Nothing below imports this package: ``fashion check`` takes a :class:`ServedModelServer` by its
+shape (:class:`fashion.check.StartedServer`).
 """
 
 from fashion.testing.served import ServedModelServer, running_model_server, spawn_model_server
