@@ -1,6 +1,6 @@
 """What this project's own suite needs beyond the fashion pytest plugin: its data and models.
 
-The plugin (``fashion.pytest_plugin``, installed with the package) brings ``--model-server``,
+The plugin (``fashion.testing.plugin``, installed with the package) brings ``--model-server``,
 the report header, ``model_server_binary``, ``serve_model`` and the ``real_server_only`` rule;
 this file keeps only what is fashion-specific: a synthetic data set, the tiny models trained on
 it once per session, their exports, and the shared ``fashion_model`` server. Nothing touches the
@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fashion.data import Dataset, load_synthetic
-from fashion.launcher import ModelServerBinary
+from fashion.servers import ModelServerBinary
 from fashion.serving.startup.tf_env import use_eigen_kernels
 from tests.support import MODEL_NAME
 
@@ -76,7 +76,7 @@ def fashion_server(
     Tests that change what is on disk use their own server (see tests/suite/test_versions.py).
     """
     from fashion.export import export_version
-    from fashion.harness import running_model_server
+    from fashion.testing.served import running_model_server
 
     base = tmp_path_factory.mktemp("served") / MODEL_NAME
     export_version(trained_tiny, base, 1)

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion.client import ServingClient, ServingHTTPError
+from fashion.clients.errors import ServingHTTPError
+from fashion.clients.rest import ServingClient
 from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
 from fashion.export import export_version
-from fashion.launcher import ServerProcess, free_port, plan_launch, resolve_model_server
 from fashion.preprocess import scale_images
-from fashion.waiting import wait_until
+from fashion.servers.binary import resolve_model_server
+from fashion.servers.launcher import ServerProcess, free_port, plan_launch
+from fashion.servers.waiting import wait_until
 
 __all__ = ["DemoError", "DemoOptions", "run_demo"]
 
@@ -118,7 +120,7 @@ def _expect_not_found(client: ServingClient, batch: np.ndarray, version: int, wh
 
 def _predict_over_grpc(port: int, batch: np.ndarray) -> np.ndarray:
     # Imported here: the gRPC client imports TensorFlow, and the CLI imports this module early.
-    from fashion.grpc_client import GrpcServingClient
+    from fashion.clients.grpc import GrpcServingClient
 
     with GrpcServingClient(f"127.0.0.1:{port}", MODEL_NAME) as client:
         answer = client.predict(batch, signature_name="serving_default")

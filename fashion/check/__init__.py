@@ -15,10 +15,11 @@ signature), ``golden`` (the user's cases), ``reference`` (the in-process answers
 ``version_checks`` (the rows of one version), ``report`` (table, JSON, JUnit XML) and
 ``runner`` (the order of it all). Importing the package imports no TensorFlow: the runner
 imports it (quietly, with the server's kernels) once the server is starting, so both start-ups
-overlap. May import ``fashion.launcher``, ``fashion.client``, ``fashion.waiting``,
-``fashion.quiet_tensorflow`` and the stand-in's ``runtime``, ``codec``, ``status``,
-``startup.tf_env`` and ``models.discovery``; never Keras or the training pipeline
-(``fashion.export`` is named in explanations, not imported).
+overlap. May import ``fashion.servers``, ``fashion.clients``, ``fashion.quiet_tensorflow`` and
+the stand-in's ``runtime``, ``codec``, ``status``, ``startup.tf_env`` and ``models.discovery``;
+never Keras or the training pipeline (``fashion.export`` is named in explanations, not
+imported), nor ``fashion.testing``: a server a fixture started is taken by its shape
+(:class:`~fashion.check.server.StartedServer`).
 
 Example::
 
@@ -32,7 +33,7 @@ Example::
 from fashion.check.options import CheckInputError, CheckOptions, DimOverride, parse_dim
 from fashion.check.report import CheckReport, CheckRow, Result
 from fashion.check.runner import run_check, run_check_on_server
-from fashion.check.server import RunningServer
+from fashion.check.server import RunningServer, StartedServer
 
 __all__ = [
     "CheckInputError",
@@ -42,6 +43,7 @@ __all__ = [
     "DimOverride",
     "Result",
     "RunningServer",
+    "StartedServer",
     "parse_dim",
     "run_check",
     "run_check_on_server",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fashion.client import DEFAULT_TIMEOUT
+from fashion.clients.arguments import DEFAULT_TIMEOUT
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -71,7 +71,7 @@ class CheckOptions:
     """Everything ``fashion check`` can be told; the defaults are the command's.
 
     Attributes:
-        model_server: ``--model-server`` (see :data:`fashion.launcher.MODEL_SERVER_CHOICES`);
+        model_server: ``--model-server`` (see :data:`fashion.servers.MODEL_SERVER_CHOICES`);
             None reads ``$FASHION_MODEL_SERVER`` and defaults to ``auto``.
         container_engine: ``docker`` or ``podman`` for a ``docker[:IMAGE]`` server.
         docker_pull: allow pulling a missing image.

@@ -25,13 +25,13 @@ from fashion.check.server import (
     LoadOutcome,
     RunningServer,
     ServedModel,
+    StartedServer,
     attach,
     start_server,
     wait_for_versions,
 )
-from fashion.client import ServingClient
-from fashion.harness import ServedModelServer
-from fashion.launcher import ModelServerBinary, ServerStartError, resolve_model_server
+from fashion.clients.rest import ServingClient
+from fashion.servers.binary import ModelServerBinary, ServerStartError, resolve_model_server
 
 __all__ = ["run_check", "run_check_on_server"]
 
@@ -63,7 +63,7 @@ def run_check(
     Raises:
         CheckInputError: the path is not a model, a ``--requests`` line is malformed or names an
             unknown signature or version, or ``--new-version`` is not a SavedModel.
-        fashion.launcher.ServerStartError: the model server cannot be found or started.
+        fashion.servers.ServerStartError: the model server cannot be found or started.
     """
     options = options or CheckOptions()
     say = progress or _quiet
@@ -91,7 +91,7 @@ def run_check(
 
 def run_check_on_server(
     path: str | Path,
-    server: RunningServer | ServedModelServer,
+    server: RunningServer | StartedServer,
     options: CheckOptions | None = None,
     *,
     progress: Progress | None = None,
@@ -104,8 +104,9 @@ def run_check_on_server(
 
     Args:
         path: what the server serves.
-        server: a :class:`RunningServer`, or a :mod:`fashion.harness` server (its model is the
-            one its ``--model_name`` or config file gives ``path``, unless
+        server: a :class:`RunningServer`, or a server a fixture started (a
+            :class:`~fashion.check.server.StartedServer` such as ``serve_model``'s; its model is
+            the one its ``--model_name`` or config file gives ``path``, unless
             ``options.model_name`` says).
         options: as for :func:`run_check` (``new_version`` excepted).
         progress: called with a line at the start and end of each long step.

@@ -1,12 +1,13 @@
 """The model server the checks talk to: one ``fashion check`` starts, or one already running.
 
-A server ``fashion check`` starts gets the chosen binary's own flags (:mod:`fashion.launcher`)
-and a model config file that serves every version (``model_version_policy { all {} }``), with
-``--max_num_load_retries=0`` so a failed load fails at once and
-``--file_system_poll_wait_seconds=1`` so a hot-loaded version is seen within a second. The
-versions are staged under a base path of its own (symbolic links to the checked directories; a
-container gets copies, since links out of its mounts would not resolve), so the checked
-directory is never written to; messages name the checked directories, not the staged ones.
+A server ``fashion check`` starts gets the chosen binary's own flags
+(:mod:`fashion.servers.launcher`) and a model config file that serves every version
+(``model_version_policy { all {} }``), with ``--max_num_load_retries=0`` so a failed load
+fails at once and ``--file_system_poll_wait_seconds=1`` so a hot-loaded version is seen within a
+second. The versions are staged under a base path of its own (symbolic links to the checked
+directories; a container gets copies, since links out of its mounts would not resolve), so the
+checked directory is never written to; messages name the checked directories, not the staged
+ones.
 
 Readiness is polled through the status API until each version is AVAILABLE or its load failed,
 reporting the server's own ``Loading servable: ... failed: ...`` log line; a server that exits
@@ -23,29 +24,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from fashion.check.options import CheckInputError
-from fashion.client import (
-    ServingClient,
-    ServingConnectionError,
-    ServingHTTPError,
-    ServingTimeoutError,
-)
-from fashion.harness import ServedModelServer
-from fashion.launcher import (
-    ModelServerBinary,
-    ServerProcess,
-    ServerStartError,
-    free_port,
-    plan_launch,
-)
-from fashion.waiting import WaitTimeoutError, wait_until
+from fashion.clients.errors import ServingConnectionError, ServingHTTPError, ServingTimeoutError
+from fashion.clients.rest import ServingClient
+from fashion.servers.binary import ModelServerBinary, ServerStartError
+from fashion.servers.launcher import ServerProcess, free_port, plan_launch
+from fashion.servers.waiting import WaitTimeoutError, wait_until
 
 __all__ = [
     "CHECK_SERVER_FLAGS",
     "LoadOutcome",
     "RunningServer",
     "ServedModel",
+    "StartedServer",
     "attach",
     "start_server",
     "wait_for_versions",
@@ -57,6 +50,29 @@ _FAILED_LOAD = re.compile(r"Loading servable: \{name: (?P<name>.*?) version: (?P
 _FAILED_START = "Failed to start server. Error:"
 _PROGRESS_EVERY = 5.0
 _STATUS_TIMEOUT = 2.0
+
+
+class StartedServer(Protocol):
+    """A server a test fixture started with ``tensorflow_model_server``'s flags, as checks read it.
+
+    :class:`fashion.testing.ServedModelServer` is one. Named by its shape, not imported: the
+    checks run from the command line too, and know nothing of pytest's fixtures.
+    """
+
+    @property
+    def url(self) -> str:
+        """Its REST API, ``http://host:port``."""
+        ...
+
+    @property
+    def args(self) -> Sequence[str]:
+        """Its command line (``--model_name=`` or ``--model_config_file=`` among the flags)."""
+        ...
+
+    @property
+    def log_path(self) -> Path:
+        """Its log file."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -75,9 +91,9 @@ class RunningServer:
 
     @classmethod
     def of(
-        cls, server: ServedModelServer, base_path: Path, model_name: str | None = None
+        cls, server: StartedServer, base_path: Path, model_name: str | None = None
     ) -> RunningServer:
-        """The server a :mod:`fashion.harness` fixture started, serving ``base_path``.
+        """The server a fixture started (:class:`StartedServer`), serving ``base_path``.
 
         The model name is ``model_name`` if given, else the server's ``--model_name``, else the
         name its ``--model_config_file`` gives ``base_path``.

@@ -28,7 +28,8 @@ from fashion.check.request_builder import (
     plan_signature,
 )
 from fashion.check.traps import explain_run_failure, signature_warnings
-from fashion.client import ServingClient, ServingError
+from fashion.clients.errors import ServingError
+from fashion.clients.rest import ServingClient
 from fashion.serving.status import ServingStatusError
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from fashion.cli import main
-from fashion.launcher import ModelServerBinary
+from fashion.servers import ModelServerBinary
 from tests.check.exports import write_keras_export
 
 _REPO = Path(__file__).resolve().parents[2]

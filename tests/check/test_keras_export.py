@@ -15,7 +15,7 @@ import pytest
 
 from fashion.check import CheckOptions, Result, run_check
 from fashion.check.traps import KERAS3_SAVED_MODEL_TRAP
-from fashion.launcher import ModelServerBinary
+from fashion.servers import ModelServerBinary
 from tests.check.exports import keras_major_version, write_seed_style_keras_export
 
 pytestmark = pytest.mark.server

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fashion.check import CheckOptions, run_check
-from fashion.launcher import ModelServerBinary
+from fashion.servers import ModelServerBinary
 from tests.check.exports import corrupt_variables
 from tests.support.savedmodels import write_affine_model
 

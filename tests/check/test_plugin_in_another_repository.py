@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from fashion.pytest_plugin import assert_model_serves
+from fashion.testing.plugin import assert_model_serves
 
 MODEL = Path({model!r})
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from fashion.check import CheckReport, run_check_on_server
-from fashion.harness import ServedModelServer
-from fashion.pytest_plugin import ModelServerFactory, assert_model_serves
+from fashion.testing.plugin import ModelServerFactory, assert_model_serves
+from fashion.testing.served import ServedModelServer
 from tests.check.exports import (
     write_keras_export,
     write_lying_model,

@@ -1,8 +1,8 @@
 """Servers for the process-level tests: one shared read-only "zoo", one that watches its files.
 
 Both are started once per session with ``tensorflow_model_server``'s own flags (through
-:func:`fashion.harness.spawn_model_server`), so the same tests run against the stand-in and the
-real binary (``--model-server=/path/to/tensorflow_model_server``). The test models are tiny
+:func:`fashion.testing.served.spawn_model_server`), so the same tests run against the stand-in
+and the real binary (``--model-server=/path/to/tensorflow_model_server``). The test models are tiny
 SavedModels written with TensorFlow's TF1 builder in milliseconds (``tests.support.savedmodels``
 and ``tests.support.example_models``, imported inside the fixtures: TensorFlow must not be
 imported before the root conftest's ``pytest_configure``); nothing here looks inside the server.
@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from fashion.harness import READY_TIMEOUT, ServedModelServer, running_model_server
-from fashion.waiting import wait_until
+from fashion.servers import wait_until
+from fashion.testing.served import READY_TIMEOUT, ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.rest_probe import RestProbe
 from tests.support.watched_server import WatchedServer

@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from fashion.harness import spawn_model_server
-from fashion.launcher import free_port, port_accepts_connections
-from fashion.waiting import wait_until
+from fashion.servers import free_port, port_accepts_connections, wait_until
+from fashion.testing.served import spawn_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.rest_probe import RestProbe
 from tests.support.savedmodels import write_broken_version, write_elementwise_affine_model

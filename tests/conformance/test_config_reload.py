@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from fashion.waiting import wait_until
+from fashion.servers import wait_until
 from tests.support.config_files import ModelEntry
 from tests.support.watched_server import WatchedServer
 

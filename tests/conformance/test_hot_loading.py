@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from fashion.waiting import wait_until
+from fashion.servers import wait_until
 from tests.support.watched_server import WatchedServer, rename_into_place
 
 pytestmark = pytest.mark.server

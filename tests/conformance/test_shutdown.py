@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from fashion.client import ServingClient
-from fashion.harness import spawn_model_server
-from fashion.launcher import (
+from fashion.clients import ServingClient
+from fashion.servers import (
     ServerProcess,
     free_port,
     log_tail,
     port_accepts_connections,
     server_args,
+    wait_until,
 )
-from fashion.waiting import wait_until
+from fashion.testing.served import spawn_model_server
 from tests.support.savedmodels import write_elementwise_affine_model
 
 pytestmark = pytest.mark.server

@@ -13,8 +13,8 @@ import psutil
 import pytest
 import requests
 
-from fashion.harness import ServedModelServer, running_model_server
-from fashion.launcher import resolve_model_server
+from fashion.servers import resolve_model_server
+from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support import REQUEST_TIMEOUT
 from tests.support.savedmodels import write_elementwise_affine_model
 

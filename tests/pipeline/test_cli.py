@@ -195,7 +195,7 @@ def test_predict_against_no_server_is_one_line_error(capsys: pytest.CaptureFixtu
 def test_predict_over_grpc_against_no_server_is_one_line_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from fashion.launcher import free_port
+    from fashion.servers import free_port
 
     argv = ["predict", "--synthetic", "--grpc", f"127.0.0.1:{free_port()}", "--timeout", "2"]
     assert main(argv) == 1

@@ -11,7 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from fashion.client import (
+from fashion.clients import (
     ServingClient,
     ServingConnectionError,
     ServingError,

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from fashion.client import ServingClient
-from fashion.containers import image_from_choice
-from fashion.harness import running_model_server
-from fashion.launcher import ServerStartError, resolve_model_server
+from fashion.clients import ServingClient
+from fashion.servers import ServerStartError, resolve_model_server
+from fashion.servers.containers import image_from_choice
+from fashion.testing.served import running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.savedmodels import write_elementwise_affine_model
 

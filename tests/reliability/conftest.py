@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion.client import ServingClient, ServingError
+from fashion.clients import ServingClient, ServingError
 from fashion.export import export_version
-from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
+from fashion.testing.served import running_model_server
 from tests.support import MODEL_NAME
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.fault_server import FAULT_MODELS, FaultServer

@@ -29,7 +29,7 @@ import requests
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from fashion.harness import ServedModelServer
+from fashion.testing.served import ServedModelServer
 from tests.support import MODEL_NAME, SLOW_REQUEST_TIMEOUT
 from tests.support.traffic import VersionMatcher
 

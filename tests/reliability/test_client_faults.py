@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from fashion.client import ServingClient, ServingConnectionError, ServingTimeoutError
+from fashion.clients import ServingClient, ServingConnectionError, ServingTimeoutError
 
 #: Longest any scripted server waits for anything.
 _SCRIPT_SECONDS = 5.0

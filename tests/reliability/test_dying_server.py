@@ -23,10 +23,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fashion.client import ServingConnectionError
-from fashion.harness import ServedModelServer, running_model_server
-from fashion.launcher import ModelServerBinary, ServerStartError, port_accepts_connections
-from fashion.waiting import wait_until
+from fashion.clients import ServingConnectionError
+from fashion.servers import (
+    ModelServerBinary,
+    ServerStartError,
+    port_accepts_connections,
+    wait_until,
+)
+from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
 pytestmark = pytest.mark.server
@@ -93,8 +97,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fashion.harness import running_model_server
-from fashion.launcher import ModelServerBinary
+from fashion.testing.served import running_model_server
+from fashion.servers import ModelServerBinary
 
 
 @pytest.fixture

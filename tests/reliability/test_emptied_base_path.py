@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from fashion.waiting import wait_until
+from fashion.servers import wait_until
 from tests.support import QUICK_REQUEST_TIMEOUT
 from tests.support.fault_server import FaultServer
 from tests.support.traffic import VersionMatcher

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from fashion.client import ServingClient
+from fashion.clients import ServingClient
 from fashion.export import export_version
-from fashion.harness import ServedModelServer, running_model_server
-from fashion.waiting import wait_until
+from fashion.servers import wait_until
+from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support import MODEL_NAME, QUICK_REQUEST_TIMEOUT
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.traffic import LoadReport, PredictLoad, VersionMatcher

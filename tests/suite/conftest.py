@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fashion.harness import ServedModelServer
+from fashion.testing.served import ServedModelServer
 from tests.support import MODEL_NAME
 from tests.support.transports import TRANSPORTS, Client, ClientPool, Transport
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion.client import ServingClient, ServingError, VersionStatus
+from fashion.clients import ServingClient, ServingError, VersionStatus
 from fashion.export import export_version
-from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
+from fashion.testing.served import running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.transports import failure
 

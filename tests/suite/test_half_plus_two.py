@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fashion.grpc_client import GrpcServingClient
-from fashion.harness import ServedModelServer, running_model_server
+from fashion.clients.grpc import GrpcServingClient
+from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, model_config_text, write_model_config
 from tests.support.example_models import write_half_plus_three_model, write_half_plus_two_model
 from tests.support.transports import Client, ClientPool, failure

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from fashion.client import VersionStatus
+from fashion.clients import VersionStatus
 from tests.support import MODEL_NAME, REQUEST_TIMEOUT
 
 pytestmark = pytest.mark.server
@@ -46,6 +46,16 @@ def test_metadata_describes_the_images_to_probabilities_signature(transport_clie
 
 def test_metadata_of_version_1_names_version_1(transport_client) -> None:
     assert transport_client.metadata(version=1)["model_spec"]["version"] == "1"
+
+
+def test_the_served_server_hands_out_a_client_for_each_transport(fashion_server) -> None:
+    with (
+        fashion_server.client(MODEL_NAME, timeout=REQUEST_TIMEOUT) as rest,
+        fashion_server.grpc_client(MODEL_NAME, timeout=REQUEST_TIMEOUT) as over_grpc,
+    ):
+        assert (over_grpc.target, over_grpc.model_name) == (fashion_server.grpc_target, MODEL_NAME)
+        assert over_grpc.timeout == rest.timeout == REQUEST_TIMEOUT
+        assert over_grpc.status() == rest.status() == [VERSION_1_AVAILABLE]
 
 
 # REST only: the JSON the status routes answer, byte layout aside (tests/conformance has that).

@@ -13,11 +13,11 @@ import numpy as np
 import psutil
 import pytest
 
-from fashion.client import VersionStatus
+from fashion.clients import VersionStatus
 from fashion.export import export_version
-from fashion.harness import running_model_server
 from fashion.preprocess import scale_images
-from fashion.waiting import wait_until
+from fashion.servers import wait_until
+from fashion.testing.served import running_model_server
 from tests.support import MODEL_NAME
 from tests.support.transports import TRANSPORTS, failure, transport_port
 

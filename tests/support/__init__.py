@@ -13,19 +13,20 @@ nor the stand-in; its modules say what they import:
 - ``watched_server``: the conformance suite's server that polls its files;
 - ``fault_server``, ``traffic``: the reliability tests' shared server and steady load;
 - ``manager_kit``: a harness for the stand-in's model manager, in-process;
+- ``scripted_grpc``: an in-process gRPC server whose answers each test scripts;
 - ``predict_decoding``: predict bodies decoded as the stand-in's handler decodes them.
 """
 
 from __future__ import annotations
 
-from fashion.client import DEFAULT_TIMEOUT
+from fashion.clients import DEFAULT_TIMEOUT
 
 __all__ = ["MODEL_NAME", "QUICK_REQUEST_TIMEOUT", "REQUEST_TIMEOUT", "SLOW_REQUEST_TIMEOUT"]
 
 #: The model name of the suite's single-model servers, as in the seed notebook.
 MODEL_NAME = "fashion_model"
 
-#: Seconds one request may take: the client's own default (``fashion.client.DEFAULT_TIMEOUT``).
+#: Seconds one request may take: the clients' own default (``fashion.clients.DEFAULT_TIMEOUT``).
 REQUEST_TIMEOUT = DEFAULT_TIMEOUT
 
 #: Seconds for one request to the reliability tests' fault server, whose answers are small and

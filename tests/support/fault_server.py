@@ -17,9 +17,9 @@ from pathlib import Path
 
 import requests
 
-from fashion.client import ServingClient, VersionStatus
-from fashion.harness import ServedModelServer
-from fashion.waiting import wait_until
+from fashion.clients import ServingClient, VersionStatus
+from fashion.servers import wait_until
+from fashion.testing.served import ServedModelServer
 from tests.support import QUICK_REQUEST_TIMEOUT
 
 __all__ = ["FAULT_MODELS", "FaultServer", "install_version"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from fashion.waiting import wait_until
+from fashion.servers import wait_until
 from tests.support import REQUEST_TIMEOUT
 
 __all__ = ["Reply", "RestProbe", "VersionState", "error_body"]
@@ -181,7 +181,7 @@ class RestProbe:
         """Poll the status until each version in ``expected`` is in the given state.
 
         Raises:
-            fashion.waiting.WaitTimeoutError: not reached in time (the message says what was
+            fashion.servers.waiting.WaitTimeoutError: not reached in time (the message says what was
                 seen last).
         """
         seen: dict[int, VersionState] = {}

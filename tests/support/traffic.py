@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import requests
 
-from fashion.waiting import WaitTimeoutError, wait_until
+from fashion.servers import WaitTimeoutError, wait_until
 
 __all__ = ["LoadReport", "Outcome", "PredictLoad", "VersionMatcher"]
 

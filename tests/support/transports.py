@@ -3,12 +3,11 @@
 TF Serving answers the same API over REST (``--rest_api_port``) and gRPC (``--port``) from one
 process, so the suite runs each behaviour the two share over both, against the same server, and
 asserts the same outcome, errors included: the gRPC client raises a failed RPC with the HTTP
-status REST answers for its code and the same text (``fashion.grpc_client``).
+status REST answers for its code and the same text (``fashion.clients.grpc``).
 
 - :data:`TRANSPORTS`: the names the suite parametrizes by;
 - :class:`ClientPool`: a client per transport, server and model, opened on first use and closed
   together (the suite keeps one pool per test module, so a gRPC channel connects once per module);
-- :class:`RestClient`: the REST client with the gRPC client's ``classify`` and ``regress``;
 - :func:`failure`: the ``(status_code, error)`` a server's refusal gives, over either transport;
 - :func:`transport_port`: the port a transport reaches the server on.
 
@@ -19,25 +18,22 @@ of ``tests/suite`` alone loads the suite's conftest before the root one's ``pyte
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-import numpy as np
 import pytest
 
-from fashion.client import ServingClient, ServingError, ServingHTTPError, ServingProtocolError
-from fashion.harness import ServedModelServer
+from fashion.clients import ServingClient, ServingError, ServingHTTPError, ServingRPCError
+from fashion.testing.served import ServedModelServer
 from tests.support import REQUEST_TIMEOUT
 
 if TYPE_CHECKING:
-    from fashion.grpc_client import GrpcServingClient
+    from fashion.clients.grpc import GrpcServingClient
 
 __all__ = [
     "TRANSPORTS",
     "Client",
     "ClientPool",
-    "RestClient",
     "Transport",
     "failure",
     "transport_port",
@@ -48,78 +44,7 @@ Transport: TypeAlias = Literal["rest", "grpc"]
 #: The transports every shared behaviour runs over, in the order the test ids show them.
 TRANSPORTS: tuple[Transport, ...] = ("rest", "grpc")
 
-Client: TypeAlias = "RestClient | GrpcServingClient"
-
-
-class RestClient(ServingClient):
-    """``ServingClient`` with ``classify`` and ``regress``, answered as ``GrpcServingClient``'s.
-
-    ``fashion.client.ServingClient`` has no methods for ``:classify`` and ``:regress``; these
-    post REST's body (``{"signature_name": ..., "examples": [...]}``, ``api_rest.md``) through
-    its public ``request`` and give the gRPC client's shapes: per example, ``(label, score)``
-    pairs, or one value. REST prints each float32 score in its shortest form, so it is read back
-    as a float32, as the gRPC client's values are.
-    """
-
-    def classify(
-        self,
-        examples: Sequence[Mapping[str, Any]],
-        *,
-        signature_name: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        version: int | None = None,
-        label: str | None = None,
-    ) -> list[list[tuple[str, float]]]:
-        """``POST .../<model>:classify``: per example, its ``(label, score)`` classes."""
-        results = self._results("classify", examples, signature_name, context, version, label)
-        try:
-            return [[(str(name), _float32(score)) for name, score in row] for row in results]
-        except (TypeError, ValueError) as exc:
-            raise ServingProtocolError(
-                f"classify results are not label-score pairs: {results}"
-            ) from exc
-
-    def regress(
-        self,
-        examples: Sequence[Mapping[str, Any]],
-        *,
-        signature_name: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        version: int | None = None,
-        label: str | None = None,
-    ) -> list[float]:
-        """``POST .../<model>:regress``: one value per example."""
-        results = self._results("regress", examples, signature_name, context, version, label)
-        try:
-            return [_float32(value) for value in results]
-        except (TypeError, ValueError) as exc:
-            raise ServingProtocolError(f"regress results are not numbers: {results}") from exc
-
-    def _results(
-        self,
-        method: str,
-        examples: Sequence[Mapping[str, Any]],
-        signature_name: str | None,
-        context: Mapping[str, Any] | None,
-        version: int | None,
-        label: str | None,
-    ) -> list[Any]:
-        body: dict[str, Any] = {"examples": [dict(example) for example in examples]}
-        if signature_name is not None:
-            body["signature_name"] = signature_name
-        if context is not None:
-            body["context"] = dict(context)
-        url = f"{self.model_url(version=version, label=label)}:{method}"
-        answer = self.request("POST", url, body=json.dumps(body).encode())
-        if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
-            raise ServingProtocolError(f"{method} answer has no 'results' list: {answer}")
-        return answer["results"]
-
-
-def _float32(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"not a number: {value!r}")
-    return float(np.float32(value))
+Client: TypeAlias = "ServingClient | GrpcServingClient"
 
 
 def transport_port(server: ServedModelServer, transport: Transport) -> int:
@@ -155,8 +80,8 @@ class ClientPool:
 
 def _open(transport: Transport, address: str, model_name: str) -> Client:
     if transport == "rest":
-        return RestClient(address, model_name, timeout=REQUEST_TIMEOUT)
-    from fashion.grpc_client import GrpcServingClient
+        return ServingClient(address, model_name, timeout=REQUEST_TIMEOUT)
+    from fashion.clients.grpc import GrpcServingClient
 
     return GrpcServingClient(address, model_name, timeout=REQUEST_TIMEOUT)
 
@@ -180,8 +105,6 @@ def failure(call: Callable[[], object], *, code: str) -> tuple[int | None, str |
         call()
     refusal = info.value
     if not isinstance(refusal, ServingHTTPError):
-        from fashion.grpc_client import ServingRPCError
-
         assert isinstance(refusal, ServingRPCError), f"not an answer from the server: {refusal!r}"
         assert refusal.code == code, refusal
     return refusal.status_code, refusal.error

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fashion.harness import ServedModelServer
+from fashion.testing.served import ServedModelServer
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.rest_probe import RestProbe
 

@@ -1,186 +1,74 @@
-"""Log lines in TensorFlow's format: prefix shape, levels, standard texts, threads.
+"""The catalogue of TF Serving's standard log texts: each helper writes the real server's text.
 
 The texts are TF Serving's (``model_servers/server.cc``, ``server_core.cc``,
 ``core/basic_manager.cc``, ``core/loader_harness.cc``, ``util/retrier.cc``,
-``sources/storage_path/file_system_storage_path_source.cc``); the prefix is TensorFlow's logger.
+``sources/storage_path/file_system_storage_path_source.cc``), one helper each in
+:mod:`fashion.serving.logs.texts`, and the stand-in uses every one of them.
 """
 
 from __future__ import annotations
 
-import inspect
-import io
-import logging
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from fashion.serving.logs import lines as log
 from fashion.serving.logs import texts as log_messages
 from fashion.serving.status import Code, ServingStatusError
+from tests.standin.logs.capture import PREFIX, FlushCountingStream, lines, text_of
 
-_PREFIX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}: "
-_THIS_FILE = "tests/standin/logs/test_log.py"
-
-
-def _writer(level: int) -> Callable[[str], None]:
-    """A one-line helper as the catalogue's are: ``write_line`` names the helper's caller."""
-
-    def write(message: str) -> None:
-        log.write_line(level, message)
-
-    return write
-
-
-info, warning, error, fatal = (
-    _writer(level) for level in (logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
-)
-
-
-class _FlushCountingStream(io.StringIO):
-    def __init__(self) -> None:
-        super().__init__()
-        self.flushes = 0
-
-    def flush(self) -> None:
-        self.flushes += 1
-        super().flush()
-
-
-@pytest.fixture
-def restore_logger() -> Iterator[logging.Logger]:
-    logger = log.get_logger()
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    try:
-        yield logger
-    finally:
-        logger.handlers[:] = saved[0]
-        logger.setLevel(saved[1])
-        logger.propagate = saved[2]
-
-
-@pytest.fixture
-def stream(restore_logger: logging.Logger) -> _FlushCountingStream:
-    output = _FlushCountingStream()
-    log.configure_logging(output)
-    return output
-
-
-def _lines(stream: io.StringIO) -> list[str]:
-    return stream.getvalue().splitlines()
-
-
-def _message(line: str) -> str:
-    return line.split("] ", 1)[1]
-
-
-def test_info_line_has_tensorflow_prefix_naming_the_calling_file_and_line(
-    stream: _FlushCountingStream,
-) -> None:
-    line_number = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
-    info("Running things")
-
-    (line,) = _lines(stream)
-    assert re.fullmatch(rf"{_PREFIX}I {_THIS_FILE}:{line_number}\] Running things", line), line
-
-
-@pytest.mark.parametrize(
-    ("write", "letter"),
-    [(info, "I"), (warning, "W"), (error, "E"), (fatal, "F")],
-)
-def test_each_level_is_written_with_its_tensorflow_letter(
-    stream: _FlushCountingStream, write: Callable[[str], None], letter: str
-) -> None:
-    write("text")
-
-    (line,) = _lines(stream)
-    assert re.fullmatch(rf"{_PREFIX}{letter} {_THIS_FILE}:\d+\] text", line), line
+_THIS_FILE = "tests/standin/logs/test_log_texts.py"
 
 
 def test_message_helper_lines_name_the_helpers_caller_not_the_log_module(
-    stream: _FlushCountingStream,
+    stream: FlushCountingStream,
 ) -> None:
     log_messages.loaded_servable("m", 1)
 
-    (line,) = _lines(stream)
+    (line,) = lines(stream)
     assert f" {_THIS_FILE}:" in line
-    assert "fashion/serving/log.py" not in line
-    assert "fashion/serving/log_messages.py" not in line
-
-
-def test_every_line_is_flushed_as_it_is_written(stream: _FlushCountingStream) -> None:
-    info("one")
-    flushes_after_one = stream.flushes
-    info("two")
-
-    assert flushes_after_one >= 1
-    assert stream.flushes > flushes_after_one
-
-
-def test_lines_from_several_threads_never_interleave(stream: _FlushCountingStream) -> None:
-    def write(worker: int) -> None:
-        for index in range(50):
-            info(f"worker {worker} line {index} " + "x" * 200)
-
-    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    lines = _lines(stream)
-    assert len(lines) == 200
-    pattern = re.compile(rf"{_PREFIX}I {_THIS_FILE}:\d+\] worker \d line \d+ x{{200}}")
-    assert all(pattern.fullmatch(line) for line in lines)
-
-
-def test_configuring_twice_replaces_the_handler_instead_of_duplicating_lines(
-    restore_logger: logging.Logger,
-) -> None:
-    first, second = io.StringIO(), io.StringIO()
-    log.configure_logging(first)
-    log.configure_logging(second)
-
-    info("once")
-
-    assert first.getvalue() == ""
-    assert len(_lines(second)) == 1
-
-
-def test_default_stream_is_the_current_stderr(
-    restore_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
-) -> None:
-    log.configure_logging()
-
-    log_messages.exporting_rest_api(8501)
-
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert _message(captured.err.strip()) == "Exporting HTTP/REST API at:localhost:8501 ..."
-
-
-def test_lines_below_the_configured_level_are_not_written(restore_logger: logging.Logger) -> None:
-    output = io.StringIO()
-    log.configure_logging(output, level=logging.WARNING)
-
-    info("quiet")
-    warning("loud")
-
-    assert [_message(line) for line in _lines(output)] == ["loud"]
-
-
-def test_net_log_line_is_written_raw_without_the_tensorflow_prefix(
-    stream: _FlushCountingStream,
-) -> None:
-    log_messages.net_log_entering_event_loop()
-
-    (line,) = _lines(stream)
-    assert re.fullmatch(r"\[test_log\.py : \d+\] NET_LOG: Entering the event loop \.\.\.", line)
+    assert "fashion/serving/logs/" not in line
 
 
 def test_servable_id_is_rendered_like_tf_serving() -> None:
     assert log_messages.servable_id("fashion_model", 3) == "{name: fashion_model version: 3}"
+
+
+def test_net_log_line_is_written_raw_without_the_tensorflow_prefix(
+    stream: FlushCountingStream,
+) -> None:
+    log_messages.net_log_entering_event_loop()
+
+    (line,) = lines(stream)
+    assert re.fullmatch(
+        r"\[test_log_texts\.py : \d+\] NET_LOG: Entering the event loop \.\.\.", line
+    ), line
+
+
+def test_the_config_entry_block_starts_on_a_new_line(stream: FlushCountingStream) -> None:
+    log_messages.config_entry(0, "/models/m", "m", "tensorflow")
+
+    assert stream.getvalue().split("] ", 1)[1] == (
+        "\nConfig entry\n\tindex : 0\n\tpath : /models/m\n\tname : m\n\tplatform : tensorflow\n"
+    )
+
+
+def test_every_catalogue_helper_is_used_by_the_stand_in() -> None:
+    import pathlib
+
+    import fashion.serving
+
+    root = pathlib.Path(fashion.serving.__file__).parent
+    catalogue = root / "logs" / "texts"
+    sources = "".join(
+        path.read_text() for path in root.rglob("*.py") if not path.is_relative_to(catalogue)
+    )
+    unused = [
+        name
+        for name in log_messages.__all__
+        if f"log.{name}(" not in sources and f"log.{name}\n" not in sources
+    ]
+    assert unused == []
 
 
 _FAILED = ServingStatusError(Code.NOT_FOUND, "no such file")
@@ -379,55 +267,16 @@ _STANDARD_MESSAGES: list[tuple[Callable[[], None], str, str]] = [
 ]
 
 
-def test_the_config_entry_block_starts_on_a_new_line(stream: _FlushCountingStream) -> None:
-    log_messages.config_entry(0, "/models/m", "m", "tensorflow")
-
-    assert stream.getvalue().split("] ", 1)[1] == (
-        "\nConfig entry\n\tindex : 0\n\tpath : /models/m\n\tname : m\n\tplatform : tensorflow\n"
-    )
-
-
-def test_every_catalogue_helper_is_used_by_the_stand_in() -> None:
-    import pathlib
-
-    import fashion.serving
-
-    root = pathlib.Path(fashion.serving.__file__).parent
-    sources = "".join(path.read_text() for path in root.rglob("*.py") if path.name != "texts.py")
-    unused = [
-        name
-        for name in log_messages.__all__
-        if f"log.{name}(" not in sources and f"log.{name}\n" not in sources
-    ]
-    assert unused == []
-
-
 @pytest.mark.parametrize(
     ("write", "letter", "message"),
     _STANDARD_MESSAGES,
     ids=[expected for _, _, expected in _STANDARD_MESSAGES],
 )
 def test_standard_message_helpers_write_the_real_servers_text(
-    stream: _FlushCountingStream, write: Callable[[], None], letter: str, message: str
+    stream: FlushCountingStream, write: Callable[[], None], letter: str, message: str
 ) -> None:
     write()
 
-    (line,) = _lines(stream)
-    assert re.match(rf"{_PREFIX}{letter} ", line), line
-    assert _message(line) == message
-
-
-def test_an_exception_logged_with_its_cause_carries_the_traceback(
-    stream: _FlushCountingStream,
-) -> None:
-    try:
-        raise KeyError("missing piece")
-    except KeyError:
-        log_messages.unexpected_request_error("POST", "/v1/models/m:predict")
-
-    first, *rest = _lines(stream)
-    assert re.fullmatch(
-        rf"{_PREFIX}E {_THIS_FILE}:\d+\] Unexpected error handling POST /v1/models/m:predict", first
-    ), first
-    assert rest[0] == "Traceback (most recent call last):"
-    assert rest[-1] == "KeyError: 'missing piece'"
+    (line,) = lines(stream)
+    assert re.match(rf"{PREFIX}{letter} ", line), line
+    assert text_of(line) == message

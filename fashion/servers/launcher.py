@@ -1,166 +1,35 @@
-"""Finding, starting and stopping a model server: the real binary, its Docker image, the stand-in.
+"""Starting and stopping a chosen model server: its command line, its process, its ports.
 
 The test fixtures, ``fashion demo``, ``fashion check`` and the benchmark start servers through
 this module, so all run the same command line with the same flags, and a harness that works with
 one server works with the others. Only ``tensorflow_model_server``'s own flags are passed; a
-container gets them too, with host paths rewritten (:mod:`fashion.containers`).
+container gets them too, with host paths rewritten (:mod:`fashion.servers.containers`). Which
+server runs is chosen before, by :mod:`fashion.servers.binary`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
-from fashion.containers import ContainerError, ContainerLaunch, Engine, image_from_choice
+from fashion.servers.binary import ModelServerBinary, ServerStartError
+from fashion.servers.containers import ContainerError, ContainerLaunch, Engine
 
 __all__ = [
-    "MODEL_SERVER_CHOICES",
-    "MODEL_SERVER_ENV",
     "Launch",
-    "ModelServerBinary",
     "ServerProcess",
-    "ServerStartError",
     "free_port",
     "log_tail",
     "plan_launch",
     "port_accepts_connections",
-    "resolve_model_server",
     "server_args",
 ]
-
-#: Environment variable that chooses the server, with the values ``--model-server`` takes.
-MODEL_SERVER_ENV = "FASHION_MODEL_SERVER"
-REAL_BINARY_NAME = "tensorflow_model_server"
-MODEL_SERVER_CHOICES = (
-    "auto (default: tensorflow_model_server on PATH, else a Docker engine that has the "
-    "tensorflow/serving image, else the stand-in), stand-in, docker[:IMAGE[:TAG]], or a path to "
-    "a binary taking tensorflow_model_server's flags"
-)
-
-
-class ServerStartError(RuntimeError):
-    """Raised when a model server cannot be found, started, or exits before it is ready."""
-
-
-@dataclass(frozen=True)
-class ModelServerBinary:
-    """A runnable model server: how to invoke it, what it says it is, and why it was picked.
-
-    Attributes:
-        kind: ``real`` (a binary), ``docker`` (the real server in a container) or ``stand-in``.
-        command: the binary's command (for ``docker``: the engine).
-        version: what ``--version`` printed.
-        image: the container image (``docker`` only).
-        reason: why this server runs (the choice given, or what ``auto`` found).
-    """
-
-    kind: Literal["real", "stand-in", "docker"]
-    command: tuple[str, ...]
-    version: str
-    image: str = ""
-    reason: str = ""
-
-    @property
-    def is_real(self) -> bool:
-        """Whether this is TF Serving's own server (binary or image), not the stand-in."""
-        return self.kind != "stand-in"
-
-    @property
-    def description(self) -> str:
-        """One line for logs and the pytest header: which server, its version, and why."""
-        what = f"{self.command[0]} image {self.image}" if self.image else " ".join(self.command)
-        why = f" [{self.reason}]" if self.reason else ""
-        return f"{self.kind}: {what} ({self.version}){why}"
-
-
-def _version_of(command: Sequence[str]) -> str:
-    try:
-        result = subprocess.run(
-            [*command, "--version"], capture_output=True, text=True, timeout=120, check=False
-        )
-    except OSError as exc:
-        raise ServerStartError(f"cannot run {' '.join(command)}: {exc}") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise ServerStartError(f"{' '.join(command)} --version did not answer in 120 s") from exc
-    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-    if result.returncode != 0 or not lines:
-        raise ServerStartError(
-            f"{' '.join(command)} --version failed (exit {result.returncode}): "
-            f"{(result.stderr or result.stdout)[-500:]}"
-        )
-    return "; ".join(lines)
-
-
-def _stand_in(reason: str) -> ModelServerBinary:
-    command = (sys.executable, "-m", "fashion.serving")
-    return ModelServerBinary("stand-in", command, _version_of(command), reason=reason)
-
-
-def _container(image: str, engine: Engine, *, pull: bool, reason: str) -> ModelServerBinary:
-    try:
-        engine.remove_leftovers()
-        engine.require_image(image, pull=pull)
-        version = engine.version_of(image)
-    except ContainerError as exc:
-        raise ServerStartError(str(exc)) from exc
-    return ModelServerBinary("docker", (engine.executable,), version, image=image, reason=reason)
-
-
-def resolve_model_server(
-    choice: str | None = None, *, container_engine: str | None = None, docker_pull: bool = False
-) -> ModelServerBinary:
-    """Decide which server runs.
-
-    Args:
-        choice: see :data:`MODEL_SERVER_CHOICES`. None reads ``$FASHION_MODEL_SERVER`` and
-            defaults to ``auto``.
-        container_engine: ``docker`` (default) or ``podman``; None reads
-            ``$FASHION_CONTAINER_ENGINE``.
-        docker_pull: allow pulling a missing image (never implicit).
-
-    Raises:
-        ServerStartError: the named binary does not exist or does not answer ``--version``, or
-            the image is missing (the message names the ``pull`` command) or does not run.
-    """
-    choice = choice or os.environ.get(MODEL_SERVER_ENV) or "auto"
-    engine = Engine.choose(container_engine)
-    if choice == "auto":
-        found = shutil.which(REAL_BINARY_NAME)
-        if found:
-            choice, reason = found, f"auto: {REAL_BINARY_NAME} is on PATH"
-        elif engine.available() and engine.has_image(image_from_choice("docker") or ""):
-            return _container(
-                image_from_choice("docker") or "",
-                engine,
-                pull=False,
-                reason=f"auto: no {REAL_BINARY_NAME} on PATH; {engine.executable} has the image",
-            )
-        else:
-            return _stand_in(
-                f"auto: no {REAL_BINARY_NAME} on PATH and no {engine.executable} engine with "
-                "the tensorflow/serving image"
-            )
-    else:
-        reason = f"chosen: {choice}"
-    if choice == "stand-in":
-        return _stand_in(reason)
-    image = image_from_choice(choice)
-    if image is not None:
-        return _container(image, engine, pull=docker_pull, reason=reason)
-    path = Path(choice).expanduser()
-    resolved = shutil.which(str(path))
-    if resolved is None:
-        raise ServerStartError(f"model server {choice!r}: no such executable")
-    command = (str(Path(resolved).absolute()),)
-    return ModelServerBinary("real", command, _version_of(command), reason=reason)
 
 
 def free_port() -> int:

@@ -17,13 +17,13 @@ How a failed RPC is raised (``grpc.RpcError`` never leaks; it is the ``__cause__
   REST sends it whole) and ``status_code`` (404).
 
 Importing this module imports TensorFlow: the message classes live in the ``tensorflow``
-package. The CLI and the demo import it only when they use gRPC.
+package. So nothing imports it until gRPC is used: the CLI, the demo and
+``ServedModelServer.grpc_client`` import it inside the call, and :mod:`fashion.clients` hands
+out :class:`GrpcServingClient` on first access.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -31,44 +31,51 @@ from typing import Any, TypeVar
 import grpc
 import numpy as np
 import tensorflow as tf
-from google.protobuf import json_format, text_format
+from google.protobuf import text_format
 from google.protobuf.message import Message
-from tensorflow.core.example import example_pb2, feature_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     get_model_status_pb2,
     inference_pb2,
-    input_pb2,
     model_management_pb2,
     model_pb2,
     model_service_pb2_grpc,
     predict_pb2,
     prediction_service_pb2_grpc,
     regression_pb2,
-    status_pb2,
 )
 from tensorflow_serving.config import model_server_config_pb2
 
-from fashion.client import (
+from fashion.clients.arguments import (
     DEFAULT_TIMEOUT,
-    ServingConnectionError,
-    ServingError,
-    ServingProtocolError,
-    ServingTimeoutError,
-    VersionStatus,
     check_grpc_target,
     check_timeout,
     check_version_choice,
-    wait_until_version_available,
 )
+from fashion.clients.errors import (
+    ServingConnectionError,
+    ServingError,
+    ServingProtocolError,
+    ServingRPCError,
+    ServingTimeoutError,
+)
+from fashion.clients.grpc_messages import (
+    DEFAULT_SIGNATURE,
+    Example,
+    as_rest_json,
+    classes,
+    example_input,
+    feeds,
+    version_statuses,
+)
+from fashion.clients.version_status import VersionStatus, wait_until_version_available
 from fashion.serving.status import Code, http_status_for
 
-__all__ = ["GrpcServingClient", "ServingRPCError"]
+__all__ = ["GrpcServingClient"]
 
 _T = TypeVar("_T")
-_DEFAULT_SIGNATURE = "serving_default"
 _SIGNATURE_DEF = "signature_def"
 _METHODS = {"classify": "tensorflow/serving/classify", "regress": "tensorflow/serving/regress"}
 # grpcio's own text when a response does not parse (grpc/_channel.py).
@@ -83,22 +90,7 @@ _CHANNEL_OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", 1000),
 ]
 
-Example = Mapping[str, Any] | example_pb2.Example
 Result = list[list[tuple[str, float]]] | list[float]
-
-
-class ServingRPCError(ServingError):
-    """Raised when the server answers an RPC with a status other than OK.
-
-    Attributes:
-        code: the status code's name, e.g. ``"NOT_FOUND"`` (TF Serving sends TF's code as is).
-        error: the server's message.
-        status_code: the HTTP status REST answers for ``code``, to compare the transports.
-    """
-
-    def __init__(self, message: str, *, code: str, error: str, status_code: int):
-        super().__init__(message, status_code=status_code, error=error)
-        self.code = code
 
 
 class GrpcServingClient:
@@ -128,10 +120,10 @@ class GrpcServingClient:
         self._channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
         self._prediction = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
-        # Signatures by (version, label), to name a lone input tensor without asking each time.
-        self._signatures: dict[
-            tuple[int | None, str | None], dict[str, meta_graph_pb2.SignatureDef]
-        ] = {}
+        # Signatures by version number, to name a lone input tensor without asking each time. A
+        # version's signatures do not change while it is served; what the latest version or a
+        # label names does (a hot load, a config reload), so those are asked every time.
+        self._signatures: dict[int, dict[str, meta_graph_pb2.SignatureDef]] = {}
 
     def __enter__(self) -> GrpcServingClient:
         return self
@@ -200,9 +192,9 @@ class GrpcServingClient:
 
         Args:
             inputs: an array for a signature with one input (its name is read from the model's
-                metadata, once per version/label), or a dict of arrays by input name. As REST
-                does with JSON numbers, values are cast to the dtype the signature declares
-                when the cast is of the same kind (float64 to float32, int to float).
+                metadata), or a dict of arrays by input name. As REST does with JSON numbers,
+                values are cast to the dtype the signature declares when the cast is of the
+                same kind (float64 to float32, int to float).
             version: ask this version (default: the latest).
             label: ask the version with this label.
             signature_name: default ``serving_default``.
@@ -214,16 +206,18 @@ class GrpcServingClient:
 
         Raises:
             ValueError: an array for a signature without exactly one input.
-            ServingError: any failure of the RPCs (see the module doc). The first call for a
-                version, label or the latest asks ``GetModelMetadata`` first, so an unknown
-                model, version or label fails there, with the same status and text Predict
-                gives (both resolve the spec alike, ``server_core.cc``). Signatures stay cached
-                for the client's life, the latest version's too.
+            ServingError: any failure of the RPCs (see the module doc). ``GetModelMetadata``
+                is asked first, so an unknown model, version or label fails there, with the
+                same status and text Predict gives (both resolve the spec alike,
+                ``server_core.cc``). It is asked on every call for the latest version or a
+                label, whose signatures a hot load or a config reload may change; a version's
+                are kept once an answer has named it (a pinned call, the latest, a label or
+                :meth:`metadata`), so a pinned version is asked at most once.
         """
         spec = self.model_spec(version=version, label=label, signature_name=signature_name)
-        signature = self._signature(signature_name or _DEFAULT_SIGNATURE, version, label)
+        signature = self._signature(signature_name or DEFAULT_SIGNATURE, version, label)
         request = predict_pb2.PredictRequest(model_spec=spec, output_filter=output_filter or ())
-        for name, tensor in _feeds(inputs, signature, signature_name).items():
+        for name, tensor in feeds(inputs, signature, signature_name).items():
             request.inputs[name].CopyFrom(tensor)
         response = self._call("Predict", self._prediction.Predict, request)
         if not response.outputs:
@@ -239,9 +233,9 @@ class GrpcServingClient:
     def _signature(
         self, signature_name: str, version: int | None, label: str | None
     ) -> meta_graph_pb2.SignatureDef | None:
-        if (version, label) not in self._signatures:
-            self._signatures[version, label] = self._signature_map(version, label)[1]
-        return self._signatures[version, label].get(signature_name)
+        if version is not None and version in self._signatures:
+            return self._signatures[version].get(signature_name)
+        return self._signature_map(version, label)[1].get(signature_name)
 
     def _signature_map(
         self, version: int | None, label: str | None
@@ -260,6 +254,9 @@ class GrpcServingClient:
                 f"GetModelMetadata at {self.target} answered no SignatureDefMap under "
                 f"{_SIGNATURE_DEF!r}: {sorted(response.metadata)}"
             )
+        answered = version if version is not None else response.model_spec.version.value
+        if answered:  # kept under the version that answered, whatever named it
+            self._signatures[answered] = dict(signatures.signature_def)
         return response, dict(signatures.signature_def)
 
     def metadata(self, *, version: int | None = None, label: str | None = None) -> dict[str, Any]:
@@ -270,11 +267,10 @@ class GrpcServingClient:
         included, int64 as strings), so the two transports' answers compare equal.
         """
         response, signatures = self._signature_map(version, label)
-        self._signatures[version, label] = signatures
         signature_map = get_model_metadata_pb2.SignatureDefMap(signature_def=signatures)
         return {
-            "model_spec": _as_json(response.model_spec),
-            "metadata": {_SIGNATURE_DEF: _as_json(signature_map)},
+            "model_spec": as_rest_json(response.model_spec),
+            "metadata": {_SIGNATURE_DEF: as_rest_json(signature_map)},
         }
 
     def status(self, version: int | None = None) -> list[VersionStatus]:
@@ -283,18 +279,8 @@ class GrpcServingClient:
             model_spec=self.model_spec(version=version)
         )
         response = self._call("GetModelStatus", self._models.GetModelStatus, request)
-        states = get_model_status_pb2.ModelVersionStatus.State
-        codes = status_pb2.StatusProto.DESCRIPTOR.fields_by_name["error_code"].enum_type
         try:
-            return [
-                VersionStatus(
-                    version=entry.version,
-                    state=states.Name(entry.state),
-                    error_code=codes.values_by_number[entry.status.error_code].name,
-                    error_message=entry.status.error_message,
-                )
-                for entry in response.model_version_status
-            ]
+            return version_statuses(response)
         except (KeyError, ValueError) as exc:
             raise ServingProtocolError(
                 f"GetModelStatus at {self.target} answered an unknown state or code: {exc}"
@@ -305,7 +291,7 @@ class GrpcServingClient:
     ) -> VersionStatus:
         """Poll GetModelStatus until ``version`` (or any) is AVAILABLE; REST's rules.
 
-        See :func:`fashion.client.wait_until_version_available`.
+        See :func:`fashion.clients.version_status.wait_until_version_available`.
         """
         return wait_until_version_available(
             self.status, self.model_name, version, timeout=timeout, interval=interval
@@ -358,10 +344,10 @@ class GrpcServingClient:
         """
         request = classification_pb2.ClassificationRequest(
             model_spec=self.model_spec(version=version, label=label, signature_name=signature_name),
-            input=_input(examples, context),
+            input=example_input(examples, context),
         )
         response = self._call("Classify", self._prediction.Classify, request)
-        return _classes(response.result)
+        return classes(response.result)
 
     def regress(
         self,
@@ -375,7 +361,7 @@ class GrpcServingClient:
         """``Regress``: one value per example (REST's ``results``); arguments as ``classify``'s."""
         request = regression_pb2.RegressionRequest(
             model_spec=self.model_spec(version=version, label=label, signature_name=signature_name),
-            input=_input(examples, context),
+            input=example_input(examples, context),
         )
         response = self._call("Regress", self._prediction.Regress, request)
         return [regression.value for regression in response.result.regressions]
@@ -402,7 +388,7 @@ class GrpcServingClient:
         Returns:
             One result per task, in order: :meth:`classify`'s or :meth:`regress`'s shape.
         """
-        request = inference_pb2.MultiInferenceRequest(input=_input(examples, context))
+        request = inference_pb2.MultiInferenceRequest(input=example_input(examples, context))
         for signature_name, method in tasks:
             request.tasks.add(
                 model_spec=self.model_spec(
@@ -414,101 +400,7 @@ class GrpcServingClient:
         results: list[Result] = []
         for result in response.results:
             if result.WhichOneof("result") == "classification_result":
-                results.append(_classes(result.classification_result))
+                results.append(classes(result.classification_result))
             else:
                 results.append([r.value for r in result.regression_result.regressions])
         return results
-
-
-def _feeds(
-    inputs: Any, signature: meta_graph_pb2.SignatureDef | None, signature_name: str | None
-) -> dict[str, Any]:
-    """The request's input tensors by name.
-
-    With no such signature, a lone array is sent without a name: the server's answer names the
-    missing signature in its own words.
-    """
-    if isinstance(inputs, Mapping):
-        named = dict(inputs)
-    elif signature is None:
-        return {}
-    elif len(signature.inputs) == 1:
-        named = {next(iter(signature.inputs)): inputs}
-    else:
-        raise ValueError(
-            f"signature {signature_name or _DEFAULT_SIGNATURE!r} has inputs "
-            f"{sorted(signature.inputs)}; pass a dict of arrays by input name"
-        )
-    declared = signature.inputs if signature is not None else {}
-    return {
-        name: tf.make_tensor_proto(_cast(value, declared.get(name)))
-        for name, value in named.items()
-    }
-
-
-def _cast(value: Any, info: meta_graph_pb2.TensorInfo | None) -> np.ndarray:
-    array = np.asarray(value)
-    if info is None:
-        return array
-    try:
-        declared = np.dtype(tf.dtypes.as_dtype(info.dtype).as_numpy_dtype)
-    except (TypeError, ValueError):  # DT_INVALID, or a type numpy has no twin for
-        return array
-    if array.dtype != declared and np.can_cast(array.dtype, declared, "same_kind"):
-        return array.astype(declared)
-    return array
-
-
-def _input(examples: Sequence[Example], context: Example | None) -> input_pb2.Input:
-    protos = [_example(example) for example in examples]
-    if context is None:
-        return input_pb2.Input(example_list=input_pb2.ExampleList(examples=protos))
-    return input_pb2.Input(
-        example_list_with_context=input_pb2.ExampleListWithContext(
-            examples=protos, context=_example(context)
-        )
-    )
-
-
-def _example(example: Example) -> example_pb2.Example:
-    if isinstance(example, example_pb2.Example):
-        return example
-    return example_pb2.Example(
-        features=feature_pb2.Features(
-            feature={name: _feature(name, value) for name, value in example.items()}
-        )
-    )
-
-
-def _feature(name: str, value: Any) -> feature_pb2.Feature:
-    values = list(value) if isinstance(value, list | tuple | np.ndarray) else [value]
-    if all(isinstance(v, str | bytes) for v in values) and values:
-        data = [v.encode() if isinstance(v, str) else v for v in values]
-        return feature_pb2.Feature(bytes_list=feature_pb2.BytesList(value=data))
-    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values) and values:
-        return feature_pb2.Feature(int64_list=feature_pb2.Int64List(value=[int(v) for v in values]))
-    if all(isinstance(v, float | int | np.number) and not isinstance(v, bool) for v in values):
-        return feature_pb2.Feature(
-            float_list=feature_pb2.FloatList(value=[float(v) for v in values])
-        )
-    raise ValueError(f"feature {name!r}: expected numbers, or str/bytes values, got {value!r}")
-
-
-def _classes(result: classification_pb2.ClassificationResult) -> list[list[tuple[str, float]]]:
-    return [[(c.label, c.score) for c in entry.classes] for entry in result.classifications]
-
-
-def _as_json(message: Message) -> dict[str, Any]:
-    """A message as TF Serving's REST layer prints it (``http_rest_api_util.cc``)."""
-    return json_format.MessageToDict(
-        message, preserving_proto_field_name=True, **{_print_all_fields_keyword(): True}
-    )
-
-
-@functools.cache
-def _print_all_fields_keyword() -> str:
-    """protobuf 5+ renamed ``including_default_value_fields``."""
-    parameters = inspect.signature(json_format.MessageToDict).parameters
-    if "always_print_fields_with_no_presence" in parameters:
-        return "always_print_fields_with_no_presence"
-    return "including_default_value_fields"  # pragma: no cover - protobuf 4 (TF 2.15)

@@ -1,6 +1,6 @@
 """pytest glue: start a model server under pytest-xprocess and wait until it really serves.
 
-The engine (which server, which flags) is :mod:`fashion.launcher`; this module adds what a test
+The engine (which server, which flags) is :mod:`fashion.servers`; this module adds what a test
 session needs on top: xprocess' bookkeeping (a stale server from a crashed run is killed and
 never reused, children are terminated on interrupt), readiness polled through the REST API with a
 deadline, and a server that dies early failing the fixture at once with the tail of its log.
@@ -14,17 +14,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fashion.client import ServingClient, ServingError
-from fashion.launcher import (
-    Launch,
-    ModelServerBinary,
-    ServerStartError,
-    free_port,
-    log_tail,
-    plan_launch,
-)
+from fashion.clients.arguments import DEFAULT_TIMEOUT
+from fashion.clients.errors import ServingError
+from fashion.clients.rest import ServingClient
+from fashion.servers.binary import ModelServerBinary, ServerStartError
+from fashion.servers.launcher import Launch, free_port, log_tail, plan_launch
+
+if TYPE_CHECKING:
+    from fashion.clients.grpc import GrpcServingClient
 
 __all__ = ["ServedModelServer", "running_model_server", "spawn_model_server"]
 
@@ -66,9 +65,21 @@ class ServedModelServer:
         """Base URL of the REST API."""
         return f"http://127.0.0.1:{self.rest_port}"
 
-    def client(self, model_name: str, *, timeout: float = 30.0) -> ServingClient:
-        """A REST client for one of this server's models."""
+    def client(self, model_name: str, *, timeout: float = DEFAULT_TIMEOUT) -> ServingClient:
+        """A REST client for one of this server's models, at :attr:`url`."""
         return ServingClient(self.url, model_name, timeout=timeout)
+
+    def grpc_client(
+        self, model_name: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> GrpcServingClient:
+        """A gRPC client for one of this server's models, at :attr:`grpc_target`.
+
+        Its module is imported here, not with this one: it imports TensorFlow, which the
+        plugin (importing this module at every pytest start) must not cost a REST-only session.
+        """
+        from fashion.clients.grpc import GrpcServingClient
+
+        return GrpcServingClient(self.grpc_target, model_name, timeout=timeout)
 
     def is_running(self) -> bool:
         """Whether the process is alive (a zombie counts as dead)."""
@@ -144,7 +155,7 @@ def spawn_model_server(
 
     Args:
         xprocess: pytest-xprocess' fixture.
-        binary: from :func:`fashion.launcher.resolve_model_server`.
+        binary: from :func:`fashion.servers.binary.resolve_model_server`.
         name: unique per concurrently running server (xprocess' key).
         model_name: the model to wait for (and to serve, with ``base_path``).
         base_path: single-model mode's ``--model_base_path``.

@@ -1,87 +1,45 @@
-"""A small REST client for TensorFlow Serving's API, built on ``requests``.
+"""The REST client for TensorFlow Serving's API, built on ``requests``.
 
 Every call has a timeout, and every failure surfaces as one exception family rooted at
-:class:`ServingError`: the HTTP-level error carries the status code and the server's ``error``
-text; ``requests``' own exceptions are translated in one place and never leak. The exceptions, the
-argument checks and :class:`VersionStatus` are shared with :mod:`fashion.grpc_client`.
+:class:`~fashion.clients.errors.ServingError`, shared with the gRPC client: the HTTP-level error
+carries the status code and the server's ``error`` text; ``requests``' own exceptions are
+translated in one place and never leak. Its calls answer in the gRPC client's shapes
+(:mod:`fashion.clients.grpc`), so one scenario runs over both transports and compares.
+
+Importing this module imports neither TensorFlow nor grpcio.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import numpy as np
 import requests
 import urllib3
 
+from fashion.clients.arguments import (
+    DEFAULT_TIMEOUT,
+    check_base_url,
+    check_timeout,
+    check_version_choice,
+)
+from fashion.clients.errors import (
+    ServingConnectionError,
+    ServingError,
+    ServingHTTPError,
+    ServingProtocolError,
+    ServingTimeoutError,
+)
+from fashion.clients.version_status import VersionStatus, wait_until_version_available
 from fashion.preprocess import columnar_body, instances_body
-from fashion.waiting import WaitTimeoutError, wait_until
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "ServingClient",
-    "ServingConnectionError",
-    "ServingError",
-    "ServingHTTPError",
-    "ServingProtocolError",
-    "ServingTimeoutError",
-    "VersionStatus",
-    "check_base_url",
-    "check_grpc_target",
-    "check_timeout",
-    "check_version_choice",
-    "wait_until_version_available",
-]
+__all__ = ["ServingClient"]
 
-#: Seconds any single request may take before it is abandoned.
-DEFAULT_TIMEOUT = 30.0
 _LOST = "connection lost before the whole answer arrived"
-
-
-class ServingError(Exception):
-    """Raised when a call to the model server fails, whatever the reason.
-
-    Attributes:
-        status_code: the HTTP status, when the server answered.
-        error: the server's ``error`` text, when it sent one.
-    """
-
-    def __init__(self, message: str, *, status_code: int | None = None, error: str | None = None):
-        super().__init__(message)
-        self.status_code = status_code
-        self.error = error
-
-
-class ServingHTTPError(ServingError):
-    """Raised when the server answers with a non-2xx status."""
-
-
-class ServingConnectionError(ServingError):
-    """Raised when the server cannot be reached, or the connection ends before the answer does."""
-
-
-class ServingTimeoutError(ServingError):
-    """Raised when the server does not answer, or a version does not load, in time."""
-
-
-class ServingProtocolError(ServingError):
-    """Raised when a 2xx answer is not the JSON the API promises."""
-
-
-@dataclass(frozen=True)
-class VersionStatus:
-    """One entry of ``model_version_status``."""
-
-    version: int
-    state: str
-    error_code: str
-    error_message: str
 
 
 def _decode_json(response: requests.Response) -> Any:
@@ -127,6 +85,13 @@ def _is_numeric(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _float32(value: Any) -> float:
+    """A JSON number read back as the float32 the server printed (its shortest form)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {value!r}")
+    return float(np.float32(value))
+
+
 def _why_not_connected(exc: requests.ConnectionError) -> str:
     """The operating system's reason (``Connection refused``) under urllib3's wrappers."""
     error: object = exc
@@ -143,63 +108,6 @@ def _why_not_connected(exc: requests.ConnectionError) -> str:
             else error.__cause__ or error.__context__ or first
         )
     return str(exc)
-
-
-def check_base_url(url: str) -> None:
-    """Raise ValueError unless ``url`` looks like ``http(s)://host[:port][/prefix]``."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError as exc:
-        raise ValueError(f"not a server URL: {url!r} ({exc})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not a server URL: {url!r} (expected http://host:port)")
-    if parts.query or parts.fragment:
-        raise ValueError(f"not a server URL: {url!r} (no query or fragment expected)")
-
-
-def check_grpc_target(target: str) -> None:
-    """Raise ValueError unless ``target`` is ``host:port`` (``[v6]:port``) or ``unix:/path``.
-
-    Here, not in :mod:`fashion.grpc_client`, so that the CLI can check a target without importing
-    TensorFlow (the gRPC messages live in its package).
-    """
-    expected = "expected host:port or unix:/path"
-    if not isinstance(target, str) or not target:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
-    if target.startswith("unix:"):
-        if not target.removeprefix("unix:").strip("/"):
-            raise ValueError(f"not a gRPC target: {target!r} (the socket path is empty)")
-        return
-    if "://" in target:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected}, not a URL)")
-    try:
-        parts = urlsplit(f"//{target}")
-        port = parts.port  # raises ValueError for a port that is not a number in range
-    except ValueError as exc:
-        raise ValueError(f"not a gRPC target: {target!r} ({exc})") from None
-    if not parts.hostname or port is None or port == 0 or parts.path or parts.username:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
-    if parts.query or parts.fragment:
-        raise ValueError(f"not a gRPC target: {target!r} ({expected})")
-
-
-def check_timeout(seconds: float) -> None:
-    """Raise ValueError unless ``seconds`` is a positive, finite number."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise ValueError(f"the timeout must be a number of seconds, got {seconds!r}")
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise ValueError(f"the timeout must be a positive number of seconds, got {seconds!r}")
-
-
-def check_version_choice(version: int | None, label: str | None) -> None:
-    """Raise ValueError for a version and a label together, or a version that is not an int."""
-    if version is not None and label is not None:
-        raise ValueError("give a version or a label, not both")
-    # Any integer goes to the server, which answers 0 or -1 with its own errors; 1.7 or "2"
-    # would be a caller's mistake that int() would quietly turn into another version.
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ValueError(f"a version is an integer, got {version!r}")
 
 
 class ServingClient:
@@ -377,71 +285,94 @@ class ServingClient:
             )
         return answer
 
+    def classify(
+        self,
+        examples: Sequence[Mapping[str, Any]],
+        *,
+        signature_name: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[list[tuple[str, float]]]:
+        """``POST .../<model>:classify``: per example, its ``(label, score)`` classes.
+
+        The gRPC client's ``classify`` shape, so the transports compare: REST prints each
+        float32 score in its shortest form, so it is read back as a float32, as gRPC's are.
+
+        Args:
+            examples: dicts of feature values as REST's JSON takes them (a number or a list of
+                numbers, a string; binary values as ``{"b64": ...}``, ``api_rest.md``).
+            signature_name: default ``serving_default``.
+            context: features shared by every example.
+            version: ask this version (default: the latest).
+            label: ask the version with this label.
+
+        Raises:
+            ServingError: any failure (see :meth:`request`); ``ServingProtocolError`` when the
+                ``results`` are not lists of label-score pairs.
+        """
+        results = self._results("classify", examples, signature_name, context, version, label)
+        try:
+            return [[(str(name), _float32(score)) for name, score in row] for row in results]
+        except (TypeError, ValueError) as exc:
+            raise ServingProtocolError(
+                f"classify results are not label-score pairs: {str(results)[:200]}"
+            ) from exc
+
+    def regress(
+        self,
+        examples: Sequence[Mapping[str, Any]],
+        *,
+        signature_name: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> list[float]:
+        """``POST .../<model>:regress``: one value per example; arguments as :meth:`classify`'s.
+
+        Raises:
+            ServingError: any failure (see :meth:`request`); ``ServingProtocolError`` when the
+                ``results`` are not numbers.
+        """
+        results = self._results("regress", examples, signature_name, context, version, label)
+        try:
+            return [_float32(value) for value in results]
+        except (TypeError, ValueError) as exc:
+            raise ServingProtocolError(
+                f"regress results are not numbers: {str(results)[:200]}"
+            ) from exc
+
+    def _results(
+        self,
+        method: str,
+        examples: Sequence[Mapping[str, Any]],
+        signature_name: str | None,
+        context: Mapping[str, Any] | None,
+        version: int | None,
+        label: str | None,
+    ) -> list[Any]:
+        """POST REST's Example-API body (``api_rest.md``) and return its ``results`` list."""
+        body: dict[str, Any] = {"examples": [dict(example) for example in examples]}
+        if signature_name is not None:
+            body["signature_name"] = signature_name
+        if context is not None:
+            body["context"] = dict(context)
+        url = f"{self.model_url(version=version, label=label)}:{method}"
+        answer = self.request("POST", url, body=json.dumps(body).encode())
+        if not isinstance(answer, dict) or not isinstance(answer.get("results"), list):
+            raise ServingProtocolError(
+                f"{method} answer has no 'results' list: {str(answer)[:200]}"
+            )
+        return answer["results"]
+
     def wait_until_available(
         self, version: int | None = None, *, timeout: float = 60.0, interval: float = 0.1
     ) -> VersionStatus:
         """Poll the model status until ``version`` (or, if None, any version) is AVAILABLE.
 
-        See :func:`wait_until_version_available`, which this calls with :meth:`status`.
+        See :func:`~fashion.clients.version_status.wait_until_version_available`, which this
+        calls with :meth:`status`.
         """
         return wait_until_version_available(
             self.status, self.model_name, version, timeout=timeout, interval=interval
         )
-
-
-def wait_until_version_available(
-    status: Callable[[int | None], list[VersionStatus]],
-    model_name: str,
-    version: int | None = None,
-    *,
-    timeout: float = 60.0,
-    interval: float = 0.1,
-) -> VersionStatus:
-    """Poll ``status`` until ``version`` (or, if None, any version) is AVAILABLE.
-
-    One loop for both transports, so REST and gRPC clients wait by the same rules: connection
-    failures, timeouts and 404s (NOT_FOUND over gRPC) count as "not yet" (the server may still be
-    starting); a version whose load ended in an error fails at once instead of waiting for the
-    deadline.
-
-    Args:
-        status: a client's ``status`` method.
-        model_name: for messages.
-        version: the version to wait for; None for any.
-        timeout: seconds before giving up.
-        interval: seconds between polls.
-
-    Raises:
-        ServingTimeoutError: not AVAILABLE within ``timeout`` seconds; says what was seen.
-        ServingError: the version's load failed, or the server answered something unusable.
-    """
-    last_seen: list[str] = ["no answer yet"]
-
-    def available() -> VersionStatus | None:
-        try:
-            entries = status(version)
-        except (ServingConnectionError, ServingTimeoutError) as exc:
-            last_seen[0] = str(exc)
-            return None
-        except ServingError as exc:
-            if exc.status_code != 404:
-                raise
-            last_seen[0] = str(exc)
-            return None
-        last_seen[0] = ", ".join(f"{e.version}:{e.state}" for e in entries)
-        for entry in entries:
-            if entry.state == "AVAILABLE":
-                return entry
-            if version is not None and entry.state == "END" and entry.error_code != "OK":
-                raise ServingError(
-                    f"model {model_name} version {entry.version} failed to load: "
-                    f"{entry.error_code}: {entry.error_message}",
-                    error=entry.error_message,
-                )
-        return None
-
-    what = f"model {model_name}" + (f" version {version}" if version else "")
-    try:
-        return wait_until(available, timeout, f"{what} to be AVAILABLE", interval=interval)
-    except WaitTimeoutError as exc:
-        raise ServingTimeoutError(f"{exc}; last seen: {last_seen[0]}") from exc

@@ -14,7 +14,8 @@ Installed with the package (entry point ``pytest11``), it adds:
 - :func:`assert_model_serves`, which runs the checks of ``fashion check`` inside a test and
   fails with their table.
 
-The engine is :mod:`fashion.launcher` and :mod:`fashion.harness`; this module is only the glue.
+The engine is :mod:`fashion.servers` and :mod:`fashion.testing.served`; this module is only the
+glue.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from typing import Any
 
 import pytest
 
-from fashion.harness import ServedModelServer, running_model_server
-from fashion.launcher import (
+from fashion.servers.binary import (
     MODEL_SERVER_CHOICES,
     MODEL_SERVER_ENV,
     ModelServerBinary,
     ServerStartError,
     resolve_model_server,
 )
+from fashion.testing.served import ServedModelServer, running_model_server
 
 __all__ = ["ModelServerFactory", "assert_model_serves"]
 
@@ -155,7 +156,7 @@ class ModelServerFactory:
             name: the server's name in logs and xprocess (default: numbered).
 
         Raises:
-            fashion.launcher.ServerStartError: the server exited or was not ready in time,
+            fashion.servers.ServerStartError: the server exited or was not ready in time,
                 with its log.
         """
         return self._stack.enter_context(

@@ -1,0 +1,171 @@
+"""The protos the gRPC client sends and reads: named feeds cast as REST casts, Examples, JSON.
+
+Apart from :mod:`fashion.clients.grpc` so that the client there keeps to the RPCs (deadline,
+status, cache) and what a request carries is read in one place. Importing this module imports
+TensorFlow: the message classes live in its package.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from tensorflow.core.example import example_pb2, feature_pb2
+from tensorflow.core.framework import tensor_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow_serving.apis import (
+    classification_pb2,
+    get_model_status_pb2,
+    input_pb2,
+    status_pb2,
+)
+
+from fashion.clients.version_status import VersionStatus
+
+__all__ = [
+    "DEFAULT_SIGNATURE",
+    "Example",
+    "as_rest_json",
+    "classes",
+    "example_input",
+    "feeds",
+    "version_statuses",
+]
+
+#: The signature a request without ``signature_name`` asks (TF Serving's default too).
+DEFAULT_SIGNATURE = "serving_default"
+
+#: A ``tf.train.Example``, or a dict of feature values as REST's JSON gives them.
+Example = Mapping[str, Any] | example_pb2.Example
+
+
+def feeds(
+    inputs: Any, signature: meta_graph_pb2.SignatureDef | None, signature_name: str | None
+) -> dict[str, tensor_pb2.TensorProto]:
+    """The request's input tensors by name.
+
+    A lone array goes under the signature's only input; values are cast to the declared dtype
+    when the cast keeps their kind, as REST does with JSON numbers. With no such signature, a
+    lone array is sent without a name: the server's answer names the missing signature in its
+    own words.
+
+    Raises:
+        ValueError: a lone array for a signature without exactly one input.
+    """
+    if isinstance(inputs, Mapping):
+        named = dict(inputs)
+    elif signature is None:
+        return {}
+    elif len(signature.inputs) == 1:
+        named = {next(iter(signature.inputs)): inputs}
+    else:
+        raise ValueError(
+            f"signature {signature_name or DEFAULT_SIGNATURE!r} has inputs "
+            f"{sorted(signature.inputs)}; pass a dict of arrays by input name"
+        )
+    declared = signature.inputs if signature is not None else {}
+    return {
+        name: tf.make_tensor_proto(_cast(value, declared.get(name)))
+        for name, value in named.items()
+    }
+
+
+def _cast(value: Any, info: meta_graph_pb2.TensorInfo | None) -> np.ndarray:
+    array = np.asarray(value)
+    if info is None:
+        return array
+    try:
+        declared = np.dtype(tf.dtypes.as_dtype(info.dtype).as_numpy_dtype)
+    except (TypeError, ValueError):  # DT_INVALID, or a type numpy has no twin for
+        return array
+    if array.dtype != declared and np.can_cast(array.dtype, declared, "same_kind"):
+        return array.astype(declared)
+    return array
+
+
+def example_input(examples: Sequence[Example], context: Example | None) -> input_pb2.Input:
+    """Classify's, Regress' and MultiInference's ``Input``: a list, with its context if any.
+
+    Raises:
+        ValueError: a feature value that is neither numbers nor str/bytes.
+    """
+    protos = [_example(example) for example in examples]
+    if context is None:
+        return input_pb2.Input(example_list=input_pb2.ExampleList(examples=protos))
+    return input_pb2.Input(
+        example_list_with_context=input_pb2.ExampleListWithContext(
+            examples=protos, context=_example(context)
+        )
+    )
+
+
+def _example(example: Example) -> example_pb2.Example:
+    if isinstance(example, example_pb2.Example):
+        return example
+    return example_pb2.Example(
+        features=feature_pb2.Features(
+            feature={name: _feature(name, value) for name, value in example.items()}
+        )
+    )
+
+
+def _feature(name: str, value: Any) -> feature_pb2.Feature:
+    values = list(value) if isinstance(value, list | tuple | np.ndarray) else [value]
+    if all(isinstance(v, str | bytes) for v in values) and values:
+        data = [v.encode() if isinstance(v, str) else v for v in values]
+        return feature_pb2.Feature(bytes_list=feature_pb2.BytesList(value=data))
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values) and values:
+        return feature_pb2.Feature(int64_list=feature_pb2.Int64List(value=[int(v) for v in values]))
+    if all(isinstance(v, float | int | np.number) and not isinstance(v, bool) for v in values):
+        return feature_pb2.Feature(
+            float_list=feature_pb2.FloatList(value=[float(v) for v in values])
+        )
+    raise ValueError(f"feature {name!r}: expected numbers, or str/bytes values, got {value!r}")
+
+
+def classes(result: classification_pb2.ClassificationResult) -> list[list[tuple[str, float]]]:
+    """Per example, its ``(label, score)`` classes: REST's ``results`` shape."""
+    return [[(c.label, c.score) for c in entry.classes] for entry in result.classifications]
+
+
+def version_statuses(
+    response: get_model_status_pb2.GetModelStatusResponse,
+) -> list[VersionStatus]:
+    """The versions' states and error codes by name, as REST's JSON spells them.
+
+    Raises:
+        KeyError, ValueError: a state or code this TensorFlow Serving does not know.
+    """
+    states = get_model_status_pb2.ModelVersionStatus.State
+    codes = status_pb2.StatusProto.DESCRIPTOR.fields_by_name["error_code"].enum_type
+    return [
+        VersionStatus(
+            version=entry.version,
+            state=states.Name(entry.state),
+            error_code=codes.values_by_number[entry.status.error_code].name,
+            error_message=entry.status.error_message,
+        )
+        for entry in response.model_version_status
+    ]
+
+
+def as_rest_json(message: Message) -> dict[str, Any]:
+    """A message as TF Serving's REST layer prints it (``http_rest_api_util.cc``)."""
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, **{_print_all_fields_keyword(): True}
+    )
+
+
+@functools.cache
+def _print_all_fields_keyword() -> str:
+    """protobuf 5+ renamed ``including_default_value_fields``."""
+    parameters = inspect.signature(json_format.MessageToDict).parameters
+    if "always_print_fields_with_no_presence" in parameters:
+        return "always_print_fields_with_no_presence"
+    return "including_default_value_fields"  # pragma: no cover - protobuf 4 (TF 2.15)
