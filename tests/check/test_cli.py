@@ -48,6 +48,7 @@ def _golden_lines(images: np.ndarray) -> list[dict]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow  # a server and two in-process loads; run_check itself is in the default run
 @pytest.mark.server
 def test_a_good_export_passes_with_golden_cases_and_writes_json_and_junit_xml(
     tiny_base: Path, tmp_path: Path, model_server_binary: ModelServerBinary

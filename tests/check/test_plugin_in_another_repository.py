@@ -17,7 +17,8 @@ from tests.support.savedmodels import write_elementwise_affine_model
 
 pytest_plugins = ["pytester"]
 
-pytestmark = pytest.mark.server
+# Slow: each runs a whole pytest session of its own (TensorFlow imported again, a server).
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 _TEST_FILE = """
 from pathlib import Path

@@ -40,7 +40,7 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from fashion.harness import ServedModelServer, running_model_server
+from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.example_models import write_half_plus_two_model
 from tests.support.rest_probe import RestProbe

@@ -34,9 +34,9 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from fashion.harness import ServedModelServer, running_model_server
-from fashion.launcher import free_port
-from fashion.waiting import wait_until
+from fashion.servers.launcher import free_port
+from fashion.servers.waiting import wait_until
+from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support.example_models import write_half_plus_two_model
 from tests.support.rest_probe import Reply, RestProbe
 from tests.support.savedmodels import write_elementwise_affine_model

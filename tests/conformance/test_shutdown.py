@@ -24,6 +24,7 @@ from fashion.servers import (
 )
 from fashion.testing.served import spawn_model_server
 from tests.support.savedmodels import write_elementwise_affine_model
+from tests.support.sockets import short_socket_path
 
 pytestmark = pytest.mark.server
 
@@ -46,7 +47,13 @@ def test_sigterm_stops_a_serving_server_within_seconds(
 ) -> None:
     """REST, the gRPC port and the gRPC UNIX socket all close."""
     write_elementwise_affine_model(tmp_path / "m" / "1", 0.5, 2.0)
-    grpc_socket = tmp_path / "grpc.sock"
+    with short_socket_path() as grpc_socket:
+        _sigterm_closes_every_listener(xprocess, model_server_binary, tmp_path, grpc_socket)
+
+
+def _sigterm_closes_every_listener(
+    xprocess: Any, model_server_binary: Any, tmp_path: Path, grpc_socket: Path
+) -> None:
     server = spawn_model_server(
         xprocess,
         model_server_binary,

@@ -142,6 +142,7 @@ def test_a_leftover_of_a_crashed_run_is_removed_at_the_next_start(engine: FakeEn
     assert engine.containers() == ["fashion-model-server-mine"]
 
 
+@pytest.mark.slow  # a whole server behind the fake engine
 def test_a_container_serves_with_the_binarys_flags_behind_its_entrypoint(
     engine: FakeEngine, xprocess: Any, tmp_path: Path
 ) -> None:
@@ -184,6 +185,7 @@ def test_a_container_serves_with_the_binarys_flags_behind_its_entrypoint(
     assert engine.calls("rm")[-1][:2] == ["rm", "-f"]
 
 
+@pytest.mark.slow  # a whole server behind the fake engine
 def test_a_model_config_file_is_rewritten_to_the_containers_paths(
     engine: FakeEngine, xprocess: Any, tmp_path: Path
 ) -> None:

@@ -133,6 +133,7 @@ def _still_running(pid: int, create_time: float) -> bool:
         return False
 
 
+@pytest.mark.slow  # a pytest session of its own
 def test_a_fixture_stops_its_server_even_when_its_test_fails(
     tmp_path: Path, base_path: Path, model_server_binary: ModelServerBinary
 ) -> None:

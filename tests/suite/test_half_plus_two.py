@@ -20,6 +20,7 @@ from fashion.clients.grpc import GrpcServingClient
 from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, model_config_text, write_model_config
 from tests.support.example_models import write_half_plus_three_model, write_half_plus_two_model
+from tests.support.sockets import short_socket_path
 from tests.support.transports import Client, ClientPool, failure
 
 pytestmark = pytest.mark.server
@@ -80,19 +81,24 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
+def grpc_socket() -> Iterator[Path]:
+    with short_socket_path() as path:
+        yield path
+
+
+@pytest.fixture(scope="module")
 def server(
-    xprocess: Any, model_server_binary: Any, models: dict[str, Path]
+    xprocess: Any, model_server_binary: Any, models: dict[str, Path], grpc_socket: Path
 ) -> Iterator[ServedModelServer]:
     config = models["half_plus_two"].parent / "models.config"
     write_model_config(config, [ModelEntry("half_plus_two", models["half_plus_two"])])
-    socket = models["half_plus_two"].parent / "grpc.sock"
     with running_model_server(
         xprocess,
         model_server_binary,
         "grpc-client-server",
         config_file=config,
         model_name="half_plus_two",
-        extra_flags=[f"--grpc_socket_path={socket}"],
+        extra_flags=[f"--grpc_socket_path={grpc_socket}"],
     ) as served:
         yield served
 
@@ -175,10 +181,9 @@ def test_multi_inference_runs_regress_and_classify_in_one_request(
 
 
 def test_a_unix_socket_target_answers_as_the_tcp_port_does(
-    models: dict[str, Path], server: ServedModelServer, grpc_client: GrpcServingClient
+    grpc_socket: Path, server: ServedModelServer, grpc_client: GrpcServingClient
 ) -> None:
-    socket = models["half_plus_two"].parent / "grpc.sock"
-    with GrpcServingClient(f"unix:{socket}", "half_plus_two") as over_socket:
+    with GrpcServingClient(f"unix:{grpc_socket}", "half_plus_two") as over_socket:
         assert over_socket.predict([2.0]).tolist() == [3.0]
         assert over_socket.status() == grpc_client.status()
 
