@@ -139,20 +139,26 @@ def zoo_channel(zoo_server: ServedModelServer) -> Iterator[grpc.Channel]:
         yield channel
 
 
+def _live_stub(
+    server: ServedModelServer, channel: grpc.Channel
+) -> prediction_service_pb2_grpc.PredictionServiceStub:
+    """A PredictionService stub on ``channel``; fails at once, with the log, if ``server`` died."""
+    server.assert_alive()
+    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
 @pytest.fixture
 def featured_stub(
     featured: ServedModelServer, featured_channel: grpc.Channel
 ) -> prediction_service_pb2_grpc.PredictionServiceStub:
-    featured.assert_alive()
-    return prediction_service_pb2_grpc.PredictionServiceStub(featured_channel)
+    return _live_stub(featured, featured_channel)
 
 
 @pytest.fixture
 def zoo_stub(
     zoo_server: ServedModelServer, zoo_channel: grpc.Channel
 ) -> prediction_service_pb2_grpc.PredictionServiceStub:
-    zoo_server.assert_alive()
-    return prediction_service_pb2_grpc.PredictionServiceStub(zoo_channel)
+    return _live_stub(zoo_server, zoo_channel)
 
 
 def _predict_request(model: str, inputs: dict[str, Any], **spec: Any) -> predict_pb2.PredictRequest:
