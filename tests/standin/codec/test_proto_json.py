@@ -14,17 +14,13 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_status_pb2
 
 from fashion.serving.codec.proto_json import encode_model_metadata, encode_model_status
+from tests.support.scripted_grpc import status_answer
 
 ModelVersionStatus = get_model_status_pb2.ModelVersionStatus
 
 
 def status_response(*versions: tuple[int, int, int, str]) -> bytes:
-    response = get_model_status_pb2.GetModelStatusResponse()
-    for version, state, code, message in versions:
-        entry = response.model_version_status.add(version=version, state=state)
-        entry.status.error_code = code
-        entry.status.error_message = message
-    return encode_model_status(response)
+    return encode_model_status(status_answer(*versions))
 
 
 def _float_column(info: meta_graph_pb2.TensorInfo, name: str) -> None:
@@ -94,9 +90,7 @@ def test_status_body_of_two_versions_is_protobufs_json_byte_for_byte() -> None:
 
 
 def test_status_is_printed_even_when_left_unset() -> None:
-    response = get_model_status_pb2.GetModelStatusResponse()
-    response.model_version_status.add(version=3, state=ModelVersionStatus.LOADING)
-    parsed = json.loads(encode_model_status(response))
+    parsed = json.loads(encode_model_status(status_answer((3, ModelVersionStatus.LOADING))))
     assert parsed == {
         "model_version_status": [
             {
