@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tensorflow_serving.apis import predict_pb2
 
 from fashion.clients import ServingClient, ServingError
 from fashion.export import export_version
@@ -23,6 +24,7 @@ from fashion.testing.served import running_model_server
 from tests.support import MODEL_NAME
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.fault_server import FAULT_MODELS, FaultServer
+from tests.support.grpc_predict import predict_request
 from tests.support.traffic import VersionMatcher
 
 
@@ -36,6 +38,12 @@ def images(synthetic_dataset) -> np.ndarray:
 def predict_body(images: np.ndarray) -> bytes:
     """The row-format predict body for ``images``."""
     return json.dumps({"instances": images.tolist()}).encode()
+
+
+@pytest.fixture(scope="session")
+def predict_grpc_request(images: np.ndarray) -> predict_pb2.PredictRequest:
+    """The same images as a gRPC PredictRequest for the latest version."""
+    return predict_request(MODEL_NAME, {"images": images})
 
 
 @pytest.fixture(scope="session")

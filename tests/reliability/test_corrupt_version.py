@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fault_server import FaultServer, install_version
-from tests.support.traffic import PredictLoad, VersionMatcher
+from tests.support.traffic import PredictLoad, RestPredict, VersionMatcher
 
 pytestmark = pytest.mark.server
 
@@ -33,7 +33,7 @@ def test_corrupt_version_ends_with_an_error_while_the_old_version_serves_every_r
     predict_body: bytes,
 ) -> None:
     url = f"{faults.served.url}/v1/models/{MODEL}:predict"
-    with PredictLoad(url, predict_body, matcher, threads=4, max_seconds=20) as load:
+    with PredictLoad(RestPredict(url, predict_body, matcher), threads=4, max_seconds=20) as load:
         load.wait_for_answers(20, timeout=10)
         install_version(pristine_versions[2], faults.base_paths[MODEL], 2, _rot_variables)
         failed = faults.wait_for_state(MODEL, 2, "END")

@@ -18,7 +18,7 @@ import requests
 
 from tests.support import QUICK_REQUEST_TIMEOUT
 from tests.support.fault_server import FaultServer
-from tests.support.traffic import PredictLoad, VersionMatcher
+from tests.support.traffic import PredictLoad, RestPredict, VersionMatcher
 
 pytestmark = pytest.mark.server
 
@@ -33,7 +33,7 @@ def test_deleting_the_highest_version_serves_the_next_highest_without_a_failed_r
     base: Path = faults.base_paths[MODEL]
     assert [(e.version, e.state) for e in faults.status(MODEL)] == [(2, "AVAILABLE")]
     url = f"{faults.served.url}/v1/models/{MODEL}:predict"
-    with PredictLoad(url, predict_body, matcher, threads=4, max_seconds=20) as load:
+    with PredictLoad(RestPredict(url, predict_body, matcher), threads=4, max_seconds=20) as load:
         load.wait_for_answers(20, timeout=10)
         shutil.rmtree(base / "2")
         faults.wait_for_state(MODEL, 2, "END")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fault_server import FaultServer, install_version
-from tests.support.traffic import PredictLoad, VersionMatcher
+from tests.support.traffic import PredictLoad, RestPredict, VersionMatcher
 
 pytestmark = pytest.mark.server
 
@@ -69,7 +69,7 @@ def test_half_written_version_ends_with_its_load_error_while_version_1_serves_ev
 ) -> None:
     damage, expected_errors = _DAMAGES[model]
     url = f"{faults.served.url}/v1/models/{model}:predict"
-    with PredictLoad(url, predict_body, matcher, threads=8, max_seconds=20) as load:
+    with PredictLoad(RestPredict(url, predict_body, matcher), threads=8, max_seconds=20) as load:
         load.wait_for_answers(50, timeout=10)
         version_dir = install_version(pristine_versions[2], faults.base_paths[model], 2, damage)
         failed = faults.wait_for_state(model, 2, "END")

@@ -13,6 +13,7 @@ nor the stand-in; its modules say what they import:
 - ``asgi``: the same kind of reply from the stand-in's ASGI app, in-process;
 - ``watched_server``: the conformance suite's server that polls its files;
 - ``fault_server``, ``traffic``: the reliability tests' shared server and steady load;
+- ``grpc_predict``: gRPC channels, hand-built Predict requests, the load's gRPC transport;
 - ``manager_kit``: a harness for the stand-in's model manager, in-process;
 - ``scripted_grpc``: an in-process gRPC server whose answers each test scripts;
 - ``predict_decoding``: predict bodies decoded as the stand-in's handler decodes them;
@@ -31,8 +32,9 @@ MODEL_NAME = "fashion_model"
 #: Seconds one request may take: the clients' own default (``fashion.clients.DEFAULT_TIMEOUT``).
 REQUEST_TIMEOUT = DEFAULT_TIMEOUT
 
-#: Seconds for one request to the reliability tests' fault server, whose answers are small and
-#: whose tests wait on it in loops: a third of the default, so a hang fails a test sooner.
+#: Seconds for one small request of the reliability tests (to the fault server, whose tests wait
+#: on it in loops, and each request of a steady load): a third of the default, so a hang fails a
+#: test sooner.
 QUICK_REQUEST_TIMEOUT = DEFAULT_TIMEOUT / 3
 
 #: Seconds for one fuzzed request: twice the default, for bodies nested 100,000 levels deep.

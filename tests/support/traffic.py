@@ -1,9 +1,15 @@
 """Steady predict traffic for the reliability tests, and a judge of what each answer carries.
 
-:class:`PredictLoad` keeps N client threads posting the same predict body to one URL, each
-through its own keep-alive ``requests.Session``, until it is stopped or runs out of its request
-or time budget. :class:`VersionMatcher` names the model version whose outputs an answer carries,
-row by row, so that an answer mixing two versions is caught, not just an answer from neither.
+:class:`PredictLoad` keeps N client threads sending the same predict request until it is stopped
+or runs out of its request or time budget. Each thread holds its own connection, opened by a
+:class:`LoadTransport`: :class:`RestPredict` posts a JSON body through a keep-alive
+``requests.Session``; ``tests.support.grpc_predict.GrpcPredict`` calls
+``PredictionService/Predict`` on a channel of its own. Threads take the transports in turn, so one
+load can mix REST and gRPC clients. :class:`VersionMatcher` names the model version whose outputs
+an answer carries, row by row, so that an answer mixing two versions is caught, not just an
+answer from neither.
+
+Imports neither TensorFlow nor grpcio (the gRPC transport lives in ``grpc_predict``).
 """
 
 from __future__ import annotations
@@ -12,15 +18,27 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import requests
 
 from fashion.servers import WaitTimeoutError, wait_until
+from tests.support import QUICK_REQUEST_TIMEOUT
+from tests.support.transports import Transport
 
-__all__ = ["LoadReport", "Outcome", "PredictLoad", "VersionMatcher"]
+__all__ = [
+    "LoadReport",
+    "LoadTransport",
+    "Outcome",
+    "PredictLoad",
+    "RestPredict",
+    "Send",
+    "VersionMatcher",
+]
 
 #: How many failure descriptions a report keeps (the count is always exact).
 _KEPT_FAILURES = 20
@@ -68,6 +86,16 @@ class VersionMatcher:
             rows = np.asarray(json.loads(content)["predictions"], np.float32)
         except (ValueError, KeyError, TypeError) as exc:
             return Outcome(failure=f"unreadable 200 answer ({exc}): {snippet}")
+        return self.judge_rows(rows, snippet)
+
+    def judge_rows(self, rows: np.ndarray, snippet: str = "") -> Outcome:
+        """Judge the outputs of an answer that succeeded, whichever transport carried it.
+
+        Args:
+            rows: the answer's outputs, one row per image.
+            snippet: the start of the answer as received, for the failure text.
+        """
+        rows = np.asarray(rows, np.float32)
         if rows.shape != self._shape:
             return Outcome(failure=f"outputs of shape {rows.shape}, not {self._shape}: {snippet}")
         per_row = [
@@ -98,6 +126,7 @@ class LoadReport:
             outputs of no version or of several).
         failure_samples: the first few failure descriptions.
         per_thread: each thread's versions, in the order its answers arrived.
+        transports: each thread's transport (``"rest"``, ``"grpc"``).
         seconds: how long the load ran.
         exhausted: whether it stopped because the request or time budget ran out.
     """
@@ -107,6 +136,7 @@ class LoadReport:
     failures: int
     failure_samples: list[str]
     per_thread: list[list[str]]
+    transports: list[Transport]
     seconds: float
     exhausted: bool
 
@@ -129,11 +159,67 @@ class LoadReport:
     def summary(self) -> str:
         """One line for the test output."""
         rate = self.requests / self.seconds if self.seconds else 0.0
+        clients = ", ".join(f"{n} {name}" for name, n in sorted(Counter(self.transports).items()))
         return (
             f"{self.requests} requests in {self.seconds:.1f} s ({rate:.0f}/s) by "
-            f"{len(self.per_thread)} threads: {dict(sorted(self.versions.items()))}, "
+            f"{len(self.per_thread)} threads ({clients}): {dict(sorted(self.versions.items()))}, "
             f"{self.failures} failed"
         )
+
+
+#: Sends one request on a client's connection and judges the answer; never raises.
+Send = Callable[[], Outcome]
+
+
+class LoadTransport(Protocol):
+    """How a load's client threads send their request: one connection per thread.
+
+    Attributes:
+        name: the transport (``"rest"``, ``"grpc"``), in reports.
+        timeout: seconds one request may take (a request that takes longer is a failure).
+    """
+
+    name: Transport
+    timeout: float
+
+    def connect(self) -> AbstractContextManager[Send]:
+        """Open one client's connection; the function it yields sends the request once."""
+        ...
+
+
+@dataclass(frozen=True)
+class RestPredict:
+    """Posts ``body`` to ``url`` as ``application/json`` through a keep-alive session.
+
+    Attributes:
+        url: the predict URL (on 127.0.0.1).
+        body: the request body.
+        matcher: judges each answer.
+        timeout: seconds per request.
+    """
+
+    url: str
+    body: bytes
+    matcher: VersionMatcher
+    timeout: float = QUICK_REQUEST_TIMEOUT
+    name: Transport = "rest"
+
+    @contextmanager
+    def connect(self) -> Iterator[Send]:
+        """A session of its own, closed when the thread is done."""
+        headers = {"Content-Type": "application/json"}
+        with requests.Session() as session:
+
+            def send() -> Outcome:
+                try:
+                    response = session.post(
+                        self.url, data=self.body, headers=headers, timeout=self.timeout
+                    )
+                except requests.RequestException as exc:
+                    return Outcome(failure=f"{type(exc).__name__}: {exc}")
+                return self.matcher(response.status_code, response.content)
+
+            yield send
 
 
 @dataclass
@@ -148,38 +234,34 @@ class _Shared:
 
 
 class PredictLoad:
-    """``threads`` clients posting ``body`` to ``url`` until stopped or out of budget.
+    """``threads`` clients sending a predict request until stopped or out of budget.
 
     Use as a context manager: the threads start on entry and are stopped and joined on exit;
     :meth:`report` then tells what happened.
 
     Args:
-        url: the predict URL (on 127.0.0.1).
-        body: the request body, sent as ``application/json``.
-        matcher: judges each answer.
+        transports: how the clients send (thread ``i`` takes ``transports[i % len]``).
         threads: concurrent clients.
         max_requests: the total request budget.
         max_seconds: the time budget.
-        timeout: seconds per request (a request that takes longer is a failure).
     """
 
     def __init__(
         self,
-        url: str,
-        body: bytes,
-        matcher: VersionMatcher,
+        transports: LoadTransport | Sequence[LoadTransport],
         *,
         threads: int = 8,
         max_requests: int = 10_000,
         max_seconds: float = 20.0,
-        timeout: float = 10.0,
     ) -> None:
-        self._url = url
-        self._body = body
-        self._matcher = matcher
+        if not isinstance(transports, Sequence):
+            transports = [transports]
+        if not transports:
+            raise ValueError("a load needs at least one transport")
+        self._transports = [transports[i % len(transports)] for i in range(threads)]
         self._max_requests = max_requests
         self._max_seconds = max_seconds
-        self._timeout = timeout
+        self._join_timeout = max(t.timeout for t in self._transports) + 5
         self._stop = threading.Event()
         self._shared = _Shared()
         self._per_thread: list[list[str]] = [[] for _ in range(threads)]
@@ -232,11 +314,11 @@ class PredictLoad:
         wait_until(reached, timeout, f"{count} predict answers", interval=0.02)
 
     def stop(self) -> None:
-        """Stop sending and wait for the in-flight requests (each bounded by ``timeout``)."""
+        """Stop sending and wait for the in-flight requests (each bounded by its timeout)."""
         self._stop.set()
         for thread in self._threads:
             if thread.ident is not None:
-                thread.join(self._timeout + 5)
+                thread.join(self._join_timeout)
         if self._finished is None:
             self._finished = time.monotonic()
 
@@ -250,6 +332,7 @@ class PredictLoad:
                 failures=shared.failures,
                 failure_samples=list(shared.failure_samples),
                 per_thread=[list(seen) for seen in self._per_thread],
+                transports=[transport.name for transport in self._transports],
                 seconds=(self._finished or time.monotonic()) - self._started,
                 exhausted=shared.exhausted,
             )
@@ -266,17 +349,9 @@ class PredictLoad:
 
     def _run(self, index: int) -> None:
         seen = self._per_thread[index]
-        headers = {"Content-Type": "application/json"}
-        with requests.Session() as session:
+        with self._transports[index].connect() as send:
             while not self._stop.is_set() and self._take_ticket():
-                try:
-                    response = session.post(
-                        self._url, data=self._body, headers=headers, timeout=self._timeout
-                    )
-                    outcome = self._matcher(response.status_code, response.content)
-                except requests.RequestException as exc:
-                    outcome = Outcome(failure=f"{type(exc).__name__}: {exc}")
-                self._record(outcome, seen)
+                self._record(send(), seen)
 
     def _record(self, outcome: Outcome, seen: list[str]) -> None:
         shared = self._shared
