@@ -3,14 +3,15 @@
 Versions 1 and 2 are exported once per session (``pristine_versions``) and copied into each
 test's base path; only the swap test exports version 2 itself, because the export is what it is
 about. The fault server (one server, several models, see ``tests.support.fault_server``) is
-shared by the disk-fault tests.
+shared by the disk-fault tests, and the fuzz server by the REST and gRPC fuzz tests.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,13 @@ from tensorflow_serving.apis import predict_pb2
 from fashion.clients import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.preprocess import scale_images
-from fashion.testing.served import running_model_server
+from fashion.servers import ModelServerBinary
+from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support import MODEL_NAME
 from tests.support.config_files import ModelEntry, write_model_config
+from tests.support.example_models import write_half_plus_two_model
 from tests.support.fault_server import FAULT_MODELS, FaultServer
+from tests.support.fuzzing import EXAMPLE_MODEL, EXAMPLE_MODEL_VERSION, FUZZ_LABEL
 from tests.support.grpc_predict import predict_request
 from tests.support.traffic import VersionMatcher
 
@@ -78,16 +82,21 @@ def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
     return base
 
 
-def _every_model_serves_its_latest(url: str) -> bool:
-    for name, versions in FAULT_MODELS.items():
-        with ServingClient(url, name, timeout=2.0) as client:
-            try:
-                entries = client.status()
-            except ServingError:
+def _every_model_serves(versions: dict[str, int]) -> Callable[[str], bool]:
+    """A readiness check: each model's given version is AVAILABLE."""
+
+    def ready(url: str) -> bool:
+        for name, version in versions.items():
+            with ServingClient(url, name, timeout=2.0) as client:
+                try:
+                    entries = client.status()
+                except ServingError:
+                    return False
+            if not any(e.version == version and e.state == "AVAILABLE" for e in entries):
                 return False
-        if not any(e.version == max(versions) and e.state == "AVAILABLE" for e in entries):
-            return False
-    return True
+        return True
+
+    return ready
 
 
 @pytest.fixture(scope="session")
@@ -113,9 +122,79 @@ def fault_server(
     with running_model_server(
         xprocess, model_server_binary, "reliability-fault-server", config_file=config,
         extra_flags=["--file_system_poll_wait_seconds=1", "--max_num_load_retries=0"],
-        ready=_every_model_serves_its_latest,
+        ready=_every_model_serves({name: max(v) for name, v in FAULT_MODELS.items()}),
     ) as served:  # fmt: skip
         yield FaultServer(served, base_paths)
+
+
+@contextmanager
+def _serving_fuzz_models(
+    xprocess, model_server_binary, root: Path, pristine_versions: dict[int, Path], name: str
+) -> Iterator[ServedModelServer]:
+    """A server of ``fashion_model`` version 1 (labelled ``stable``), whose input is a float image
+    batch, and ``half_plus_two``, whose examples signatures take strings: strings, floats and
+    ``tf.Example``s all reach a model that reads them."""
+    fashion = root / MODEL_NAME
+    shutil.copytree(pristine_versions[1], fashion / "1")
+    examples = root / EXAMPLE_MODEL
+    write_half_plus_two_model(examples / str(EXAMPLE_MODEL_VERSION))
+    config = write_model_config(
+        root / "models.config",
+        [
+            ModelEntry(MODEL_NAME, fashion, labels={FUZZ_LABEL: 1}),
+            ModelEntry(EXAMPLE_MODEL, examples),
+        ],
+    )
+    with running_model_server(
+        xprocess, model_server_binary, name, config_file=config,
+        # The label is set before version 1 is loaded (server_core.cc refuses that otherwise).
+        extra_flags=["--allow_version_labels_for_unavailable_models=true"],
+        ready=_every_model_serves({MODEL_NAME: 1, EXAMPLE_MODEL: EXAMPLE_MODEL_VERSION}),
+    ) as served:  # fmt: skip
+        yield served
+
+
+@pytest.fixture(scope="session")
+def fuzz_server(
+    xprocess,
+    model_server_binary,
+    tmp_path_factory: pytest.TempPathFactory,
+    pristine_versions: dict[int, Path],
+) -> Iterator[ServedModelServer]:
+    """The server of both fuzz tests, REST and gRPC (see ``_serving_fuzz_models``)."""
+    root = tmp_path_factory.mktemp("fuzz")
+    with _serving_fuzz_models(
+        xprocess, model_server_binary, root, pristine_versions, "reliability-fuzz-server"
+    ) as served:
+        yield served
+
+
+@pytest.fixture
+def crash_server(
+    xprocess, model_server_binary, tmp_path: Path, pristine_versions: dict[int, Path]
+) -> Iterator[ServedModelServer]:
+    """A server of the fuzz server's models for one test that may kill it (stopping a dead
+    server neither fails nor hangs)."""
+    root = tmp_path / "crash-server"
+    with _serving_fuzz_models(
+        xprocess, model_server_binary, root, pristine_versions, "reliability-crash-server"
+    ) as served:
+        yield served
+
+
+@pytest.fixture
+def stand_in_bug(
+    request: pytest.FixtureRequest, model_server_binary: ModelServerBinary
+) -> Callable[[str], None]:
+    """Declares the test a known problem of the stand-in: a strict xfail against the stand-in
+    (it fails until the problem is fixed, then must be unmarked), a plain test against TF
+    Serving's own server."""
+
+    def mark(problem: str) -> None:
+        if not model_server_binary.is_real:
+            request.applymarker(pytest.mark.xfail(reason=f"stand-in: {problem}", strict=True))
+
+    return mark
 
 
 @pytest.fixture
