@@ -15,7 +15,7 @@ nor the stand-in; its modules say what they import:
 - ``fault_server``, ``traffic``: the reliability tests' shared server and steady load;
 - ``grpc_predict``: gRPC channels, hand-built Predict requests, the load's gRPC transport;
 - ``fuzzing``: what the REST and gRPC fuzz tests share (families, tallies, memory readings);
-- ``rest_fuzz_requests``: the REST fuzz's generated requests;
+- ``rest_fuzz_requests``, ``grpc_fuzz_tensors``, ``grpc_fuzz_requests``: their generated cases;
 - ``manager_kit``: a harness for the stand-in's model manager, in-process;
 - ``scripted_grpc``: an in-process gRPC server whose answers each test scripts;
 - ``predict_decoding``: predict bodies decoded as the stand-in's handler decodes them;
