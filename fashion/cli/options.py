@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from fashion.clients.arguments import check_base_url, check_grpc_target, check_timeout
@@ -40,22 +41,27 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
 
 
-def server_url(text: str) -> str:
-    """An argument type: a REST server's ``http(s)://host:port``."""
-    try:
-        check_base_url(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+def _checked_text(check: Callable[[str], object], name: str, doc: str) -> Callable[[str], str]:
+    """An argument type that keeps the text once ``check`` accepts it (no TensorFlow needed)."""
+
+    def argument_type(text: str) -> str:
+        try:
+            check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    argument_type.__name__ = argument_type.__qualname__ = name
+    argument_type.__doc__ = doc
+    return argument_type
 
 
-def grpc_target(text: str) -> str:
-    """An argument type: a gRPC ``host:port`` or ``unix:/path``, checked without TensorFlow."""
-    try:
-        check_grpc_target(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+server_url = _checked_text(
+    check_base_url, "server_url", "An argument type: a REST server's ``http(s)://host:port``."
+)
+grpc_target = _checked_text(
+    check_grpc_target, "grpc_target", "An argument type: a gRPC ``host:port`` or ``unix:/path``."
+)
 
 
 def seconds(text: str) -> float:

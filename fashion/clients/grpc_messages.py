@@ -7,14 +7,11 @@ TensorFlow: the message classes live in its package.
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from google.protobuf import json_format
 from google.protobuf.message import Message
 from tensorflow.core.example import example_pb2, feature_pb2
 from tensorflow.core.framework import tensor_pb2
@@ -27,6 +24,7 @@ from tensorflow_serving.apis import (
 )
 
 from fashion.clients.version_status import VersionStatus
+from fashion.serving.codec.proto_json import message_dict
 
 __all__ = [
     "DEFAULT_SIGNATURE",
@@ -156,16 +154,6 @@ def version_statuses(
 
 
 def as_rest_json(message: Message) -> dict[str, Any]:
-    """A message as TF Serving's REST layer prints it (``http_rest_api_util.cc``)."""
-    return json_format.MessageToDict(
-        message, preserving_proto_field_name=True, **{_print_all_fields_keyword(): True}
-    )
-
-
-@functools.cache
-def _print_all_fields_keyword() -> str:
-    """protobuf 5+ renamed ``including_default_value_fields``."""
-    parameters = inspect.signature(json_format.MessageToDict).parameters
-    if "always_print_fields_with_no_presence" in parameters:
-        return "always_print_fields_with_no_presence"
-    return "including_default_value_fields"  # pragma: no cover - protobuf 4 (TF 2.15)
+    """A message as TF Serving's REST layer prints it (``http_rest_api_util.cc``), with the
+    stand-in's printer of the same."""
+    return message_dict(message)

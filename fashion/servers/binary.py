@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from fashion.servers.containers import ContainerError, Engine, image_from_choice
+from fashion.servers.containers import (
+    ContainerError,
+    Engine,
+    image_from_choice,
+    version_failure,
+    version_text,
+)
 
 __all__ = [
     "MODEL_SERVER_CHOICES",
@@ -82,13 +88,10 @@ def _version_of(command: Sequence[str]) -> str:
         raise ServerStartError(f"cannot run {' '.join(command)}: {exc}") from exc
     except subprocess.TimeoutExpired as exc:
         raise ServerStartError(f"{' '.join(command)} --version did not answer in 120 s") from exc
-    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-    if result.returncode != 0 or not lines:
-        raise ServerStartError(
-            f"{' '.join(command)} --version failed (exit {result.returncode}): "
-            f"{(result.stderr or result.stdout)[-500:]}"
-        )
-    return "; ".join(lines)
+    version = version_text(result)
+    if version is None:
+        raise ServerStartError(f"{' '.join(command)}: {version_failure(result)}")
+    return version
 
 
 def _stand_in(reason: str) -> ModelServerBinary:

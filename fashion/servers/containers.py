@@ -56,6 +56,20 @@ _FILE_FLAGS = (
 _DIRECTORY_FLAGS = ("model_base_path",)
 
 
+def version_text(result: subprocess.CompletedProcess[str]) -> str | None:
+    """What ``tensorflow_model_server --version`` printed, on one line; None if it failed."""
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    return "; ".join(lines) if result.returncode == 0 and lines else None
+
+
+def version_failure(result: subprocess.CompletedProcess[str]) -> str:
+    """Why ``--version`` gave no :func:`version_text`: its exit status and the end of its output."""
+    return (
+        f"tensorflow_model_server --version failed (exit {result.returncode}): "
+        f"{(result.stderr or result.stdout)[-500:]}"
+    )
+
+
 class ContainerError(RuntimeError):
     """Raised when the container engine cannot run the model server's image."""
 
@@ -154,13 +168,10 @@ class Engine:
         result = self._run(
             "run", "--rm", "--entrypoint", "tensorflow_model_server", image, "--version"
         )
-        lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-        if result.returncode != 0 or not lines:
-            raise ContainerError(
-                f"{image}: tensorflow_model_server --version failed (exit {result.returncode}): "
-                f"{(result.stderr or result.stdout)[-500:]}"
-            )
-        return "; ".join(lines)
+        version = version_text(result)
+        if version is None:
+            raise ContainerError(f"{image}: {version_failure(result)}")
+        return version
 
     def remove_leftovers(self) -> list[str]:
         """Remove this suite's containers whose owner process is gone; their names.

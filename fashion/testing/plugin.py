@@ -20,6 +20,7 @@ glue.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -37,6 +38,14 @@ from fashion.servers.binary import (
 from fashion.testing.served import ServedModelServer, running_model_server
 
 __all__ = ["ModelServerFactory", "assert_model_serves"]
+
+# Since grpcio 1.80 (grpc/grpc#43055), while gRPC channels are busy, a child forked by Popen
+# with a preexec_fn (pytest-xprocess starts every server so) can abort before its exec: gRPC's
+# fork handler restarts a poller in the child, and close_fds has closed its epoll fd. The
+# handlers serve only a child that goes on using gRPC without exec, which no test does. This
+# must be set before grpc is imported, and the plugin is loaded before any conftest or test.
+FORK_SUPPORT_ENV = "GRPC_ENABLE_FORK_SUPPORT"
+os.environ.setdefault(FORK_SUPPORT_ENV, "false")
 
 _BINARY_KEY = pytest.StashKey["ModelServerBinary | ServerStartError"]()
 

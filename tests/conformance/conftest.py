@@ -24,7 +24,7 @@ import pytest
 from fashion.servers import wait_until
 from fashion.testing.served import READY_TIMEOUT, ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
-from tests.support.rest_probe import RestProbe
+from tests.support.rest_probe import RestProbe, live_probe
 from tests.support.watched_server import WatchedServer
 
 #: Versions each zoo model must show AVAILABLE before the zoo counts as ready.
@@ -192,8 +192,7 @@ def zoo_server(
 @pytest.fixture
 def zoo(zoo_server: ServedModelServer) -> RestProbe:
     """A raw HTTP probe for the zoo; fails at once, with the log, if the server died."""
-    zoo_server.assert_alive()
-    return RestProbe(zoo_server.rest_port)
+    return live_probe(zoo_server)
 
 
 #: Models of the watching server at start-up; each is owned by one test file.

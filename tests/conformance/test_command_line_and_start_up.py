@@ -23,7 +23,8 @@ import pytest
 from fashion.servers import free_port, port_accepts_connections, wait_until
 from fashion.testing.served import spawn_model_server
 from tests.support.config_files import ModelEntry, write_model_config
-from tests.support.rest_probe import RestProbe
+from tests.support.failed_start import failure_line
+from tests.support.rest_probe import live_probe
 from tests.support.savedmodels import write_broken_version, write_elementwise_affine_model
 
 pytestmark = pytest.mark.server
@@ -40,6 +41,11 @@ class Outcome:
     returncode: int
     stdout: str
     stderr: str
+
+
+def _flag(args: Sequence[str], name: str) -> str:
+    """The value of ``--name=value`` in a command line."""
+    return next(arg for arg in args if arg.startswith(f"--{name}=")).split("=", 1)[1]
 
 
 @pytest.mark.slow  # about 3 s on the stand-in, which imports TensorFlow to name its version
@@ -70,8 +76,7 @@ def test_the_rest_log_line_names_the_port_once_the_models_are_loaded(zoo_server:
 
 
 def test_the_grpc_port_accepts_connections_once_serving(zoo_server: Any) -> None:
-    flag = next(arg for arg in zoo_server.args if arg.startswith("--port="))
-    assert port_accepts_connections(int(flag.split("=", 1)[1]))
+    assert port_accepts_connections(int(_flag(zoo_server.args, "port")))
 
 
 def _start_all(
@@ -147,64 +152,56 @@ def failed_starts(
 
 def _failure_line(outcome: Outcome) -> str:
     assert outcome.returncode == 255, outcome
-    lines = [line for line in outcome.stdout.splitlines() if line.startswith("Failed to start")]
-    assert len(lines) == 1, outcome
-    return lines[0]
+    return failure_line(outcome.stdout)
 
 
 @pytest.mark.slow
-def test_a_relative_base_path_fails_start_up(failed_starts: dict[str, Outcome]) -> None:
-    assert _failure_line(failed_starts["relative"]) == (
-        "Failed to start server. Error: INVALID_ARGUMENT: Expected model half to have an "
-        "absolute path or URI; got base_path()=models/half"
-    )
-
-
-@pytest.mark.slow
-def test_neither_base_path_nor_config_file_fails_start_up(
-    failed_starts: dict[str, Outcome],
+@pytest.mark.parametrize(
+    ("command_line", "error"),
+    [
+        pytest.param(
+            "relative",
+            "INVALID_ARGUMENT: Expected model half to have an absolute path or URI; got "
+            "base_path()=models/half",
+            id="a-relative-base-path",
+        ),
+        pytest.param(
+            "neither",
+            "INVALID_ARGUMENT: Both server_options.model_base_path and "
+            "server_options.model_config_file are empty!",
+            id="neither-base-path-nor-config-file",
+        ),
+        pytest.param(
+            "twice",
+            "INVALID_ARGUMENT: Illegal to list model half multiple times in config list",
+            id="a-model-listed-twice",
+        ),
+        pytest.param(
+            "port0",
+            "INVALID_ARGUMENT: At least one of server_options.grpc_port or "
+            "server_options.grpc_socket_path must be set.",
+            id="grpc-port-0-without-a-socket-path",
+        ),
+        pytest.param(
+            "labels",
+            "FAILED_PRECONDITION: Request to assign label to version 1 of model half, which is "
+            "not currently available for inference",
+            id="labels-at-start-up-without-the-allow-flag",
+        ),
+    ],
+)
+def test_an_invalid_command_line_fails_start_up_with_server_cores_error(
+    failed_starts: dict[str, Outcome], command_line: str, error: str
 ) -> None:
-    assert _failure_line(failed_starts["neither"]) == (
-        "Failed to start server. Error: INVALID_ARGUMENT: Both server_options.model_base_path "
-        "and server_options.model_config_file are empty!"
-    )
+    assert _failure_line(failed_starts[command_line]) == f"Failed to start server. Error: {error}"
 
 
 @pytest.mark.slow
 def test_an_unparsable_config_file_fails_start_up(failed_starts: dict[str, Outcome]) -> None:
     outcome = failed_starts["garbage"]
-    flag = next(arg for arg in outcome.args if arg.startswith("--model_config_file="))
-    path = flag.split("=", 1)[1]
+    path = _flag(outcome.args, "model_config_file")
     assert _failure_line(outcome) == (
         f"Failed to start server. Error: INVALID_ARGUMENT: Invalid protobuf file: '{path}'"
-    )
-
-
-@pytest.mark.slow
-def test_a_model_listed_twice_fails_start_up(failed_starts: dict[str, Outcome]) -> None:
-    assert _failure_line(failed_starts["twice"]) == (
-        "Failed to start server. Error: INVALID_ARGUMENT: Illegal to list model half multiple "
-        "times in config list"
-    )
-
-
-@pytest.mark.slow
-def test_grpc_port_0_without_a_socket_path_fails_start_up(
-    failed_starts: dict[str, Outcome],
-) -> None:
-    assert _failure_line(failed_starts["port0"]) == (
-        "Failed to start server. Error: INVALID_ARGUMENT: At least one of "
-        "server_options.grpc_port or server_options.grpc_socket_path must be set."
-    )
-
-
-@pytest.mark.slow
-def test_labels_at_start_up_without_the_allow_flag_fail_start_up(
-    failed_starts: dict[str, Outcome],
-) -> None:
-    assert _failure_line(failed_starts["labels"]) == (
-        "Failed to start server. Error: FAILED_PRECONDITION: Request to assign label to version "
-        "1 of model half, which is not currently available for inference"
     )
 
 
@@ -251,8 +248,7 @@ def test_no_port_is_open_until_the_first_version_has_loaded(
         wait_until(lambda: server.log_text().count(warning) >= 2, 10, "a second scan")
         assert building in server.log_text()
         assert not port_accepts_connections(server.rest_port)
-        grpc_port = int(next(a for a in server.args if a.startswith("--port=")).split("=")[1])
-        assert not port_accepts_connections(grpc_port)
+        assert not port_accepts_connections(int(_flag(server.args, "port")))
 
         write_elementwise_affine_model(empty_base_path / "1.building", 0.5, 2.0)
         (empty_base_path / "1.building").rename(empty_base_path / "1")
@@ -260,7 +256,7 @@ def test_no_port_is_open_until_the_first_version_has_loaded(
         wait_until(lambda: port_accepts_connections(server.rest_port), 30, "the REST port")
         print(f"REST port open {time.monotonic() - appeared:.2f} s after version 1 appeared")
 
-        rest = RestProbe(server.rest_port)
+        rest = live_probe(server)
         # Ports open only once the initial model is AVAILABLE (server.cc, Server::BuildAndStart).
         assert rest.version_states("late")[1].state == "AVAILABLE"
         assert rest.predict("late", {"instances": [1.0]}).json() == {"predictions": [2.5]}

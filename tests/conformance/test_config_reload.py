@@ -62,18 +62,12 @@ def test_rewriting_the_config_file_adds_and_removes_models_without_a_restart(
 def test_an_unparsable_config_file_is_logged_and_the_old_config_kept(
     watching: WatchedServer,
 ) -> None:
-    rest = watching.rest
-    good = dict(watching.entries)
-    watching.config_path.write_text("model_config_list { this is not a config }\n")
-    try:
-        wait_until(
-            lambda: "Failed to read ModelServerConfig file" in watching.server.log_text(),
-            10,
-            "the config poller to log the parse failure",
-        )
-        assert rest.predict("kept", ONE).json() == {"predictions": [1.0]}
-    finally:
-        watching.rewrite_config(good)
+    with watching.config_restored():
+        with watching.logs_again(
+            "Failed to read ModelServerConfig file", "the config poller to log the parse failure"
+        ):
+            watching.config_path.write_text("model_config_list { this is not a config }\n")
+        assert watching.rest.predict("kept", ONE).json() == {"predictions": [1.0]}
     watching.server.assert_alive()
 
 
@@ -81,28 +75,24 @@ def test_labels_follow_the_config_and_a_label_on_an_unavailable_version_fails_th
     watching: WatchedServer,
 ) -> None:
     rest = watching.rest
-    original = dict(watching.entries)
-    kept = original["kept"]
-    labelled = {**original, "kept": ModelEntry("kept", kept.base_path, labels={"now": 1})}
-    watching.rewrite_config(labelled)
-    wait_until(
-        lambda: rest.predict("kept", ONE, label="now").status == 200, 10, "label now on kept"
-    )
-
-    failure = "PollFilesystemAndReloadConfig failed to ReloadConfig"
-    failures_before = watching.server.log_text().count(failure)
-    refused = {
-        **labelled,
-        "kept": ModelEntry("kept", kept.base_path, labels={"now": 1, "later": 2}),
-        "extra": ModelEntry("extra", watching.root / "extra"),
-    }
-    try:
-        watching.rewrite_config(refused)
+    with watching.config_restored() as original:
+        kept = original["kept"]
+        labelled = {**original, "kept": ModelEntry("kept", kept.base_path, labels={"now": 1})}
+        watching.rewrite_config(labelled)
         wait_until(
-            lambda: watching.server.log_text().count(failure) > failures_before,
-            10,
-            "the reload with a label on a missing version to fail",
+            lambda: rest.predict("kept", ONE, label="now").status == 200, 10, "label now on kept"
         )
+
+        refused = {
+            **labelled,
+            "kept": ModelEntry("kept", kept.base_path, labels={"now": 1, "later": 2}),
+            "extra": ModelEntry("extra", watching.root / "extra"),
+        }
+        with watching.logs_again(
+            "PollFilesystemAndReloadConfig failed to ReloadConfig",
+            "the reload with a label on a missing version to fail",
+        ):
+            watching.rewrite_config(refused)
         log = watching.server.log_text()
         assert (
             "Request to assign label to version 2 of model kept, which is not currently "
@@ -115,6 +105,4 @@ def test_labels_follow_the_config_and_a_label_on_an_unavailable_version_fails_th
         assert (later.status, later.error) == (400, "Unrecognized servable version label: later")
         extra = rest.status("extra")
         assert (extra.status, extra.error) == (404, "Could not find any versions of model extra")
-    finally:
-        watching.rewrite_config(original)
     watching.server.assert_alive()

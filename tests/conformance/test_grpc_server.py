@@ -139,20 +139,26 @@ def zoo_channel(zoo_server: ServedModelServer) -> Iterator[grpc.Channel]:
         yield channel
 
 
+def _live_stub(
+    server: ServedModelServer, channel: grpc.Channel
+) -> prediction_service_pb2_grpc.PredictionServiceStub:
+    """A PredictionService stub on ``channel``; fails at once, with the log, if ``server`` died."""
+    server.assert_alive()
+    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
 @pytest.fixture
 def featured_stub(
     featured: ServedModelServer, featured_channel: grpc.Channel
 ) -> prediction_service_pb2_grpc.PredictionServiceStub:
-    featured.assert_alive()
-    return prediction_service_pb2_grpc.PredictionServiceStub(featured_channel)
+    return _live_stub(featured, featured_channel)
 
 
 @pytest.fixture
 def zoo_stub(
     zoo_server: ServedModelServer, zoo_channel: grpc.Channel
 ) -> prediction_service_pb2_grpc.PredictionServiceStub:
-    zoo_server.assert_alive()
-    return prediction_service_pb2_grpc.PredictionServiceStub(zoo_channel)
+    return _live_stub(zoo_server, zoo_channel)
 
 
 def _predict_request(model: str, inputs: dict[str, Any], **spec: Any) -> predict_pb2.PredictRequest:
@@ -260,13 +266,21 @@ def test_by_default_requests_and_responses_over_grpcs_4_mib_default_pass(
 # --- output serialisation ----------------------------------------------------------------------
 
 
+def _half_plus_two_of_1_and_2(
+    stub: prediction_service_pb2_grpc.PredictionServiceStub,
+) -> tensor_pb2.TensorProto:
+    """Output ``y`` of ``default`` (half_plus_two) for ``x = [[1], [2]]``: a float [2, 1]."""
+    request = _predict_request("default", {"x": np.array([[1.0], [2.0]], np.float32)})
+    y = stub.Predict(request, timeout=RPC_TIMEOUT).outputs["y"]
+    assert y.dtype == types_pb2.DT_FLOAT
+    assert [dim.size for dim in y.tensor_shape.dim] == [2, 1]
+    return y
+
+
 def test_by_default_outputs_are_in_the_typed_fields(
     zoo_stub: prediction_service_pb2_grpc.PredictionServiceStub,
 ) -> None:
-    request = _predict_request("default", {"x": np.array([[1.0], [2.0]], np.float32)})
-    y = zoo_stub.Predict(request, timeout=RPC_TIMEOUT).outputs["y"]
-    assert y.dtype == types_pb2.DT_FLOAT
-    assert [dim.size for dim in y.tensor_shape.dim] == [2, 1]
+    y = _half_plus_two_of_1_and_2(zoo_stub)
     assert list(y.float_val) == [2.5, 3.0]
     assert y.tensor_content == b""
 
@@ -274,10 +288,7 @@ def test_by_default_outputs_are_in_the_typed_fields(
 def test_with_the_flag_outputs_are_in_tensor_content(
     featured_stub: prediction_service_pb2_grpc.PredictionServiceStub,
 ) -> None:
-    request = _predict_request("default", {"x": np.array([[1.0], [2.0]], np.float32)})
-    y = featured_stub.Predict(request, timeout=RPC_TIMEOUT).outputs["y"]
-    assert y.dtype == types_pb2.DT_FLOAT
-    assert [dim.size for dim in y.tensor_shape.dim] == [2, 1]
+    y = _half_plus_two_of_1_and_2(featured_stub)
     assert list(y.float_val) == []
     assert y.tensor_content == np.array([2.5, 3.0], "<f4").tobytes()
 
@@ -313,7 +324,7 @@ def test_both_encodings_carry_the_same_values_for_every_dtype(
 
 
 def test_a_scalar_string_keeps_its_trailing_nul_bytes_over_grpc_and_rest(
-    zoo_stub: prediction_service_pb2_grpc.PredictionServiceStub, zoo_server: ServedModelServer
+    zoo_stub: prediction_service_pb2_grpc.PredictionServiceStub, zoo: RestProbe
 ) -> None:
     text = b"ab\x00\x00"
     request = _predict_request(
@@ -321,9 +332,7 @@ def test_a_scalar_string_keeps_its_trailing_nul_bytes_over_grpc_and_rest(
     )
     outputs = zoo_stub.Predict(request, timeout=RPC_TIMEOUT).outputs
     assert list(outputs["text"].string_val) == list(outputs["text_bytes"].string_val) == [text]
-    reply = RestProbe(zoo_server.rest_port).predict(
-        "edge", {"signature_name": "strings", "inputs": {"text": "ab\u0000\u0000"}}
-    )
+    reply = zoo.predict("edge", {"signature_name": "strings", "inputs": {"text": "ab\u0000\u0000"}})
     assert reply.status == 200, reply
     assert reply.json() == {
         "outputs": {"text": "ab\u0000\u0000", "text_bytes": {"b64": "YWIAAA=="}}

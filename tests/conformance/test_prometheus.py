@@ -38,7 +38,8 @@ from fashion.servers.launcher import free_port
 from fashion.servers.waiting import wait_until
 from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support.example_models import write_half_plus_two_model
-from tests.support.rest_probe import Reply, RestProbe
+from tests.support.failed_start import failure_line
+from tests.support.rest_probe import Reply, RestProbe, live_probe
 from tests.support.savedmodels import write_elementwise_affine_model
 
 pytestmark = pytest.mark.server
@@ -81,8 +82,8 @@ def monitored(
 
 @pytest.fixture
 def rest(monitored: ServedModelServer) -> RestProbe:
-    monitored.assert_alive()
-    return RestProbe(monitored.rest_port)
+    """A raw HTTP probe for the monitored server; fails at once, with the log, if it died."""
+    return live_probe(monitored)
 
 
 @pytest.fixture(scope="module")
@@ -279,12 +280,6 @@ def bad_config_starts(
         return {name: (configs[name], run.result()) for name, run in runs.items()}
 
 
-def _failure_line(outcome: Outcome) -> str:
-    lines = [line for line in outcome.stdout.splitlines() if line.startswith("Failed to start")]
-    assert len(lines) == 1, outcome
-    return lines[0]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["malformed", "missing"])
 def test_an_unreadable_monitoring_config_fails_the_start_after_grpc_started(
@@ -299,7 +294,7 @@ def test_an_unreadable_monitoring_config_fails_the_start_after_grpc_started(
     Serving prints TensorFlow's file-system error (NOT_FOUND), the stand-in the parse error."""
     config, outcome = bad_config_starts[case]
     assert outcome.returncode == 255, outcome
-    assert _failure_line(outcome) == (
+    assert failure_line(outcome.stdout) == (
         f"Failed to start server. Error: INVALID_ARGUMENT: Invalid protobuf file: '{config}'"
     )
 

@@ -1,7 +1,9 @@
-"""The scripted gRPC server of the gRPC client's tests (``tests.support.scripted_grpc``).
+"""The clients' scripted servers: pytest-httpserver's for the REST client (``client``), and
+the scripted gRPC server of the gRPC client's tests (``tests.support.scripted_grpc``), whose
+test files define their own gRPC ``client``.
 
-Imported inside the fixtures: the module imports TensorFlow, which the other pipeline tests'
-collection need not wait for.
+``tests.support.scripted_grpc`` is imported inside the fixtures: the module imports TensorFlow,
+which the other pipeline tests' collection need not wait for.
 """
 
 from __future__ import annotations
@@ -10,9 +12,22 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from pytest_httpserver import HTTPServer
+
+from fashion.clients import ServingClient
 
 if TYPE_CHECKING:
     from tests.support.scripted_grpc import ScriptedServing
+
+#: The model the REST ``client`` asks for: the space shows how its URLs are quoted.
+REST_MODEL = "fashion model"
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer) -> Iterator[ServingClient]:
+    """The REST client of :data:`REST_MODEL` on the test's scripted HTTP server (2 s timeout)."""
+    with ServingClient(httpserver.url_for("/"), REST_MODEL, timeout=2.0) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="module")

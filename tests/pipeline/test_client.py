@@ -1,4 +1,8 @@
-"""The REST client against a scripted HTTP server: parsing, URLs and every kind of failure."""
+"""The REST client against a scripted HTTP server: parsing, URLs and every kind of failure.
+
+``client`` (``conftest.py`` of this folder) asks for model ``fashion model``: its space shows
+the quoting of URLs.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +33,6 @@ def _status_body(*entries: tuple[str, str, str, str]) -> dict:
             for v, s, c, m in entries
         ]
     }
-
-
-@pytest.fixture
-def client(httpserver: HTTPServer) -> ServingClient:
-    with ServingClient(httpserver.url_for("/"), "fashion model", timeout=2.0) as instance:
-        yield instance
 
 
 def test_predict_posts_row_format_and_returns_float32_array(

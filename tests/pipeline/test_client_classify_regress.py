@@ -1,4 +1,5 @@
-"""The REST client's Example API (``:classify``, ``:regress``) against a scripted HTTP server.
+"""The REST client's Example API (``:classify``, ``:regress``) against a scripted HTTP server
+(``client``: ``conftest.py`` of this folder).
 
 Its answers take the gRPC client's shapes, so the serving suite compares the transports call for
 call: per example a list of ``(label, score)`` pairs, or one value; scores read back as the
@@ -7,7 +8,6 @@ float32 the server printed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -17,17 +17,11 @@ from pytest_httpserver import HTTPServer
 from fashion.clients import ServingClient, ServingHTTPError, ServingProtocolError
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[ServingClient]:
-    with ServingClient(httpserver.url_for("/"), "m", timeout=2.0) as instance:
-        yield instance
-
-
 def test_classify_posts_the_examples_and_returns_label_score_pairs_as_float32(
     client: ServingClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_oneshot_request(
-        "/v1/models/m/versions/2:classify",
+        "/v1/models/fashion model/versions/2:classify",
         method="POST",
         json={"examples": [{"x": [1.5, 2.0]}, {"x": 3}], "signature_name": "c"},
     ).respond_with_json({"results": [[["cat", 0.1], ["dog", 0.9]], [["cat", 1]]]})
@@ -41,7 +35,7 @@ def test_regress_posts_the_context_to_the_label_route_and_returns_one_value_each
     client: ServingClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_oneshot_request(
-        "/v1/models/m/labels/stable:regress",
+        "/v1/models/fashion model/labels/stable:regress",
         method="POST",
         json={"examples": [{"x": 1.0}, {"x": 2.0}], "context": {"bias": 0.5}},
     ).respond_with_json({"results": [2.7, 3]})
@@ -62,7 +56,9 @@ def test_regress_posts_the_context_to_the_label_route_and_returns_one_value_each
 def test_results_that_are_not_the_promised_shape_are_a_protocol_error(
     client: ServingClient, httpserver: HTTPServer, method: str, results: Any, message: str
 ) -> None:
-    httpserver.expect_oneshot_request(f"/v1/models/m:{method}").respond_with_json(results)
+    httpserver.expect_oneshot_request(f"/v1/models/fashion model:{method}").respond_with_json(
+        results
+    )
     with pytest.raises(ServingProtocolError, match=message):
         getattr(client, method)([{"x": 1.0}])
 
@@ -71,7 +67,7 @@ def test_a_refusal_carries_the_status_and_the_servers_text(
     client: ServingClient, httpserver: HTTPServer
 ) -> None:
     text = "Expected classification signature method_name to be tensorflow/serving/classify."
-    httpserver.expect_oneshot_request("/v1/models/m:classify").respond_with_json(
+    httpserver.expect_oneshot_request("/v1/models/fashion model:classify").respond_with_json(
         {"error": text}, status=400
     )
     with pytest.raises(ServingHTTPError) as info:

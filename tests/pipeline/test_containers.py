@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from fashion.clients import ServingClient
-from fashion.servers import ServerStartError, resolve_model_server
+from fashion.servers import ModelServerBinary, ServerStartError, resolve_model_server
 from fashion.servers.containers import image_from_choice
 from fashion.testing.served import running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
@@ -73,6 +73,13 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     monkeypatch.setenv("FASHION_FAKE_DOCKER_STATE", str(state))
     monkeypatch.delenv("FASHION_CONTAINER_ENGINE", raising=False)
     return FakeEngine(state)
+
+
+@pytest.fixture
+def container_server(engine: FakeEngine) -> ModelServerBinary:
+    """``--model-server docker:IMAGE``, resolved with the image present in the fake engine."""
+    engine.add_image(_IMAGE)
+    return resolve_model_server(f"docker:{_IMAGE}")
 
 
 @pytest.mark.parametrize(
@@ -144,14 +151,12 @@ def test_a_leftover_of_a_crashed_run_is_removed_at_the_next_start(engine: FakeEn
 
 @pytest.mark.slow  # a whole server behind the fake engine
 def test_a_container_serves_with_the_binarys_flags_behind_its_entrypoint(
-    engine: FakeEngine, xprocess: Any, tmp_path: Path
+    engine: FakeEngine, container_server: ModelServerBinary, xprocess: Any, tmp_path: Path
 ) -> None:
-    engine.add_image(_IMAGE)
-    binary = resolve_model_server(f"docker:{_IMAGE}")
     base = tmp_path / "models" / "half"
     write_elementwise_affine_model(base / "1", 0.5, 2.0)
     with running_model_server(
-        xprocess, binary, "container-single", model_name="half", base_path=base
+        xprocess, container_server, "container-single", model_name="half", base_path=base
     ) as server:
         with ServingClient(server.url, "half") as client:
             assert client.predict([1.0, 2.0]).tolist() == [2.5, 3.0]
@@ -187,10 +192,8 @@ def test_a_container_serves_with_the_binarys_flags_behind_its_entrypoint(
 
 @pytest.mark.slow  # a whole server behind the fake engine
 def test_a_model_config_file_is_rewritten_to_the_containers_paths(
-    engine: FakeEngine, xprocess: Any, tmp_path: Path
+    engine: FakeEngine, container_server: ModelServerBinary, xprocess: Any, tmp_path: Path
 ) -> None:
-    engine.add_image(_IMAGE)
-    binary = resolve_model_server(f"docker:{_IMAGE}")
     models = tmp_path / "models"
     for name, scale in (("first", 1.0), ("second", 2.0)):
         write_elementwise_affine_model(models / name / "1", scale, 0.0)
@@ -210,7 +213,7 @@ def test_a_model_config_file_is_rewritten_to_the_containers_paths(
         return all(ready.values())
 
     with running_model_server(
-        xprocess, binary, "container-config", config_file=config, ready=both_serve
+        xprocess, container_server, "container-config", config_file=config, ready=both_serve
     ) as server:
         for name, scale in (("first", 1.0), ("second", 2.0)):
             with ServingClient(server.url, name) as client:
@@ -222,15 +225,13 @@ def test_a_model_config_file_is_rewritten_to_the_containers_paths(
 
 
 def test_a_container_that_exits_early_fails_at_once_with_its_logs(
-    engine: FakeEngine, xprocess: Any, tmp_path: Path
+    engine: FakeEngine, container_server: ModelServerBinary, xprocess: Any, tmp_path: Path
 ) -> None:
-    engine.add_image(_IMAGE)
-    binary = resolve_model_server(f"docker:{_IMAGE}")
     with (
         pytest.raises(ServerStartError) as info,
         running_model_server(
             xprocess,
-            binary,
+            container_server,
             "container-dying",
             model_name="m",
             base_path=tmp_path / "models" / "m",

@@ -28,7 +28,13 @@ from fashion.clients import (
 )
 from fashion.clients.grpc import GrpcServingClient
 from fashion.servers import free_port
-from tests.support.scripted_grpc import ScriptedServing, metadata_answer, predict_answer, signature
+from tests.support.scripted_grpc import (
+    ScriptedServing,
+    metadata_answer,
+    predict_answer,
+    signature,
+    status_answer,
+)
 
 
 @pytest.fixture
@@ -139,9 +145,7 @@ def test_no_answer_before_the_clients_deadline_is_a_timeout_error(
         ),
         (
             "GetModelStatus",
-            get_model_status_pb2.GetModelStatusResponse(
-                model_version_status=[get_model_status_pb2.ModelVersionStatus(state=35)]
-            ),
+            status_answer((0, 35)),
             lambda c: c.status(),
             "unknown state",
         ),
@@ -165,12 +169,7 @@ def test_an_answer_that_is_not_what_the_api_promises_is_a_protocol_error(
 def test_status_names_states_and_codes_as_rest_does(
     script: ScriptedServing, client: GrpcServingClient
 ) -> None:
-    failed = get_model_status_pb2.ModelVersionStatus(version=2, state=50)
-    failed.status.error_code = 5
-    failed.status.error_message = "gone"
-    script.answers["GetModelStatus"] = get_model_status_pb2.GetModelStatusResponse(
-        model_version_status=[failed, get_model_status_pb2.ModelVersionStatus(version=1, state=30)]
-    )
+    script.answers["GetModelStatus"] = status_answer((2, 50, 5, "gone"), (1, 30))
     assert client.status(2) == [
         VersionStatus(2, "END", "NOT_FOUND", "gone"),
         VersionStatus(1, "AVAILABLE", "OK", ""),
@@ -181,16 +180,11 @@ def test_status_names_states_and_codes_as_rest_does(
 def test_wait_until_available_polls_through_not_found_and_fails_at_once_on_a_failed_load(
     script: ScriptedServing, client: GrpcServingClient
 ) -> None:
-    failed = get_model_status_pb2.ModelVersionStatus(version=2, state=50)
-    failed.status.error_code = 3
-    failed.status.error_message = "bad graph"
     answers = iter(
         [
             (grpc.StatusCode.NOT_FOUND, "Could not find version 2 of model m"),
-            get_model_status_pb2.GetModelStatusResponse(
-                model_version_status=[get_model_status_pb2.ModelVersionStatus(version=2, state=20)]
-            ),
-            get_model_status_pb2.GetModelStatusResponse(model_version_status=[failed]),
+            status_answer((2, 20)),
+            status_answer((2, 50, 3, "bad graph")),
         ]
     )
     script.answers["GetModelStatus"] = lambda request, context: next(answers)

@@ -9,12 +9,14 @@ nor the stand-in; its modules say what they import:
   them;
 - ``config_files``: the one writer of ``--model_config_file`` files;
 - ``rest_probe``: raw HTTP to a server's REST port, byte for byte, and the error body's bytes;
+- ``failed_start``: the line a server prints on stdout when it fails to start;
 - ``asgi``: the same kind of reply from the stand-in's ASGI app, in-process;
 - ``watched_server``: the conformance suite's server that polls its files;
 - ``fault_server``, ``traffic``: the reliability tests' shared server and steady load;
 - ``manager_kit``: a harness for the stand-in's model manager, in-process;
 - ``scripted_grpc``: an in-process gRPC server whose answers each test scripts;
-- ``predict_decoding``: predict bodies decoded as the stand-in's handler decodes them.
+- ``predict_decoding``: predict bodies decoded as the stand-in's handler decodes them;
+- ``status_errors``: the ``ServingStatusError`` a call into the stand-in raises.
 """
 
 from __future__ import annotations

@@ -21,10 +21,40 @@ from tests.support.savedmodels import (
 )
 
 __all__ = [
+    "CLASSIFY_METHOD",
+    "REGRESS_METHOD",
     "write_example_parser_model",
     "write_half_plus_three_model",
     "write_half_plus_two_model",
 ]
+
+
+#: The method names of classify and regress signatures.
+CLASSIFY_METHOD = "tensorflow/serving/classify"
+REGRESS_METHOD = "tensorflow/serving/regress"
+
+
+def _parse_float_features(
+    serialized: tf.Tensor, defaults: dict[str, list[float]]
+) -> list[tf.Tensor]:
+    """A v1 ``ParseExample`` op as TF Serving's testdata builds it: one float feature of shape
+    ``[1]`` per key, with its default (required where the default is empty); their tensors."""
+    return tf.raw_ops.ParseExample(
+        serialized=serialized,
+        names=tf.constant([], tf.string),
+        sparse_keys=[],
+        dense_keys=[tf.constant(key) for key in defaults],
+        dense_defaults=[tf.constant(default, tf.float32) for default in defaults.values()],
+        sparse_types=[],
+        dense_shapes=[[1]] * len(defaults),
+    ).dense_values
+
+
+def _save_initialized(path: Path, graph: tf.Graph, signatures: dict[str, object]) -> Path:
+    """Save ``graph`` (the default graph) with its variables at their initial values."""
+    with tf.compat.v1.Session(graph=graph) as session:
+        session.run(tf.compat.v1.global_variables_initializer())
+        return save_session(path, graph, session, signatures)
 
 
 def write_example_parser_model(path: Path) -> Path:
@@ -56,7 +86,7 @@ def write_example_parser_model(path: Path) -> Path:
         flat_scores = tf.reshape(x, [-1], name="flat_scores")
         plain_x = any_shape_placeholder(tf.float32, "plain_x")
         plain_y = tf.identity(plain_x, name="plain_y")
-        classify, regress = "tensorflow/serving/classify", "tensorflow/serving/regress"
+        classify, regress = CLASSIFY_METHOD, REGRESS_METHOD
         signatures = {
             "serving_default": build_signature(
                 {"inputs": examples}, {"classes": classes, "scores": scores}, classify
@@ -114,21 +144,13 @@ def write_half_plus_two_model(
         b = tf.compat.v1.Variable(offset, name="b")
         c = tf.compat.v1.Variable(3.0, name="c")
         serialized = tf.compat.v1.placeholder(tf.string, None, name="tf_example")
-        parsed = tf.raw_ops.ParseExample(
-            serialized=serialized,
-            names=tf.constant([], tf.string),
-            sparse_keys=[],
-            dense_keys=[tf.constant("x"), tf.constant("x2")],
-            dense_defaults=[tf.constant([], tf.float32), tf.constant([0.0], tf.float32)],
-            sparse_types=[],
-            dense_shapes=[[1], [1]],
-        ).dense_values
-        x = tf.identity(parsed[0], name="x")
-        x2 = tf.identity(parsed[1], name="x2")
+        parsed_x, parsed_x2 = _parse_float_features(serialized, {"x": [], "x2": [0.0]})
+        x = tf.identity(parsed_x, name="x")
+        x2 = tf.identity(parsed_x2, name="x2")
         y = tf.identity(a * x + b, name="y")
         y2 = tf.identity(a * x + c, name="y2")
         y3 = tf.identity(a * x2 + c, name="y3")
-        classify, regress = "tensorflow/serving/classify", "tensorflow/serving/regress"
+        classify, regress = CLASSIFY_METHOD, REGRESS_METHOD
         signatures = {
             "serving_default": build_signature({"x": x}, {"y": y}),
             "regress_x_to_y": build_signature({"inputs": serialized}, {"outputs": y}, regress),
@@ -140,9 +162,7 @@ def write_half_plus_two_model(
             signatures["classify_x2_to_y3"] = build_signature(
                 {"inputs": x2}, {"scores": y3}, classify
             )
-        with tf.compat.v1.Session(graph=graph) as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            return save_session(path, graph, session, signatures)
+        return _save_initialized(path, graph, signatures)
 
 
 def write_half_plus_three_model(path: Path) -> Path:
@@ -158,23 +178,15 @@ def write_half_plus_three_model(path: Path) -> Path:
         a = tf.compat.v1.Variable(0.5, name="a")
         b = tf.compat.v1.Variable(3.0, name="b")
         serialized = tf.compat.v1.placeholder(tf.string, None, name="tf_example")
-        parsed = tf.raw_ops.ParseExample(
-            serialized=serialized,
-            names=tf.constant([], tf.string),
-            sparse_keys=[],
-            dense_keys=[tf.constant("x")],
-            dense_defaults=[tf.constant([], tf.float32)],
-            sparse_types=[],
-            dense_shapes=[[1]],
-        ).dense_values
-        x = tf.identity(parsed[0], name="x")
+        (parsed_x,) = _parse_float_features(serialized, {"x": []})
+        x = tf.identity(parsed_x, name="x")
         y = tf.add(a * x, b, name="y")
         outputs = tf.identity(y, name="Identity")
 
         def info(tensor: tf.Tensor) -> meta_graph_pb2.TensorInfo:
             return meta_graph_pb2.TensorInfo(name=tensor.name, dtype=types_pb2.DT_FLOAT)
 
-        regress = "tensorflow/serving/regress"
+        regress = REGRESS_METHOD
         signatures = {
             "serving_default": meta_graph_pb2.SignatureDef(
                 inputs={"x": info(x)},
@@ -187,6 +199,4 @@ def write_half_plus_three_model(path: Path) -> Path:
                 method_name=regress,
             ),
         }
-        with tf.compat.v1.Session(graph=graph) as session:
-            session.run(tf.compat.v1.global_variables_initializer())
-            return save_session(path, graph, session, signatures)
+        return _save_initialized(path, graph, signatures)

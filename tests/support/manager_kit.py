@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from fashion.serving.models.manager import ManagerOptions, ModelManager
 from fashion.serving.models.model_spec import ModelSpec
@@ -33,6 +32,7 @@ from tests.support.savedmodels import (
     write_edge_signatures_model,
     write_elementwise_affine_model,
 )
+from tests.support.status_errors import status_error
 
 __all__ = [
     "FAST",
@@ -49,6 +49,7 @@ __all__ = [
     "place",
     "predict",
     "serving_tiny_models",
+    "start_error",
     "status",
 ]
 
@@ -123,6 +124,10 @@ class Recorder(logging.Handler):
         """Wait until ``message`` was logged ``times`` times."""
         self.wait_for(lambda: self.messages.count(message) >= times, f"log line {message!r}")
 
+    def wait_for_status(self, manager: ModelManager, model: str, rows: list[StatusRow]) -> None:
+        """Wait until the status API shows exactly ``rows`` for ``model`` (see :func:`status`)."""
+        self.wait_for(lambda: status(manager, model) == rows, f"the status of {model}: {rows}")
+
 
 @dataclasses.dataclass
 class Ticker:
@@ -190,11 +195,21 @@ def predict(manager: ModelManager, model: str, **selector: object) -> tuple[int,
 
 def not_found(manager: ModelManager, model: str, **selector: object) -> str:
     """Check that the request is a 404 NOT_FOUND; returns its message."""
-    with pytest.raises(ServingStatusError) as info:
-        predict(manager, model, **selector)
-    assert info.value.code is Code.NOT_FOUND
-    assert info.value.http_status == 404
-    return info.value.message
+    error = status_error(predict, manager, model, **selector)
+    assert (error.code, error.http_status) == (Code.NOT_FOUND, 404), error
+    return error.message
+
+
+def start_error(models: list[ModelSpec]) -> ServingStatusError:
+    """The error with which a manager of ``models`` (:data:`FAST` options) refuses to start.
+
+    The manager is stopped whether it refuses or not.
+    """
+    manager = ModelManager(models, LOADER, FAST)
+    try:
+        return status_error(manager.start)
+    finally:
+        manager.stop()
 
 
 #: The method name of ``odd_method``'s signature: none of the three that predict accepts with

@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from fashion.serving.codec.predict_request import DecodedInputs, decode_inputs, read_predict_request
-from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.status import ServingStatusError
+from tests.support.status_errors import invalid_argument, status_error
 
 __all__ = ["HALF_PLUS_TWO", "decode", "error", "invalid", "only"]
 
@@ -26,17 +26,12 @@ def decode(body: bytes | str, inputs: dict[str, str] | None = None) -> DecodedIn
 
 def error(body: bytes | str, inputs: dict[str, str] | None = None) -> ServingStatusError:
     """The error decoding ``body`` raises (the test fails if it raises none)."""
-    with pytest.raises(ServingStatusError) as caught:
-        decode(body, inputs)
-    return caught.value
+    return status_error(decode, body, inputs)
 
 
 def invalid(body: bytes | str, inputs: dict[str, str] | None = None) -> str:
     """The message of the INVALID_ARGUMENT (HTTP 400) decoding ``body`` raises."""
-    caught = error(body, inputs)
-    assert caught.code == Code.INVALID_ARGUMENT
-    assert caught.http_status == 400
-    return caught.message
+    return invalid_argument(decode, body, inputs)
 
 
 def only(decoded: DecodedInputs) -> np.ndarray:

@@ -12,13 +12,16 @@ import http.client
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fashion.servers import wait_until
 from tests.support import REQUEST_TIMEOUT
 
-__all__ = ["Reply", "RestProbe", "VersionState", "error_body"]
+if TYPE_CHECKING:
+    from fashion.testing.served import ServedModelServer
+
+__all__ = ["Reply", "RestProbe", "VersionState", "error_body", "live_probe"]
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,12 @@ class RestProbe:
             return wait_until(reached, timeout, f"{model} versions in states {dict(expected)}")
         except TimeoutError as exc:
             raise type(exc)(f"{exc}; last seen: {seen}") from exc
+
+
+def live_probe(server: ServedModelServer) -> RestProbe:
+    """A probe for ``server``'s REST port; fails at once, with the server's log, if it died."""
+    server.assert_alive()
+    return RestProbe(server.rest_port)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,14 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-__all__ = ["ScriptedServing", "metadata_answer", "predict_answer", "serving", "signature"]
+__all__ = [
+    "ScriptedServing",
+    "metadata_answer",
+    "predict_answer",
+    "serving",
+    "signature",
+    "status_answer",
+]
 
 _REQUESTS: dict[str, tuple[str, type[Message]]] = {
     "Predict": ("PredictionService", predict_pb2.PredictRequest),
@@ -115,4 +122,15 @@ def predict_answer(**outputs: Any) -> predict_pb2.PredictResponse:
     answer = predict_pb2.PredictResponse()
     for name, value in outputs.items():
         answer.outputs[name].CopyFrom(tf.make_tensor_proto(np.asarray(value, np.float32)))
+    return answer
+
+
+def status_answer(*versions: tuple[int, int] | tuple[int, int, int, str]) -> Any:
+    """A GetModelStatusResponse: one entry per ``(version, state)`` or ``(version, state, error
+    code, error message)``, in the order given (states and codes as the protos number them)."""
+    answer = get_model_status_pb2.GetModelStatusResponse()
+    for version, state, *error in versions:
+        entry = answer.model_version_status.add(version=version, state=state)
+        if error:
+            entry.status.error_code, entry.status.error_message = error
     return answer

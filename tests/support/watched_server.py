@@ -6,10 +6,13 @@ chooses TensorFlow's kernels in ``pytest_configure``, before TensorFlow may be i
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from fashion.servers import wait_until
 from fashion.testing.served import ServedModelServer
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.rest_probe import RestProbe
@@ -49,6 +52,24 @@ class WatchedServer:
         """Replace the config file's models (atomically) and remember them."""
         write_model_config(self.config_path, entries.values())
         self.entries = dict(entries)
+
+    @contextlib.contextmanager
+    def config_restored(self) -> Iterator[dict[str, ModelEntry]]:
+        """Yields the models the config file lists now, and writes them back on leaving the
+        block, whatever the block wrote or raised: the next test sees the file it expects."""
+        original = dict(self.entries)
+        try:
+            yield original
+        finally:
+            self.rewrite_config(original)
+
+    @contextlib.contextmanager
+    def logs_again(self, line: str, what: str, timeout: float = 10.0) -> Iterator[None]:
+        """On leaving the block, waits until the server's log holds ``line`` once more than on
+        entering it (``what`` names the wait in its timeout error)."""
+        before = self.server.log_text().count(line)
+        yield
+        wait_until(lambda: self.server.log_text().count(line) > before, timeout, what)
 
     def build_version(self, model: str, version: int, scale: float) -> Path:
         """Write ``y = scale * x`` for ``model`` under a non-numeric name; returns that dir."""

@@ -187,13 +187,7 @@ def _decode_rows(
             keys: set[str] = set()
             for key, item in members(element):
                 keys.add(key)
-                try:
-                    _builder(document, builders, inputs, key).add_instance(item)
-                except ServingStatusError as exc:
-                    raise _invalid(
-                        f"Failed to process element: {index} key: {key} of 'instances' list. "
-                        f"Error: {exc.as_status_text()}"
-                    ) from None
+                _add_instance(document, builders, inputs, key, item, f"{index} key: {key}")
             if sorted(keys) != input_names:
                 raise _invalid(
                     f"Failed to process element: {index} of 'instances' list. JSON object: "
@@ -202,16 +196,29 @@ def _decode_rows(
         else:
             if is_object(element) and not is_base64_object(element):
                 raise _invalid(f"Expecting value/list but got object at item {index} of input list")
-            try:
-                _builder(document, builders, inputs, name).add_instance(element)
-            except ServingStatusError as exc:
-                raise _invalid(
-                    f"Failed to process element: {index} of 'instances' list. "
-                    f"Error: {exc.as_status_text()}"
-                ) from None
+            _add_instance(document, builders, inputs, name, element, str(index))
     return {
         name: builder.tensor((len(instances), *builder.shape)) for name, builder in builders.items()
     }
+
+
+def _add_instance(
+    document: JsonDocument,
+    builders: dict[str, TensorBuilder],
+    inputs: Mapping[str, str],
+    name: str,
+    item: object,
+    element: str,
+) -> None:
+    """One instance into input ``name``'s tensor; a failure (an unknown input included) names
+    the element (``json_tensor.cc``)."""
+    try:
+        _builder(document, builders, inputs, name).add_instance(item)
+    except ServingStatusError as exc:
+        raise _invalid(
+            f"Failed to process element: {element} of 'instances' list. "
+            f"Error: {exc.as_status_text()}"
+        ) from None
 
 
 def _builder(

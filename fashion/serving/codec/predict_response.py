@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,15 +57,7 @@ def encode_predict_response(
     elif len(layouts) == 1:
         text = '{\n    "outputs": ' + layouts[0].render(1, False) + "\n}"
     else:
-        members = "".join(
-            ("," if k else "")
-            + "\n"
-            + indent(2)
-            + quote(layout.name)
-            + ": "
-            + layout.render(2, False)
-            for k, layout in enumerate(layouts)
-        )
+        members = _members(((layout.name, layout.render(2, False)) for layout in layouts), 2)
         text = '{\n    "outputs": {' + members + "\n" + indent(1) + "}\n}"
     return utf8_bytes(text)
 
@@ -134,6 +126,14 @@ def _batch_size(tensors: Mapping[str, np.ndarray]) -> int:
     return batch
 
 
+def _members(items: Iterable[tuple[str, str]], depth: int) -> str:
+    """An object's ``"name": value`` members, one per line at ``depth``, comma-separated."""
+    return "".join(
+        ("," if k else "") + "\n" + indent(depth) + quote(name) + ": " + text
+        for k, (name, text) in enumerate(items)
+    )
+
+
 def _row_text(layouts: list[_Layout], batch: int) -> str:
     """``predictions``: one entry per index of the first dimension, in rapidjson's layout."""
     if len(layouts) == 1:
@@ -141,15 +141,7 @@ def _row_text(layouts: list[_Layout], batch: int) -> str:
     else:
         entries = []
         for i in range(batch):
-            fields = "".join(
-                ("," if k else "")
-                + "\n"
-                + indent(3)
-                + quote(layout.name)
-                + ": "
-                + layout.render_item(i, 3)
-                for k, layout in enumerate(layouts)
-            )
+            fields = _members(((layout.name, layout.render_item(i, 3)) for layout in layouts), 3)
             entries.append(
                 ("," if i else "") + "\n" + indent(2) + "{" + fields + "\n" + indent(2) + "}"
             )

@@ -26,7 +26,7 @@ from google.protobuf.message import Message
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
 
-__all__ = ["encode_model_metadata", "encode_model_status", "message_json"]
+__all__ = ["encode_model_metadata", "encode_model_status", "message_dict", "message_json"]
 
 
 def encode_model_status(response: get_model_status_pb2.GetModelStatusResponse) -> bytes:
@@ -69,11 +69,15 @@ def encode_model_metadata(
 
 def message_json(message: Message) -> str:
     """One message as the C++ printer writes it with whitespace, ending in a newline."""
-    as_dict = json_format.MessageToDict(
+    ordered = _in_printer_order(message_dict(message), message.DESCRIPTOR)
+    return json.dumps(ordered, indent=1, ensure_ascii=False) + "\n"
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    """``MessageToDict`` as TF Serving prints its protos: proto field names, every field."""
+    return json_format.MessageToDict(
         message, preserving_proto_field_name=True, **{_print_all_fields_keyword(): True}
     )
-    ordered = _in_printer_order(as_dict, message.DESCRIPTOR)
-    return json.dumps(ordered, indent=1, ensure_ascii=False) + "\n"
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     inference_pb2,
+    model_pb2,
     predict_pb2,
     prediction_service_pb2_grpc,
     regression_pb2,
@@ -39,6 +40,7 @@ from fashion.serving.status import Code, ServingStatusError
 __all__ = ["PredictionService"]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 _INT32_MAX = 2**31 - 1
 _SIGNATURE_DEF = "signature_def"
 
@@ -135,40 +137,48 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     ) -> classification_pb2.ClassificationResponse:
         """``TensorflowClassificationServiceImpl::Classify`` (``classifier.cc``)."""
 
-        def call() -> classification_pb2.ClassificationResponse:
-            if not request.HasField("model_spec"):
-                raise _missing_spec()
-            spec = request.model_spec
-            with acquire(self._manager, spec) as handle:
-                with self._metrics.runtime_latency(spec.name, "Classify"):
-                    results = classify(
-                        handle.servable,
-                        spec.signature_name or DEFAULT_SIGNATURE,
-                        request.input,
-                        timeout_ms=_session_timeout(context),
-                        check_method_name=self._check,
-                    )
-                version = handle.version
-            response = classification_pb2.ClassificationResponse(
-                model_spec=response_spec(spec.name, version, spec.signature_name)
-            )
+        def respond(
+            spec: model_pb2.ModelSpec, results: list[list[tuple[bytes, float]]]
+        ) -> classification_pb2.ClassificationResponse:
+            response = classification_pb2.ClassificationResponse(model_spec=spec)
             _fill_classifications(response.result, results)
             return response
 
-        return self._counted("Classify", request.model_spec.name, context, call)
+        return self._examples_rpc("Classify", classify, request, context, respond)
 
     def Regress(
         self, request: regression_pb2.RegressionRequest, context: grpc.ServicerContext
     ) -> regression_pb2.RegressionResponse:
         """``TensorflowRegressionServiceImpl::Regress`` (``regressor.cc``)."""
 
-        def call() -> regression_pb2.RegressionResponse:
+        def respond(
+            spec: model_pb2.ModelSpec, values: list[float]
+        ) -> regression_pb2.RegressionResponse:
+            response = regression_pb2.RegressionResponse(model_spec=spec)
+            for value in values:
+                response.result.regressions.add(value=value)
+            return response
+
+        return self._examples_rpc("Regress", regress, request, context, respond)
+
+    def _examples_rpc(
+        self,
+        api: str,
+        infer: Callable[..., _R],
+        request: classification_pb2.ClassificationRequest | regression_pb2.RegressionRequest,
+        context: grpc.ServicerContext,
+        respond: Callable[[model_pb2.ModelSpec, _R], _T],
+    ) -> _T:
+        """Classify and Regress alike: resolve, run the signature on the request's examples
+        (``runtime.example_inference``), answer with the resolved ``model_spec``."""
+
+        def call() -> _T:
             if not request.HasField("model_spec"):
                 raise _missing_spec()
             spec = request.model_spec
             with acquire(self._manager, spec) as handle:
-                with self._metrics.runtime_latency(spec.name, "Regress"):
-                    values = regress(
+                with self._metrics.runtime_latency(spec.name, api):
+                    results = infer(
                         handle.servable,
                         spec.signature_name or DEFAULT_SIGNATURE,
                         request.input,
@@ -176,14 +186,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                         check_method_name=self._check,
                     )
                 version = handle.version
-            response = regression_pb2.RegressionResponse(
-                model_spec=response_spec(spec.name, version, spec.signature_name)
-            )
-            for value in values:
-                response.result.regressions.add(value=value)
-            return response
+            return respond(response_spec(spec.name, version, spec.signature_name), results)
 
-        return self._counted("Regress", request.model_spec.name, context, call)
+        return self._counted(api, request.model_spec.name, context, call)
 
     def MultiInference(
         self, request: inference_pb2.MultiInferenceRequest, context: grpc.ServicerContext

@@ -42,51 +42,42 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        registry = self.registry
-        self._request_count = Counter(
-            f"{_TF_SERVING}request_count",
-            "The total number of requests.",
-            ["model_name", "status"],
-            registry=registry,
+        counter = functools.partial(Counter, registry=self.registry)
+        histogram = functools.partial(Histogram, registry=self.registry)
+        latency = functools.partial(histogram, buckets=_LATENCY_BUCKETS)
+        self._request_count = counter(
+            f"{_TF_SERVING}request_count", "The total number of requests.", ["model_name", "status"]
         )
-        self._request_latency = Histogram(
+        self._request_latency = latency(
             f"{_TF_SERVING}request_latency",
             "Distribution of wall time (in microseconds) for Tensorflow Serving request.",
             ["model_name", "API", "entrypoint"],
-            buckets=_LATENCY_BUCKETS,
-            registry=registry,
         )
-        self._runtime_latency = Histogram(
+        self._runtime_latency = latency(
             f"{_TF_SERVING}runtime_latency",
             "Distribution of wall time (in microseconds) for Tensorflow runtime.",
             ["model_name", "API", "runtime"],
-            buckets=_LATENCY_BUCKETS,
-            registry=registry,
         )
-        self._example_counts = Histogram(
+        self._example_counts = histogram(
             f"{_TF_SERVING}request_example_counts",
             "The number of tensorflow.Examples per request.",
             ["model"],
             buckets=_EXAMPLE_BUCKETS,
-            registry=registry,
         )
-        self._example_total = Counter(
+        self._example_total = counter(
             f"{_TF_SERVING}request_example_count_total",
             "The total number of tensorflow.Examples.",
             ["model"],
-            registry=registry,
         )
-        self._load_attempts = Counter(
+        self._load_attempts = counter(
             f"{_SAVED_MODEL}load_attempt_count",
             "The number of times a SavedModel was successfully loaded.",
             ["model_path", "status"],
-            registry=registry,
         )
-        self._load_latency = Counter(
+        self._load_latency = counter(
             f"{_SAVED_MODEL}load_latency",
             "Latency in microseconds for SavedModels that were successfully loaded.",
             ["model_path"],
-            registry=registry,
         )
 
     def count_request(self, model_name: str, status: str) -> None:

@@ -21,6 +21,7 @@ from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import input_pb2
 
 from fashion.serving.runtime.servable import Servable
+from fashion.serving.runtime.signature_info import SignatureInfo
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
@@ -74,10 +75,24 @@ def _invalid(message: str) -> ServingStatusError:
     return ServingStatusError(Code.INVALID_ARGUMENT, message)
 
 
-def _method_check(servable: Servable, name: str, kind: str, method: str) -> None:
-    actual = servable.signatures[name].method_name
-    if actual != method:
-        raise _invalid(f"Expected {kind} signature method_name to be {method}. Was: {actual}")
+_METHODS = {"classification": CLASSIFY_METHOD, "regression": REGRESS_METHOD}
+
+
+def _one_input_signature(
+    servable: Servable, name: str, check_method_name: bool, kind: str
+) -> SignatureInfo:
+    """The checks ``classifier.cc`` and ``regressor.cc`` share, in their order: the signature
+    exists, has the method (when checked) and one input."""
+    info = servable.signatures.get(name)
+    if info is None:
+        raise _invalid(f"No signature was found with the name: {name}")
+    if check_method_name and info.method_name != _METHODS[kind]:
+        raise _invalid(
+            f"Expected {kind} signature method_name to be {_METHODS[kind]}. Was: {info.method_name}"
+        )
+    if len(info.inputs) != 1:
+        raise _invalid("Expected one input Tensor.")
+    return info
 
 
 def classify_signature(servable: Servable, name: str, check_method_name: bool) -> SignatureRun:
@@ -87,13 +102,7 @@ def classify_signature(servable: Servable, name: str, check_method_name: bool) -
     Raises:
         ServingStatusError: INVALID_ARGUMENT with ``classifier.cc``'s texts.
     """
-    info = servable.signatures.get(name)
-    if info is None:
-        raise _invalid(f"No signature was found with the name: {name}")
-    if check_method_name:
-        _method_check(servable, name, "classification", CLASSIFY_METHOD)
-    if len(info.inputs) != 1:
-        raise _invalid("Expected one input Tensor.")
+    info = _one_input_signature(servable, name, check_method_name, "classification")
     if len(info.outputs) not in (1, 2):
         raise _invalid(f"Expected one or two output Tensors, found {len(info.outputs)}")
     debug = text_format.MessageToString(servable.signature_defs[name])
@@ -122,13 +131,7 @@ def regress_signature(servable: Servable, name: str, check_method_name: bool) ->
     Raises:
         ServingStatusError: INVALID_ARGUMENT with ``regressor.cc``'s texts.
     """
-    info = servable.signatures.get(name)
-    if info is None:
-        raise _invalid(f"No signature was found with the name: {name}")
-    if check_method_name:
-        _method_check(servable, name, "regression", REGRESS_METHOD)
-    if len(info.inputs) != 1:
-        raise _invalid("Expected one input Tensor.")
+    info = _one_input_signature(servable, name, check_method_name, "regression")
     if len(info.outputs) != 1:
         raise _invalid("Expected one output Tensor.")
     debug = text_format.MessageToString(servable.signature_defs[name])

@@ -15,16 +15,12 @@ from fashion.serving.codec.examples_response import (
     encode_classify_response,
     encode_regress_response,
 )
-from fashion.serving.status import Code, ServingStatusError
+from tests.support.status_errors import invalid_argument, status_error
 
 
 def invalid(body: str | bytes) -> str:
-    raw = body.encode() if isinstance(body, str) else body
-    with pytest.raises(ServingStatusError) as caught:
-        read_examples_request(raw)
-    assert caught.value.code == Code.INVALID_ARGUMENT
-    assert caught.value.http_status == 400
-    return caught.value.message
+    """The message of the INVALID_ARGUMENT (HTTP 400) that reading ``body`` raises."""
+    return invalid_argument(read_examples_request, body.encode() if isinstance(body, str) else body)
 
 
 def features(body: str) -> list[dict[str, tuple[str | None, list]]]:
@@ -183,9 +179,7 @@ def test_result_values_use_the_decimal_rules() -> None:
 
 
 def test_empty_results_cannot_be_written() -> None:
-    with pytest.raises(ServingStatusError) as classify:
-        encode_classify_response([])
-    assert classify.value.message == "Cannot convert empty ClassificationResults to JSON"
-    with pytest.raises(ServingStatusError) as regress:
-        encode_regress_response([])
-    assert regress.value.message == "Cannot convert empty RegressionResults to JSON"
+    classify = status_error(encode_classify_response, [])
+    assert classify.message == "Cannot convert empty ClassificationResults to JSON"
+    regress = status_error(encode_regress_response, [])
+    assert regress.message == "Cannot convert empty RegressionResults to JSON"

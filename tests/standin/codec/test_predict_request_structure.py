@@ -16,28 +16,23 @@ import orjson
 import pytest
 
 from fashion.serving.codec.predict_request import read_predict_request
-from fashion.serving.status import ServingStatusError
 from tests.support.predict_decoding import decode, invalid, only
+from tests.support.status_errors import status_error
 
 # --- steps 2-4: before the model is resolved ------------------------------------------------
 
 
 def test_empty_body_fails_before_any_model_lookup() -> None:
-    with pytest.raises(ServingStatusError) as caught:
-        read_predict_request(b"")
-    assert caught.value.message == "JSON Parse error: The document is empty"
+    message = status_error(read_predict_request, b"").message
+    assert message == "JSON Parse error: The document is empty"
 
 
 def test_top_level_array_is_not_an_object() -> None:
-    with pytest.raises(ServingStatusError) as caught:
-        read_predict_request(b"[]")
-    assert caught.value.message == "JSON Value: [] Is not object"
+    assert status_error(read_predict_request, b"[]").message == "JSON Value: [] Is not object"
 
 
 def test_signature_name_must_be_a_string() -> None:
-    with pytest.raises(ServingStatusError) as caught:
-        read_predict_request(b'{"signature_name": 100}')
-    assert caught.value.message == (
+    assert status_error(read_predict_request, b'{"signature_name": 100}').message == (
         "JSON Value: {\n    \"signature_name\": 100\n} not formatted correctly. 'signature_name' "
         "key must be a string value."
     )
@@ -313,8 +308,6 @@ def test_duplicate_key_inside_instance_objects_of_a_large_request() -> None:
 def test_a_dense_body_with_a_number_rapidjson_finds_too_big_fails_as_rapidjson_does() -> None:
     """orjson reads 400 nines scaled by 1e-300 as 1e100; rapidjson stops in the integer part."""
     body = b'{"instances": [[1.0, ' + b"9" * 400 + b"e-300]]}"
-    with pytest.raises(ServingStatusError) as info:
-        read_predict_request(body)
-    assert info.value.message == (
+    assert status_error(read_predict_request, body).message == (
         "JSON Parse error: Number too big to be stored in double. at offset: 21"
     )

@@ -14,32 +14,51 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import get_model_status_pb2
 
 from fashion.serving.codec.proto_json import encode_model_metadata, encode_model_status
+from tests.support.scripted_grpc import status_answer
 
 ModelVersionStatus = get_model_status_pb2.ModelVersionStatus
 
 
 def status_response(*versions: tuple[int, int, int, str]) -> bytes:
-    response = get_model_status_pb2.GetModelStatusResponse()
-    for version, state, code, message in versions:
-        entry = response.model_version_status.add(version=version, state=state)
-        entry.status.error_code = code
-        entry.status.error_message = message
-    return encode_model_status(response)
+    return encode_model_status(status_answer(*versions))
+
+
+def _float_column(info: meta_graph_pb2.TensorInfo, name: str) -> None:
+    """Make ``info`` a float tensor ``name`` of shape ``[-1, 1]``, as half_plus_two declares."""
+    info.name = name
+    info.dtype = types_pb2.DT_FLOAT
+    info.tensor_shape.dim.add(size=-1)
+    info.tensor_shape.dim.add(size=1)
 
 
 def half_plus_two_signature() -> meta_graph_pb2.SignatureDef:
     signature = meta_graph_pb2.SignatureDef(method_name="tensorflow/serving/predict")
-    x = signature.inputs["x"]
-    x.name = "serving_default_x:0"
-    x.dtype = types_pb2.DT_FLOAT
-    x.tensor_shape.dim.add(size=-1)
-    x.tensor_shape.dim.add(size=1)
-    y = signature.outputs["y"]
-    y.name = "StatefulPartitionedCall:0"
-    y.dtype = types_pb2.DT_FLOAT
-    y.tensor_shape.dim.add(size=-1)
-    y.tensor_shape.dim.add(size=1)
+    _float_column(signature.inputs["x"], "serving_default_x:0")
+    _float_column(signature.outputs["y"], "StatefulPartitionedCall:0")
     return signature
+
+
+def _printed_float_column(alias: str, name: str) -> str:
+    """How protobuf's printer writes a :func:`_float_column` under ``alias``, four levels deep."""
+    return (
+        f'    "{alias}": {{\n'
+        '     "dtype": "DT_FLOAT",\n'
+        '     "tensor_shape": {\n'
+        '      "dim": [\n'
+        "       {\n"
+        '        "size": "-1",\n'
+        '        "name": ""\n'
+        "       },\n"
+        "       {\n"
+        '        "size": "1",\n'
+        '        "name": ""\n'
+        "       }\n"
+        "      ],\n"
+        '      "unknown_rank": false\n'
+        "     },\n"
+        f'     "name": "{name}"\n'
+        "    }\n"
+    )
 
 
 def test_status_body_of_two_versions_is_protobufs_json_byte_for_byte() -> None:
@@ -71,9 +90,7 @@ def test_status_body_of_two_versions_is_protobufs_json_byte_for_byte() -> None:
 
 
 def test_status_is_printed_even_when_left_unset() -> None:
-    response = get_model_status_pb2.GetModelStatusResponse()
-    response.model_version_status.add(version=3, state=ModelVersionStatus.LOADING)
-    parsed = json.loads(encode_model_status(response))
+    parsed = json.loads(encode_model_status(status_answer((3, ModelVersionStatus.LOADING))))
     assert parsed == {
         "model_version_status": [
             {
@@ -104,44 +121,8 @@ def test_metadata_body_is_glued_from_two_printed_messages() -> None:
         '"metadata": {"signature_def": {\n'
         ' "signature_def": {\n'
         '  "serving_default": {\n'
-        '   "inputs": {\n'
-        '    "x": {\n'
-        '     "dtype": "DT_FLOAT",\n'
-        '     "tensor_shape": {\n'
-        '      "dim": [\n'
-        "       {\n"
-        '        "size": "-1",\n'
-        '        "name": ""\n'
-        "       },\n"
-        "       {\n"
-        '        "size": "1",\n'
-        '        "name": ""\n'
-        "       }\n"
-        "      ],\n"
-        '      "unknown_rank": false\n'
-        "     },\n"
-        '     "name": "serving_default_x:0"\n'
-        "    }\n"
-        "   },\n"
-        '   "outputs": {\n'
-        '    "y": {\n'
-        '     "dtype": "DT_FLOAT",\n'
-        '     "tensor_shape": {\n'
-        '      "dim": [\n'
-        "       {\n"
-        '        "size": "-1",\n'
-        '        "name": ""\n'
-        "       },\n"
-        "       {\n"
-        '        "size": "1",\n'
-        '        "name": ""\n'
-        "       }\n"
-        "      ],\n"
-        '      "unknown_rank": false\n'
-        "     },\n"
-        '     "name": "StatefulPartitionedCall:0"\n'
-        "    }\n"
-        "   },\n"
+        '   "inputs": {\n' + _printed_float_column("x", "serving_default_x:0") + "   },\n"
+        '   "outputs": {\n' + _printed_float_column("y", "StatefulPartitionedCall:0") + "   },\n"
         '   "method_name": "tensorflow/serving/predict",\n'
         '   "defaults": {}\n'
         "  }\n"

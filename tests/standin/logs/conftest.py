@@ -8,20 +8,14 @@ from collections.abc import Iterator
 import pytest
 
 from fashion.serving.logs import lines as log
-from tests.standin.logs.capture import FlushCountingStream
+from tests.standin.logs.capture import FlushCountingStream, restored_logger
 
 
 @pytest.fixture
 def restore_logger() -> Iterator[logging.Logger]:
     """The stand-in's logger; its handlers, level and propagation are restored after the test."""
-    logger = log.get_logger()
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    try:
+    with restored_logger() as logger:
         yield logger
-    finally:
-        logger.handlers[:] = saved[0]
-        logger.setLevel(saved[1])
-        logger.propagate = saved[2]
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Fixtures of the model manager's tests (``test_manager_*.py``): built versions, a recorder of
-log lines and state transitions, managers that are always stopped, and a scan counter.
+log lines and state transitions, managers that are always stopped (model ``m`` with versions
+placed in its base path, or any models), and a scan counter.
 
 TensorFlow is imported inside the fixtures, never at the top of this file: when this folder is
 named on the command line, pytest imports this conftest before the root conftest's
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from fashion.serving.models.model_spec import ModelSpec
+from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
 
 if TYPE_CHECKING:
     from fashion.serving.models.manager import ModelManager
@@ -75,6 +76,42 @@ def start(recorder: Recorder) -> Iterator[Callable[..., ModelManager]]:
     finally:
         for manager in managers:
             manager.stop()
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    """The base path of model ``m``, made by the first version placed in it."""
+    return tmp_path / "m"
+
+
+@pytest.fixture
+def start_m(
+    start: Callable[..., ModelManager], builds: dict[str, Path], base: Path
+) -> Callable[..., ModelManager]:
+    """Places versions of model ``m`` in :func:`base`, then starts a manager on ``m``.
+
+    ``start_m({1: "half", 2: "triple"}, policy, labels=..., also=[specs], **options)``: each
+    version is a copy of the named build of :func:`builds`; ``policy`` defaults to the server's
+    (latest 1), ``also`` adds models, ``options`` override the manager's as :func:`start` does.
+    Returns at once: each test waits for what its start-up must reach.
+    """
+
+    def _start_m(
+        versions: Mapping[int, str],
+        policy: VersionPolicy | None = None,
+        *,
+        labels: Mapping[str, int] | None = None,
+        also: Sequence[ModelSpec] = (),
+        **options: object,
+    ) -> ModelManager:
+        from tests.support.manager_kit import place
+
+        for version, build in versions.items():
+            place(builds[build], base, version)
+        spec = ModelSpec("m", str(base), policy or VersionPolicy(), labels or {})
+        return start([spec, *also], **options)
+
+    return _start_m
 
 
 @pytest.fixture

@@ -9,75 +9,51 @@ Fixtures: ``conftest.py`` of this folder.
 
 from __future__ import annotations
 
-import pytest
-
-from fashion.serving.models.manager import ModelManager
 from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
-from fashion.serving.status import Code, ServingStatusError
-from tests.support.manager_kit import (
-    FAST,
-    LOADER,
-    available,
-    not_found,
-    place,
-    predict,
-    status,
-)
+from fashion.serving.status import Code
+from tests.support.manager_kit import available, not_found, place, predict, start_error
+from tests.support.status_errors import code_and_message, invalid_argument, status_error
 
 
-def test_labels_resolve_to_their_versions(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    place(builds["triple"], base, 2)
-    spec = ModelSpec(
-        "m", str(base), VersionPolicy.all(), labels={"stable": 1, "canary": 2, "next": 9}
+def test_labels_resolve_to_their_versions(start_m, recorder):
+    manager = start_m(
+        {1: "half", 2: "triple"},
+        VersionPolicy.all(),
+        labels={"stable": 1, "canary": 2, "next": 9},
+        allow_version_labels_for_unavailable_models=True,
     )
-    manager = start([spec], allow_version_labels_for_unavailable_models=True)
-    recorder.wait_for(lambda: status(manager, "m") == available(2, 1), "both AVAILABLE")
+    recorder.wait_for_status(manager, "m", available(2, 1))
     assert predict(manager, "m", label="stable") == (1, 2.5)
     assert predict(manager, "m", label="canary") == (2, 5.0)
     assert not_found(manager, "m", label="next") == "Servable not found for request: Specific(m, 9)"
     for model in ("m", "x"):
-        with pytest.raises(ServingStatusError) as info:
-            predict(manager, model, label="latest")
-        assert info.value.code is Code.INVALID_ARGUMENT
-        assert info.value.http_status == 400
-        assert info.value.message == "Unrecognized servable version label: latest"
+        assert invalid_argument(predict, manager, model, label="latest") == (
+            "Unrecognized servable version label: latest"
+        )
 
 
-def test_labels_at_start_up_need_the_allow_flag(builds, tmp_path):
-    base = tmp_path / "m"
+def test_labels_at_start_up_need_the_allow_flag(builds, base):
     place(builds["half"], base, 1)
-    manager = ModelManager([ModelSpec("m", str(base), labels={"stable": 1})], LOADER, FAST)
-    try:
-        with pytest.raises(ServingStatusError) as info:
-            manager.start()
-    finally:
-        manager.stop()
-    assert info.value.code is Code.FAILED_PRECONDITION
-    assert info.value.message == (
+    error = start_error([ModelSpec("m", str(base), labels={"stable": 1})])
+    assert error.code is Code.FAILED_PRECONDITION
+    assert error.message == (
         "Request to assign label to version 1 of model m, which is not currently available for "
         "inference"
     )
 
 
-def test_label_rules_on_reload(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    place(builds["triple"], base, 2)
-    manager = start([ModelSpec("m", str(base), VersionPolicy.all())])
-    recorder.wait_for(lambda: status(manager, "m") == available(2, 1), "both AVAILABLE")
+def test_label_rules_on_reload(start_m, base, tmp_path, recorder):
+    manager = start_m({1: "half", 2: "triple"}, VersionPolicy.all())
+    recorder.wait_for_status(manager, "m", available(2, 1))
 
     def config(**labels: int) -> ModelSpec:
         return ModelSpec("m", str(base), VersionPolicy.all(), labels=labels)
 
     def refused(models: list[ModelSpec], allow: bool, version: int) -> None:
-        with pytest.raises(ServingStatusError) as info:
-            manager.apply_config(models, allow)
-        assert info.value.code is Code.FAILED_PRECONDITION
-        assert info.value.message == (
+        assert code_and_message(manager.apply_config, models, allow) == (
+            Code.FAILED_PRECONDITION,
             f"Request to assign label to version {version} of model m, which is not currently "
-            "available for inference"
+            "available for inference",
         )
 
     manager.apply_config([config(stable=1)], False)
@@ -99,6 +75,6 @@ def test_label_rules_on_reload(start, builds, tmp_path, recorder):
     assert manager.labels("m") == {"stable": 2, "canary": 3}
     manager.apply_config([config(stable=2)], False)
     assert manager.resolve("m", label="stable") == 2
-    with pytest.raises(ServingStatusError) as info:
-        manager.resolve("m", label="canary")
-    assert info.value.message == "Unrecognized servable version label: canary"
+    assert status_error(manager.resolve, "m", label="canary").message == (
+        "Unrecognized servable version label: canary"
+    )

@@ -13,7 +13,7 @@ import shutil
 import time
 
 from fashion.serving.models.manager import describe_unavailable
-from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
+from fashion.serving.models.model_spec import VersionPolicy
 from fashion.serving.status import Code, ServingStatusError
 from tests.support.manager_kit import (
     WAIT_SECONDS,
@@ -26,15 +26,13 @@ from tests.support.manager_kit import (
 
 
 def test_failed_new_version_keeps_the_old_one_serving_and_ends_with_its_error(
-    start, builds, tmp_path, recorder, ticker
+    start_m, builds, base, recorder, ticker
 ):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    manager = start([ModelSpec("m", str(base)), ticker.spec])
-    recorder.wait_for(lambda: status(manager, "m") == available(1), "version 1 AVAILABLE")
+    manager = start_m({1: "half"}, also=[ticker.spec])
+    recorder.wait_for_status(manager, "m", available(1))
     broken = place(builds["broken"], base, 2)
     failed = (2, "END", "NOT_FOUND", not_found_text(broken))
-    recorder.wait_for(lambda: status(manager, "m") == [failed, *available(1)], "2 END")
+    recorder.wait_for_status(manager, "m", [failed, *available(1)])
     ticker.wait_scans()
     assert status(manager, "m") == [failed, *available(1)]
     assert predict(manager, "m") == (1, 2.5)
@@ -45,15 +43,13 @@ def test_failed_new_version_keeps_the_old_one_serving_and_ends_with_its_error(
 
 
 def test_failed_version_is_retried_only_after_it_left_the_disk_and_came_back(
-    start, builds, tmp_path, recorder, ticker
+    start_m, builds, base, recorder, ticker
 ):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    manager = start([ModelSpec("m", str(base), VersionPolicy.all()), ticker.spec])
-    recorder.wait_for(lambda: status(manager, "m") == available(1), "1 AVAILABLE")
+    manager = start_m({1: "half"}, VersionPolicy.all(), also=[ticker.spec])
+    recorder.wait_for_status(manager, "m", available(1))
     broken = place(builds["broken"], base, 2)
     failed = (2, "END", "NOT_FOUND", not_found_text(broken))
-    recorder.wait_for(lambda: status(manager, "m") == [failed, *available(1)], "2 END")
+    recorder.wait_for_status(manager, "m", [failed, *available(1)])
     # Completing the files in place does not help: the version stays failed while on disk.
     shutil.rmtree(broken)
     place(builds["triple"], base, 2)
@@ -64,15 +60,14 @@ def test_failed_version_is_retried_only_after_it_left_the_disk_and_came_back(
     os.rename(base / "2", base / "parked")
     ticker.wait_scans()
     os.rename(base / "parked", base / "2")
-    recorder.wait_for(lambda: status(manager, "m") == available(2, 1), "2 AVAILABLE")
+    recorder.wait_for_status(manager, "m", available(2, 1))
     assert recorder.events.count(("m", 2, "START")) == 2
     assert predict(manager, "m") == (2, 5.0)
 
 
-def test_load_is_retried_then_start_up_reports_the_failure(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    broken = place(builds["broken"], base, 1)
-    manager = start([ModelSpec("m", str(base))], max_num_load_retries=2)
+def test_load_is_retried_then_start_up_reports_the_failure(start_m, base, recorder):
+    manager = start_m({1: "broken"}, max_num_load_retries=2)
+    broken = base / "1"
     failures = manager.wait_until_initial_load(WAIT_SECONDS)
     error = ServingStatusError(Code.NOT_FOUND, not_found_text(broken))
     assert [(f.model, f.version, f.error.code, f.error.message) for f in failures] == [
@@ -100,12 +95,9 @@ def test_load_is_retried_then_start_up_reports_the_failure(start, builds, tmp_pa
     assert "Finished adding/updating models" not in recorder.messages
 
 
-def test_retries_stop_when_the_version_is_no_longer_aspired(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    broken = place(builds["broken"], base, 1)
-    manager = start(
-        [ModelSpec("m", str(base))], max_num_load_retries=5, load_retry_interval_micros=60_000_000
-    )
+def test_retries_stop_when_the_version_is_no_longer_aspired(start_m, base, recorder):
+    manager = start_m({1: "broken"}, max_num_load_retries=5, load_retry_interval_micros=60_000_000)
+    broken = base / "1"
     recorder.wait_for_message(
         f"Loading servable: {{name: m version: 1}} failed: NOT_FOUND: {not_found_text(broken)}"
     )

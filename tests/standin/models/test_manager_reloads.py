@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from fashion.serving.models.manager import ModelManager
 from fashion.serving.models.model_spec import ModelSpec
-from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.status import Code
 from tests.support.manager_kit import (
-    FAST,
-    LOADER,
     WAIT_SECONDS,
     available,
     ended,
@@ -22,8 +19,10 @@ from tests.support.manager_kit import (
     not_found_text,
     place,
     predict,
+    start_error,
     status,
 )
+from tests.support.status_errors import code_and_message, status_error
 
 
 def test_reload_adds_new_models_and_unloads_removed_ones(start, builds, tmp_path, recorder):
@@ -56,12 +55,10 @@ def test_reload_reports_added_models_that_did_not_become_available(start, builds
     a = ModelSpec("a", str(first))
     manager = start([a])
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
-    with pytest.raises(ServingStatusError) as info:
-        manager.apply_config([a, ModelSpec("c", str(third))])
-    assert info.value.code is Code.UNKNOWN
-    assert info.value.message == (
+    assert code_and_message(manager.apply_config, [a, ModelSpec("c", str(third))]) == (
+        Code.UNKNOWN,
         "1 model(s) did not become available: {{{name: c version: 1} due to error: NOT_FOUND: "
-        f"{not_found_text(broken)}}}, }}"
+        f"{not_found_text(broken)}}}, }}",
     )
 
 
@@ -80,22 +77,14 @@ def test_reload_reports_added_models_that_did_not_become_available(start, builds
     ],
 )
 def test_invalid_configs_are_refused_with_server_core_texts(models, message):
-    manager = ModelManager(models, LOADER, FAST)
-    try:
-        with pytest.raises(ServingStatusError) as info:
-            manager.start()
-    finally:
-        manager.stop()
-    assert (info.value.code, info.value.message) == (Code.INVALID_ARGUMENT, message)
+    error = start_error(models)
+    assert (error.code, error.message) == (Code.INVALID_ARGUMENT, message)
 
 
-def test_a_model_may_not_change_platform_on_reload(start, builds, tmp_path):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    manager = start([ModelSpec("m", str(base))])
-    with pytest.raises(ServingStatusError) as info:
-        manager.apply_config([ModelSpec("m", str(base), platform="tensorflow2")])
-    assert info.value.message == (
+def test_a_model_may_not_change_platform_on_reload(start_m, base):
+    manager = start_m({1: "half"})
+    changed = ModelSpec("m", str(base), platform="tensorflow2")
+    assert status_error(manager.apply_config, [changed]).message == (
         "Illegal to change a model's platform. For model m platform was tensorflow and new "
         "platform requested is tensorflow2"
     )

@@ -27,8 +27,7 @@ from tests.support.manager_kit import (
 )
 
 
-def test_stop_is_prompt_during_load_retries_and_ends_waits(builds, tmp_path, recorder):
-    base = tmp_path / "m"
+def test_stop_is_prompt_during_load_retries_and_ends_waits(builds, base, recorder):
     broken = place(builds["broken"], base, 1)
     options = dataclasses.replace(
         FAST,

@@ -12,11 +12,10 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
-import pytest
 
 from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
 from fashion.serving.models.version_states import VersionStatus
-from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.status import Code
 from tests.support.manager_kit import (
     WAIT_SECONDS,
     available,
@@ -26,17 +25,14 @@ from tests.support.manager_kit import (
     predict,
     status,
 )
+from tests.support.status_errors import status_error
 
 
-def test_new_version_is_hot_loaded_and_the_old_one_unloaded_after(
-    start, builds, tmp_path, recorder
-):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    manager = start([ModelSpec("m", str(base))])
+def test_new_version_is_hot_loaded_and_the_old_one_unloaded_after(start_m, builds, base, recorder):
+    manager = start_m({1: "half"})
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
     place(builds["triple"], base, 2)
-    recorder.wait_for(lambda: status(manager, "m") == [*available(2), ended(1)], "1 END")
+    recorder.wait_for_status(manager, "m", [*available(2), ended(1)])
     assert predict(manager, "m") == (2, 5.0)
     assert not_found(manager, "m", version=1) == "Servable not found for request: Specific(m, 1)"
     assert recorder.events[3:] == [
@@ -57,12 +53,8 @@ def test_new_version_is_hot_loaded_and_the_old_one_unloaded_after(
     ]
 
 
-def test_both_versions_serve_between_new_available_and_old_unload(
-    start, builds, tmp_path, recorder
-):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    manager = start([ModelSpec("m", str(base))])
+def test_both_versions_serve_between_new_available_and_old_unload(start_m, builds, base, recorder):
+    manager = start_m({1: "half"})
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
     seen: list[tuple[int, float]] = []
 
@@ -75,17 +67,15 @@ def test_both_versions_serve_between_new_available_and_old_unload(
 
     manager.add_state_listener(at_version_2_available)
     place(builds["triple"], base, 2)
-    recorder.wait_for(lambda: status(manager, "m") == [*available(2), ended(1)], "1 END")
+    recorder.wait_for_status(manager, "m", [*available(2), ended(1)])
     assert seen == [(2, 5.0), (1, 2.5)]
 
 
 def test_in_flight_request_delays_the_unload_until_it_finishes(
-    start, builds, tmp_path, recorder, ticker
+    start_m, builds, base, recorder, ticker
 ):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    manager = start([ModelSpec("m", str(base)), ticker.spec])
-    recorder.wait_for(lambda: status(manager, "m") == available(1), "1 AVAILABLE")
+    manager = start_m({1: "half"}, also=[ticker.spec])
+    recorder.wait_for_status(manager, "m", available(1))
     with manager.acquire("m") as handle:
         place(builds["triple"], base, 2)
         recorder.wait_for(lambda: ("m", 1, "UNLOADING") in recorder.events, "1 UNLOADING")
@@ -97,29 +87,23 @@ def test_in_flight_request_delays_the_unload_until_it_finishes(
         )
         result = handle.servable.run("serving_default", {"x": np.array([1.0], np.float32)})
         assert (handle.version, float(result["y"][0])) == (1, 2.5)
-    recorder.wait_for(lambda: status(manager, "m") == [*available(2), ended(1)], "1 END")
+    recorder.wait_for_status(manager, "m", [*available(2), ended(1)])
 
 
-def test_deleted_version_is_unloaded_and_the_next_highest_served(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    place(builds["triple"], base, 2)
-    manager = start([ModelSpec("m", str(base))])
+def test_deleted_version_is_unloaded_and_the_next_highest_served(start_m, base, recorder):
+    manager = start_m({1: "half", 2: "triple"})
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
     shutil.rmtree(base / "2")
-    recorder.wait_for(lambda: status(manager, "m") == [ended(2), *available(1)], "2 END")
+    recorder.wait_for_status(manager, "m", [ended(2), *available(1)])
     assert predict(manager, "m") == (1, 2.5)
 
 
-def test_emptied_base_path_unloads_every_version(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    place(builds["triple"], base, 2)
-    manager = start([ModelSpec("m", str(base), VersionPolicy.all())])
-    recorder.wait_for(lambda: status(manager, "m") == available(2, 1), "both AVAILABLE")
+def test_emptied_base_path_unloads_every_version(start_m, base, recorder):
+    manager = start_m({1: "half", 2: "triple"}, VersionPolicy.all())
+    recorder.wait_for_status(manager, "m", available(2, 1))
     shutil.rmtree(base / "1")
     shutil.rmtree(base / "2")
-    recorder.wait_for(lambda: status(manager, "m") == [ended(2), ended(1)], "all END")
+    recorder.wait_for_status(manager, "m", [ended(2), ended(1)])
     assert not_found(manager, "m") == "Servable not found for request: Latest(m)"
     assert (
         f"No versions of servable m found under base path {base}. Did you forget to name your "
@@ -146,16 +130,13 @@ def test_missing_base_path_blocks_updates_for_every_model(start, builds, tmp_pat
     assert status(manager, "b") == available(1)
     assert predict(manager, "a") == (1, 2.5)
     place(builds["half"], first, 1)
-    recorder.wait_for(lambda: status(manager, "b") == [*available(2), ended(1)], "b 2 AVAILABLE")
+    recorder.wait_for_status(manager, "b", [*available(2), ended(1)])
     assert status(manager, "a") == available(1)
 
 
-def test_start_up_waits_while_the_base_path_is_missing(start, builds, tmp_path):
-    base = tmp_path / "m"
-    manager = start([ModelSpec("m", str(base))])
-    with pytest.raises(ServingStatusError) as info:
-        manager.wait_until_initial_load(timeout=0.3)
-    assert info.value.code is Code.CANCELLED
+def test_start_up_waits_while_the_base_path_is_missing(start_m, builds, base):
+    manager = start_m({})
+    assert status_error(manager.wait_until_initial_load, timeout=0.3).code is Code.CANCELLED
     place(builds["half"], base, 1)
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
     assert predict(manager, "m") == (1, 2.5)

@@ -8,7 +8,7 @@ Fixtures: ``conftest.py`` of this folder; helpers: ``tests.support.manager_kit``
 
 from __future__ import annotations
 
-from fashion.serving.models.model_spec import ModelSpec, VersionPolicy
+from fashion.serving.models.model_spec import VersionPolicy
 from tests.support.manager_kit import (
     WAIT_SECONDS,
     available,
@@ -20,11 +20,8 @@ from tests.support.manager_kit import (
 )
 
 
-def test_initial_load_serves_only_the_latest_version(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    place(builds["triple"], base, 2)
-    manager = start([ModelSpec("m", str(base))])
+def test_initial_load_serves_only_the_latest_version(start_m, recorder):
+    manager = start_m({1: "half", 2: "triple"})
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
     assert status(manager, "m") == available(2)
     assert predict(manager, "m") == (2, 5.0)
@@ -45,36 +42,25 @@ def test_initial_load_serves_only_the_latest_version(start, builds, tmp_path, re
     assert recorder.events == [("m", 2, "START"), ("m", 2, "LOADING"), ("m", 2, "AVAILABLE")]
 
 
-def test_all_policy_serves_every_version_and_latest_is_the_highest(
-    start, builds, tmp_path, recorder
-):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    place(builds["triple"], base, 2)
-    manager = start([ModelSpec("m", str(base), VersionPolicy.all())])
+def test_all_policy_serves_every_version_and_latest_is_the_highest(start_m, recorder):
+    manager = start_m({1: "half", 2: "triple"}, VersionPolicy.all())
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
-    recorder.wait_for(lambda: status(manager, "m") == available(2, 1), "both AVAILABLE")
+    recorder.wait_for_status(manager, "m", available(2, 1))
     assert predict(manager, "m") == (2, 5.0)
     assert predict(manager, "m", version=1) == (1, 2.5)
 
 
-def test_specific_policy_serves_only_the_listed_versions(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    for version in (1, 2, 3):
-        place(builds["half"], base, version)
-    manager = start([ModelSpec("m", str(base), VersionPolicy.specific([1, 3]))])
+def test_specific_policy_serves_only_the_listed_versions(start_m, recorder):
+    manager = start_m({1: "half", 2: "half", 3: "half"}, VersionPolicy.specific([1, 3]))
     assert manager.wait_until_initial_load(WAIT_SECONDS) == []
-    recorder.wait_for(lambda: status(manager, "m") == available(3, 1), "1 and 3 AVAILABLE")
+    recorder.wait_for_status(manager, "m", available(3, 1))
     assert manager.resolve("m") == 3
     assert not_found(manager, "m", version=2) == "Servable not found for request: Specific(m, 2)"
 
 
-def test_latest_two_keeps_the_two_highest_as_new_versions_arrive(start, builds, tmp_path, recorder):
-    base = tmp_path / "m"
-    place(builds["half"], base, 1)
-    place(builds["half"], base, 2)
-    manager = start([ModelSpec("m", str(base), VersionPolicy.latest(2))])
-    recorder.wait_for(lambda: status(manager, "m") == available(2, 1), "1 and 2 AVAILABLE")
+def test_latest_two_keeps_the_two_highest_as_new_versions_arrive(start_m, builds, base, recorder):
+    manager = start_m({1: "half", 2: "half"}, VersionPolicy.latest(2))
+    recorder.wait_for_status(manager, "m", available(2, 1))
     place(builds["triple"], base, 3)
-    recorder.wait_for(lambda: status(manager, "m") == [*available(3, 2), ended(1)], "1 END")
+    recorder.wait_for_status(manager, "m", [*available(3, 2), ended(1)])
     assert predict(manager, "m") == (3, 5.0)

@@ -32,7 +32,9 @@ from fashion.serving.models.model_config import (
     validate_config,
     validate_platforms,
 )
-from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.status import Code
+from tests.standin.logs.capture import lines, restored_logger, text_of
+from tests.support.status_errors import code_and_message, status_error
 
 # Two models, policies and labels, in the style of serving_config.md's examples.
 _EXAMPLE_CONFIG = """
@@ -62,17 +64,12 @@ model_config_list {
 
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
-    logger = log.get_logger()
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    output = io.StringIO()
-    log.configure_logging(output)
-    _only_this_thread(logger)
-    try:
+    """What the stand-in logs during the test, from the test's own thread."""
+    with restored_logger() as logger:
+        output = io.StringIO()
+        log.configure_logging(output)
+        _only_this_thread(logger)
         yield output
-    finally:
-        logger.handlers[:] = saved[0]
-        logger.setLevel(saved[1])
-        logger.propagate = saved[2]
 
 
 def _only_this_thread(logger: logging.Logger) -> None:
@@ -83,17 +80,11 @@ def _only_this_thread(logger: logging.Logger) -> None:
 
 
 def _messages(output: io.StringIO) -> list[str]:
-    return [line.split("] ", 1)[1] for line in output.getvalue().splitlines()]
+    return [text_of(line) for line in lines(output)]
 
 
 def _config(*models: ModelSpec) -> ModelServerConfig:
     return ModelServerConfig(ConfigKind.MODEL_CONFIG_LIST, models)
-
-
-def _raised(call: object, *args: object) -> tuple[Code, str]:
-    with pytest.raises(ServingStatusError) as caught:
-        call(*args)  # type: ignore[operator]
-    return caught.value.code, caught.value.message
 
 
 # --- building and reading ----------------------------------------------------------------------
@@ -181,7 +172,7 @@ def test_invalid_text_gives_invalid_protobuf_file_and_logs_the_parse_error(
     path = tmp_path / "bad.config"
     path.write_text('model_config_list { config { name: "a" bogus: 1 } }')
 
-    assert _raised(read_model_server_config, str(path)) == (
+    assert code_and_message(read_model_server_config, str(path)) == (
         Code.INVALID_ARGUMENT,
         f"Invalid protobuf file: '{path}'",
     )
@@ -191,7 +182,7 @@ def test_invalid_text_gives_invalid_protobuf_file_and_logs_the_parse_error(
 
 
 def test_a_missing_file_gives_invalid_protobuf_file() -> None:
-    assert _raised(read_model_server_config, "/no/such/models.config") == (
+    assert code_and_message(read_model_server_config, "/no/such/models.config") == (
         Code.INVALID_ARGUMENT,
         "Invalid protobuf file: '/no/such/models.config'",
     )
@@ -200,7 +191,7 @@ def test_a_missing_file_gives_invalid_protobuf_file() -> None:
 def test_a_field_given_twice_is_a_parse_error(log_output: io.StringIO) -> None:
     text = 'model_config_list { config { name: "a" name: "b" } }'
 
-    assert _raised(parse_model_server_config, text, "/c") == (
+    assert code_and_message(parse_model_server_config, text, "/c") == (
         Code.INVALID_ARGUMENT,
         "Invalid protobuf file: '/c'",
     )
@@ -229,7 +220,7 @@ def test_absolute_paths_and_uris_are_accepted(base_path: str) -> None:
 
 @pytest.mark.parametrize("base_path", ["models/m", "./m", "", "c:/models/m"])
 def test_relative_base_path_is_rejected(base_path: str) -> None:
-    assert _raised(validate_config, _config(ModelSpec("m", base_path))) == (
+    assert code_and_message(validate_config, _config(ModelSpec("m", base_path))) == (
         Code.INVALID_ARGUMENT,
         f"Expected model m to have an absolute path or URI; got base_path()={base_path}",
     )
@@ -238,39 +229,57 @@ def test_relative_base_path_is_rejected(base_path: str) -> None:
 def test_a_model_listed_twice_is_rejected_before_paths_are_checked() -> None:
     config = _config(ModelSpec("a", "relative"), ModelSpec("b", "/b"), ModelSpec("b", "/b2"))
 
-    assert _raised(validate_config, config) == (
+    assert code_and_message(validate_config, config) == (
         Code.INVALID_ARGUMENT,
         "Illegal to list model b multiple times in config list",
     )
 
 
-def test_a_model_without_platform_is_rejected() -> None:
-    config = parse_model_server_config(
-        'model_config_list { config { name: "m" base_path: "/m" } }', "/c"
-    )
-
-    assert _raised(validate_platforms, config) == (
-        Code.INVALID_ARGUMENT,
-        "Illegal setting neither ModelServerConfig::model_type (deprecated) nor "
-        "ModelServerConfig::model_platform, model name is m",
-    )
+def _one_model(fields: str) -> ModelServerConfig:
+    """A config file's model ``m`` at ``/m`` with these further fields, parsed."""
+    text = f'model_config_list {{ config {{ name: "m" base_path: "/m" {fields} }} }}'
+    return parse_model_server_config(text, "/c")
 
 
-def test_an_unknown_platform_is_rejected() -> None:
-    config = _config(ModelSpec("m", "/m", platform="pytorch"))
-
-    assert _raised(validate_platforms, config) == (
-        Code.INVALID_ARGUMENT,
-        "Model m requests unsupported platform pytorch",
-    )
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        pytest.param(
+            _one_model(""),
+            "Illegal setting neither ModelServerConfig::model_type (deprecated) nor "
+            "ModelServerConfig::model_platform, model name is m",
+            id="a-model-without-platform",
+        ),
+        pytest.param(
+            _config(ModelSpec("m", "/m", platform="pytorch")),
+            "Model m requests unsupported platform pytorch",
+            id="an-unknown-platform",
+        ),
+        pytest.param(
+            ModelServerConfig(
+                ConfigKind.MODEL_CONFIG_LIST,
+                (ModelSpec("m", "/m"),),
+                (PlatformChoice(model_platform="tensorflow", model_type=1),),
+            ),
+            "Illegal setting both ModelServerConfig::model_type (deprecated) and "
+            "ModelServerConfig::model_platform, model name is m",
+            id="model-type-and-model-platform-together",
+        ),
+        pytest.param(
+            _one_model("model_type: OTHER"),
+            "ModelServerConfig::model_type choice 2 not supported.",
+            id="model-type-other",
+        ),
+    ],
+)
+def test_platform_settings_that_are_rejected(config: ModelServerConfig, message: str) -> None:
+    assert code_and_message(validate_platforms, config) == (Code.INVALID_ARGUMENT, message)
 
 
 def test_the_deprecated_model_type_alone_selects_tensorflow_with_a_warning(
     log_output: io.StringIO,
 ) -> None:
-    config = parse_model_server_config(
-        'model_config_list { config { name: "m" base_path: "/m" model_type: TENSORFLOW } }', "/c"
-    )
+    config = _one_model("model_type: TENSORFLOW")
 
     validate_platforms(config)
 
@@ -281,36 +290,11 @@ def test_the_deprecated_model_type_alone_selects_tensorflow_with_a_warning(
     ]
 
 
-def test_model_type_and_model_platform_together_are_rejected() -> None:
-    config = ModelServerConfig(
-        ConfigKind.MODEL_CONFIG_LIST,
-        (ModelSpec("m", "/m"),),
-        (PlatformChoice(model_platform="tensorflow", model_type=1),),
-    )
-
-    assert _raised(validate_platforms, config) == (
-        Code.INVALID_ARGUMENT,
-        "Illegal setting both ModelServerConfig::model_type (deprecated) and "
-        "ModelServerConfig::model_platform, model name is m",
-    )
-
-
-def test_model_type_other_is_not_supported() -> None:
-    config = parse_model_server_config(
-        'model_config_list { config { name: "m" base_path: "/m" model_type: OTHER } }', "/c"
-    )
-
-    assert _raised(validate_platforms, config) == (
-        Code.INVALID_ARGUMENT,
-        "ModelServerConfig::model_type choice 2 not supported.",
-    )
-
-
 def test_a_reload_may_not_change_a_models_platform() -> None:
     old = _config(ModelSpec("m", "/m"))
     new = _config(ModelSpec("m", "/m", platform="pytorch"))
 
-    assert _raised(validate_config, new, old) == (
+    assert code_and_message(validate_config, new, old) == (
         Code.INVALID_ARGUMENT,
         "Illegal to change a model's platform. For model m platform was tensorflow and new "
         "platform requested is pytorch",
@@ -324,7 +308,7 @@ def test_a_reload_may_not_change_a_models_platform() -> None:
 def test_a_model_list_can_only_be_replaced_by_another_model_list(new: ModelServerConfig) -> None:
     old = _config(ModelSpec("m", "/m"))
 
-    assert _raised(validate_config, new, old) == (
+    assert code_and_message(validate_config, new, old) == (
         Code.FAILED_PRECONDITION,
         "Cannot transition to requested config. It is only legal to transition from one "
         "ModelConfigList to another.",
@@ -341,57 +325,68 @@ def test_reloading_an_identical_config_or_after_an_empty_one_is_allowed() -> Non
 
 # --- label assignment (server_core.cc, UpdateModelVersionLabelMap) ----------------------------
 
-_NOT_AVAILABLE = (
-    Code.FAILED_PRECONDITION,
-    "Request to assign label to version 2 of model m, which is not currently available for "
-    "inference",
+
+@pytest.mark.parametrize(
+    ("current", "requested", "available", "allow"),
+    [
+        pytest.param({}, {"stable": 1}, {1}, False, id="a-label-on-an-available-version"),
+        pytest.param(
+            {"stable": 1}, {"stable": 2}, {1, 2}, False, id="moving-a-label-to-an-available-version"
+        ),
+        pytest.param({}, {"canary": 2}, set(), True, id="with-the-allow-flag-a-new-label-anywhere"),
+        pytest.param(
+            {"canary": 2},
+            {"canary": 2},
+            {1},
+            True,
+            id="with-the-allow-flag-a-label-that-keeps-its-unavailable-version",
+        ),
+    ],
 )
+def test_label_assignments_that_are_accepted(
+    current: dict[str, int], requested: dict[str, int], available: set[int], allow: bool
+) -> None:
+    check_label_assignment("m", current, requested, available, allow_unavailable=allow)
 
 
-def test_label_on_an_available_version_is_accepted() -> None:
-    check_label_assignment("m", {}, {"stable": 1}, {1}, allow_unavailable=False)
-
-
-def test_label_on_an_unavailable_version_is_rejected_by_default() -> None:
-    assert (
-        _raised(check_label_assignment, "m", {}, {"stable": 1, "canary": 2}, {1}, False)
-        == _NOT_AVAILABLE
+@pytest.mark.parametrize(
+    ("current", "requested", "available", "allow"),
+    [
+        pytest.param(
+            {},
+            {"stable": 1, "canary": 2},
+            {1},
+            False,
+            id="by-default-a-label-on-an-unavailable-version",
+        ),
+        pytest.param(
+            {}, {"canary": 2}, set(), False, id="at-start-up-nothing-is-available-so-any-label"
+        ),
+        pytest.param(
+            {"canary": 1},
+            {"canary": 2},
+            {1},
+            True,
+            id="with-the-allow-flag-still-moving-a-label-to-an-unavailable-version",
+        ),
+    ],
+)
+def test_label_assignments_that_are_rejected_with_http_400(
+    current: dict[str, int], requested: dict[str, int], available: set[int], allow: bool
+) -> None:
+    error = status_error(check_label_assignment, "m", current, requested, available, allow)
+    assert (error.code, error.http_status, error.message) == (
+        Code.FAILED_PRECONDITION,
+        400,
+        "Request to assign label to version 2 of model m, which is not currently available for "
+        "inference",
     )
-
-
-def test_at_start_up_nothing_is_available_so_any_label_is_rejected() -> None:
-    assert _raised(check_label_assignment, "m", {}, {"canary": 2}, set(), False) == _NOT_AVAILABLE
-
-
-def test_allow_flag_accepts_a_new_label_on_an_unavailable_version() -> None:
-    check_label_assignment("m", {}, {"canary": 2}, set(), allow_unavailable=True)
-
-
-def test_allow_flag_accepts_a_label_that_keeps_its_unavailable_version() -> None:
-    check_label_assignment("m", {"canary": 2}, {"canary": 2}, {1}, allow_unavailable=True)
-
-
-def test_allow_flag_still_rejects_moving_a_label_to_an_unavailable_version() -> None:
-    assert _raised(check_label_assignment, "m", {"canary": 1}, {"canary": 2}, {1}, True) == (
-        _NOT_AVAILABLE
-    )
-
-
-def test_moving_a_label_to_an_available_version_is_accepted() -> None:
-    check_label_assignment("m", {"stable": 1}, {"stable": 2}, {1, 2}, allow_unavailable=False)
-
-
-def test_label_errors_are_http_400() -> None:
-    with pytest.raises(ServingStatusError) as caught:
-        check_label_assignment("m", {}, {"x": 2}, set(), allow_unavailable=False)
-
-    assert caught.value.http_status == 400
 
 
 def test_a_file_that_is_not_utf8_is_an_invalid_protobuf_file(log_output: io.StringIO) -> None:
     text = b'model_config_list {\n  config { name: "caf\xe9" } }'
 
-    assert _raised(parse_model_server_config, text, "/c") == (
+    assert code_and_message(parse_model_server_config, text, "/c") == (
         Code.INVALID_ARGUMENT,
         "Invalid protobuf file: '/c'",
     )

@@ -13,8 +13,6 @@ model, the signature before its inputs), classify and regress as ``util/json_ten
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -22,8 +20,9 @@ from fashion.serving.models.manager import ModelManager
 from fashion.serving.monitoring.metrics import Metrics
 from fashion.serving.rest.handlers import RestHandlers
 from fashion.serving.rest.routes import Route, route
-from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.status import Code
 from tests.support.manager_kit import ODD_METHOD_NAME
+from tests.support.status_errors import status_error
 
 PREDICTIONS = b'{\n    "predictions": [2.5, 3.0, 4.5\n    ]\n}'
 HALF_STATUS = (
@@ -32,17 +31,33 @@ HALF_STATUS = (
 )
 
 
+#: The HTTP method of each handler's routes.
+_METHODS = {
+    "predict": "POST",
+    "classify": "POST",
+    "regress": "POST",
+    "status": "GET",
+    "metadata": "GET",
+}
+
+
 def _route(method: str, target: str) -> Route:
     routed = route(method, target)
     assert routed.error is None, routed
     return routed
 
 
-def _failure(call: Callable[[Route, bytes], bytes], *args: Any) -> tuple[Code, int, str]:
-    """The code, HTTP status and message of the error ``call(*args)`` raises."""
-    with pytest.raises(ServingStatusError) as info:
-        call(*args)
-    return info.value.code, info.value.http_status, info.value.message
+def _call(handlers: RestHandlers, handler: str, target: str, body: bytes) -> bytes:
+    """``handlers.<handler>`` on the route of ``target`` (routed with that handler's method)."""
+    return getattr(handlers, handler)(_route(_METHODS[handler], target), body)
+
+
+def _refusal(
+    handlers: RestHandlers, handler: str, target: str, body: bytes
+) -> tuple[Code, int, str]:
+    """The code, HTTP status and message of the error with which :func:`_call` fails."""
+    error = status_error(_call, handlers, handler, target, body)
+    return error.code, error.http_status, error.message
 
 
 @pytest.fixture
@@ -51,95 +66,178 @@ def handlers(manager: ModelManager) -> RestHandlers:
     return RestHandlers(manager, Metrics())
 
 
-# --- predict --------------------------------------------------------------------------------------
-
-
-def test_predict_in_row_format_answers_predictions(handlers: RestHandlers) -> None:
-    body = b'{"instances": [1.0, 2.0, 5.0]}'
-    assert handlers.predict(_route("POST", "/v1/models/half:predict"), body) == PREDICTIONS
-
-
-def test_predict_in_columnar_format_answers_outputs_one_value_per_line(
-    handlers: RestHandlers,
-) -> None:
-    answer = handlers.predict(_route("POST", "/v1/models/half:predict"), b'{"inputs": [1.0, 2.0]}')
-    assert answer == b'{\n    "outputs": [\n        2.5,\n        3.0\n    ]\n}'
-
-
-def test_predict_on_a_version_answers_from_that_version(handlers: RestHandlers) -> None:
-    routed = _route("POST", "/v1/models/half/versions/1:predict")
-    assert handlers.predict(routed, b'{"instances": [1.0, 2.0, 5.0]}') == PREDICTIONS
-
-
-def test_predict_for_an_unknown_model_is_not_found(handlers: RestHandlers) -> None:
-    routed = _route("POST", "/v1/models/nope:predict")
-    assert _failure(handlers.predict, routed, b'{"instances": [1.0]}') == (
-        Code.NOT_FOUND,
-        404,
-        "Servable not found for request: Latest(nope)",
-    )
-
-
-def test_predict_reads_the_body_before_it_looks_for_the_model(handlers: RestHandlers) -> None:
-    routed = _route("POST", "/v1/models/nope:predict")
-    assert _failure(handlers.predict, routed, b"") == (
-        Code.INVALID_ARGUMENT,
-        400,
-        "JSON Parse error: The document is empty",
-    )
-
-
-def test_predict_with_an_unknown_signature_names_it(handlers: RestHandlers) -> None:
-    routed = _route("POST", "/v1/models/half:predict")
-    body = b'{"signature_name": "nope", "instances": "not even a list"}'
-    assert _failure(handlers.predict, routed, body) == (
-        Code.INVALID_ARGUMENT,
-        400,
-        'Serving signature name: "nope" not found in signature def',
-    )
+# --- answers ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("body", "named"),
+    ("handler", "target", "body", "answer"),
     [
-        (b'{"instances": [1.0]}', "DEFAULT"),
-        (b'{"signature_name": "serving_default", "instances": [1.0]}', "serving_default"),
+        pytest.param(
+            "predict",
+            "/v1/models/half:predict",
+            b'{"instances": [1.0, 2.0, 5.0]}',
+            PREDICTIONS,
+            id="predict-in-row-format-answers-predictions",
+        ),
+        pytest.param(
+            "predict",
+            "/v1/models/half:predict",
+            b'{"inputs": [1.0, 2.0]}',
+            b'{\n    "outputs": [\n        2.5,\n        3.0\n    ]\n}',
+            id="predict-in-columnar-format-answers-outputs-one-value-per-line",
+        ),
+        pytest.param(
+            "predict",
+            "/v1/models/half/versions/1:predict",
+            b'{"instances": [1.0, 2.0, 5.0]}',
+            PREDICTIONS,
+            id="predict-on-a-version-answers-from-that-version",
+        ),
+        pytest.param(
+            "predict",
+            "/v1/models/odd_method:predict",
+            b'{"instances": [1.0, 2.0, 5.0]}',
+            PREDICTIONS,
+            id="predict-runs-any-method-name-without-the-method-name-check",
+        ),
+        pytest.param(
+            "classify",
+            "/v1/models/parser:classify",
+            b'{"signature_name": "classify_scores", "examples": [{"x": 2.0}]}',
+            b'{\n    "results": [[["", 3.0]]\n    ]\n}',
+            id="classify-answers-label-score-pairs",
+        ),
+        pytest.param(
+            "regress",
+            "/v1/models/parser:regress",
+            b'{"signature_name": "regress_x", "examples": [{"x": 2.0}, {"x": 3.0}]}',
+            b'{\n    "results": [3.0, 3.5]\n}',
+            id="regress-answers-one-number-per-example",
+        ),
+        pytest.param(
+            "status",
+            "/v1/models/half",
+            b"",
+            HALF_STATUS,
+            id="status-is-protobufs-json-of-every-version",
+        ),
+        pytest.param(
+            "status",
+            "/v1/models/half/labels/whatever",
+            b"",
+            HALF_STATUS,
+            id="status-ignores-a-label",
+        ),
     ],
 )
-def test_predict_on_a_signature_without_inputs_fails_to_get_the_input_map(
-    handlers: RestHandlers, body: bytes, named: str
+def test_each_handler_answers_as_tf_serving_prints_it(
+    handlers: RestHandlers, handler: str, target: str, body: bytes, answer: bytes
 ) -> None:
-    routed = _route("POST", "/v1/models/edge:predict")
-    assert _failure(handlers.predict, routed, body) == (
-        Code.INVALID_ARGUMENT,
-        400,
-        f"Failed to get input map for signature: {named}",
-    )
+    assert _call(handlers, handler, target, body) == answer
+
+
+# --- refusals: the order of the checks decides which error wins --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("handler", "target", "body", "refusal"),
+    [
+        pytest.param(
+            "predict",
+            "/v1/models/nope:predict",
+            b'{"instances": [1.0]}',
+            (Code.NOT_FOUND, 404, "Servable not found for request: Latest(nope)"),
+            id="predict-for-an-unknown-model-is-not-found",
+        ),
+        pytest.param(
+            "predict",
+            "/v1/models/nope:predict",
+            b"",
+            (Code.INVALID_ARGUMENT, 400, "JSON Parse error: The document is empty"),
+            id="predict-reads-the-body-before-it-looks-for-the-model",
+        ),
+        pytest.param(
+            "predict",
+            "/v1/models/half:predict",
+            b'{"signature_name": "nope", "instances": "not even a list"}',
+            (
+                Code.INVALID_ARGUMENT,
+                400,
+                'Serving signature name: "nope" not found in signature def',
+            ),
+            id="predict-with-an-unknown-signature-names-it-before-reading-the-inputs",
+        ),
+        pytest.param(
+            "predict",
+            "/v1/models/edge:predict",
+            b'{"instances": [1.0]}',
+            (Code.INVALID_ARGUMENT, 400, "Failed to get input map for signature: DEFAULT"),
+            id="predict-on-the-default-signature-without-inputs-names-DEFAULT",
+        ),
+        pytest.param(
+            "predict",
+            "/v1/models/edge:predict",
+            b'{"signature_name": "serving_default", "instances": [1.0]}',
+            (Code.INVALID_ARGUMENT, 400, "Failed to get input map for signature: serving_default"),
+            id="predict-on-a-named-signature-without-inputs-names-it",
+        ),
+        pytest.param(
+            "classify",
+            "/v1/models/nope:classify",
+            b"{}",
+            (
+                Code.INVALID_ARGUMENT,
+                400,
+                "JSON Value: {} When method is classify, key 'examples' is expected and was not "
+                "found",
+            ),
+            id="classify-checks-the-whole-body-before-it-looks-for-the-model",
+        ),
+        pytest.param(
+            "status",
+            "/v1/models/half/versions/2",
+            b"",
+            (Code.NOT_FOUND, 404, "Could not find version 2 of model half"),
+            id="status-of-a-version-never-seen-is-not-found",
+        ),
+        pytest.param(
+            "metadata",
+            "/v1/models/half/labels/stable/metadata",
+            b"",
+            (Code.INVALID_ARGUMENT, 400, "Unrecognized servable version label: stable"),
+            id="metadata-with-an-unknown-label-is-unrecognized",
+        ),
+    ],
+)
+def test_each_refusal_has_tf_servings_code_http_status_and_text(
+    handlers: RestHandlers,
+    handler: str,
+    target: str,
+    body: bytes,
+    refusal: tuple[Code, int, str],
+) -> None:
+    assert _refusal(handlers, handler, target, body) == refusal
+
+
+# --- the flags: the REST deadline and the method-name check ------------------------------------
 
 
 def test_predict_past_the_rest_deadline_is_deadline_exceeded(manager: ModelManager) -> None:
     timed = RestHandlers(manager, Metrics(), timeout_ms=100)
-    routed = _route("POST", "/v1/models/blocking:predict")
-    assert _failure(timed.predict, routed, b'{"instances": [1.0]}') == (
+    body = b'{"instances": [1.0]}'
+    assert _refusal(timed, "predict", "/v1/models/blocking:predict", body) == (
         Code.DEADLINE_EXCEEDED,
         504,
         "Timed out waiting for notification",
     )
 
 
-def test_predict_runs_any_method_name_without_the_method_name_check(
-    handlers: RestHandlers,
-) -> None:
-    routed = _route("POST", "/v1/models/odd_method:predict")
-    assert handlers.predict(routed, b'{"instances": [1.0, 2.0, 5.0]}') == PREDICTIONS
-
-
 def test_predict_refuses_an_odd_method_name_with_the_check_as_an_internal_error(
     manager: ModelManager,
 ) -> None:
     checking = RestHandlers(manager, Metrics(), check_method_name=True)
-    routed = _route("POST", "/v1/models/odd_method:predict")
-    assert _failure(checking.predict, routed, b'{"instances": [1.0]}') == (
+    body = b'{"instances": [1.0]}'
+    assert _refusal(checking, "predict", "/v1/models/odd_method:predict", body) == (
         Code.INTERNAL,
         500,
         "Expected prediction signature method_name to be one of {tensorflow/serving/predict, "
@@ -152,62 +250,19 @@ def test_with_the_check_a_body_error_still_wins_over_the_method_name(
 ) -> None:
     # predict_util.cc checks the method name only once the body became tensors.
     checking = RestHandlers(manager, Metrics(), check_method_name=True)
-    routed = _route("POST", "/v1/models/odd_method:predict")
-    code, status, message = _failure(checking.predict, routed, b'{"instances": "nope"}')
+    body = b'{"instances": "nope"}'
+    code, status, message = _refusal(checking, "predict", "/v1/models/odd_method:predict", body)
     assert (code, status) == (Code.INVALID_ARGUMENT, 400)
     assert message.endswith("Expecting 'instances' to be an list/array")
 
 
-# --- classify and regress -----------------------------------------------------------------------
-
-
-def test_classify_answers_label_score_pairs(handlers: RestHandlers) -> None:
-    routed = _route("POST", "/v1/models/parser:classify")
-    body = b'{"signature_name": "classify_scores", "examples": [{"x": 2.0}]}'
-    assert handlers.classify(routed, body) == b'{\n    "results": [[["", 3.0]]\n    ]\n}'
-
-
-def test_regress_answers_one_number_per_example(handlers: RestHandlers) -> None:
-    routed = _route("POST", "/v1/models/parser:regress")
-    body = b'{"signature_name": "regress_x", "examples": [{"x": 2.0}, {"x": 3.0}]}'
-    assert handlers.regress(routed, body) == b'{\n    "results": [3.0, 3.5]\n}'
-
-
-def test_classify_checks_the_whole_body_before_it_looks_for_the_model(
-    handlers: RestHandlers,
-) -> None:
-    routed = _route("POST", "/v1/models/nope:classify")
-    assert _failure(handlers.classify, routed, b"{}") == (
-        Code.INVALID_ARGUMENT,
-        400,
-        "JSON Value: {} When method is classify, key 'examples' is expected and was not found",
-    )
-
-
-# --- status and metadata ------------------------------------------------------------------------
-
-
-def test_status_is_protobufs_json_of_every_version(handlers: RestHandlers) -> None:
-    assert handlers.status(_route("GET", "/v1/models/half"), b"") == HALF_STATUS
-
-
-def test_status_ignores_a_label(handlers: RestHandlers) -> None:
-    assert handlers.status(_route("GET", "/v1/models/half/labels/whatever"), b"") == HALF_STATUS
-
-
-def test_status_of_a_version_never_seen_is_not_found(handlers: RestHandlers) -> None:
-    routed = _route("GET", "/v1/models/half/versions/2")
-    assert _failure(handlers.status, routed, b"") == (
-        Code.NOT_FOUND,
-        404,
-        "Could not find version 2 of model half",
-    )
+# --- metadata -----------------------------------------------------------------------------------
 
 
 def test_metadata_describes_the_resolved_version_and_its_signatures(
     handlers: RestHandlers,
 ) -> None:
-    answer = handlers.metadata(_route("GET", "/v1/models/half/metadata"), b"")
+    answer = _call(handlers, "metadata", "/v1/models/half/metadata", b"")
     unknown_rank = {"dim": [], "unknown_rank": True}
     assert json.loads(answer) == {
         "model_spec": {"name": "half", "signature_name": "", "version": "1"},
@@ -228,12 +283,3 @@ def test_metadata_describes_the_resolved_version_and_its_signatures(
             }
         },
     }
-
-
-def test_metadata_with_an_unknown_label_is_unrecognized(handlers: RestHandlers) -> None:
-    routed = _route("GET", "/v1/models/half/labels/stable/metadata")
-    assert _failure(handlers.metadata, routed, b"") == (
-        Code.INVALID_ARGUMENT,
-        400,
-        "Unrecognized servable version label: stable",
-    )

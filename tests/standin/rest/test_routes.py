@@ -68,6 +68,11 @@ def _malformed(method: str, target: str) -> Outcome:
     )
 
 
+def _malformed_row(method: str, target: str) -> tuple[str, str, Outcome]:
+    """A row of :data:`_TABLE` for a request outside the grammar: its error names the request."""
+    return method, target, _malformed(method, target)
+
+
 _MISSING_MODEL = Outcome(
     RouteKind.JSON_ERROR, http_status=400, error="Missing model name in request."
 )
@@ -88,54 +93,34 @@ _TABLE: list[tuple[str, str, Outcome]] = [
     ("GET", "/v1/models/m/versions/1/metadata", _metadata("m", version=1)),
     ("GET", "/v1/models/m/labels/stable/metadata", _metadata("m", label="stable")),
     ("GET", "/v1/models", _MISSING_MODEL),
-    ("GET", "/v1/models/", _malformed("GET", "/v1/models/")),
-    ("GET", "/v1/models/m/", _malformed("GET", "/v1/models/m/")),
-    ("GET", "/v1/models/m:predict", _malformed("GET", "/v1/models/m:predict")),
-    ("GET", "/v1/models/debug/model_name", _malformed("GET", "/v1/models/debug/model_name")),
-    ("GET", "/v1/models/m/version/1", _malformed("GET", "/v1/models/m/version/1")),
-    ("GET", "/v1/models/m/versions/abc", _malformed("GET", "/v1/models/m/versions/abc")),
-    ("GET", "/v1/models/m/versions/-1", _malformed("GET", "/v1/models/m/versions/-1")),
-    ("GET", "/v1/models/m/versions/", _malformed("GET", "/v1/models/m/versions/")),
-    (
-        "GET",
-        "/v1/models/m/versions/1/labels/a",
-        _malformed("GET", "/v1/models/m/versions/1/labels/a"),
-    ),
-    ("GET", "/v1/models/m/versions/1?x=1", _malformed("GET", "/v1/models/m/versions/1?x=1")),
+    _malformed_row("GET", "/v1/models/"),
+    _malformed_row("GET", "/v1/models/m/"),
+    _malformed_row("GET", "/v1/models/m:predict"),
+    _malformed_row("GET", "/v1/models/debug/model_name"),
+    _malformed_row("GET", "/v1/models/m/version/1"),
+    _malformed_row("GET", "/v1/models/m/versions/abc"),
+    _malformed_row("GET", "/v1/models/m/versions/-1"),
+    _malformed_row("GET", "/v1/models/m/versions/"),
+    _malformed_row("GET", "/v1/models/m/versions/1/labels/a"),
+    _malformed_row("GET", "/v1/models/m/versions/1?x=1"),
     ("GET", "/v1/models/m?x=1", _status("m?x=1")),
     ("GET", "/v1/models/versions/1", _MISSING_MODEL),
     ("GET", "/v1/models/metadata", _status("metadata")),
     ("GET", "/v1/models/m/METADATA", _status("m")),
     ("GET", "/V1/MODELS/m", _status("m")),
-    ("GET", "/v1/foo", _malformed("GET", "/v1/foo")),
-    ("POST", "/v1/models", _malformed("POST", "/v1/models")),
-    ("POST", "/v1/models/m", _malformed("POST", "/v1/models/m")),
-    ("POST", "/v1/models/m/metadata", _malformed("POST", "/v1/models/m/metadata")),
-    ("POST", "/v1/models/m:explain", _malformed("POST", "/v1/models/m:explain")),
-    ("POST", "/v1/models/m:Predict", _malformed("POST", "/v1/models/m:Predict")),
+    _malformed_row("GET", "/v1/foo"),
+    _malformed_row("POST", "/v1/models"),
+    _malformed_row("POST", "/v1/models/m"),
+    _malformed_row("POST", "/v1/models/m/metadata"),
+    _malformed_row("POST", "/v1/models/m:explain"),
+    _malformed_row("POST", "/v1/models/m:Predict"),
     ("POST", "/V1/MODELS/m/VERSIONS/1:predict", _predict("m", version=1)),
-    (
-        "POST",
-        "/v1/models/m/version/50:regress",
-        _malformed("POST", "/v1/models/m/version/50:regress"),
-    ),
-    ("POST", "/v1/models/m/label/l:regress", _malformed("POST", "/v1/models/m/label/l:regress")),
-    (
-        "POST",
-        "/v1/models/m/versions/HELLO:regress",
-        _malformed("POST", "/v1/models/m/versions/HELLO:regress"),
-    ),
-    (
-        "POST",
-        "/v1/models/m/versions/50/labels/l:regress",
-        _malformed("POST", "/v1/models/m/versions/50/labels/l:regress"),
-    ),
-    (
-        "POST",
-        "/v1/models/m/versions/some_label:regress",
-        _malformed("POST", "/v1/models/m/versions/some_label:regress"),
-    ),
-    ("POST", "/v1/models/m:predict?debug=1", _malformed("POST", "/v1/models/m:predict?debug=1")),
+    _malformed_row("POST", "/v1/models/m/version/50:regress"),
+    _malformed_row("POST", "/v1/models/m/label/l:regress"),
+    _malformed_row("POST", "/v1/models/m/versions/HELLO:regress"),
+    _malformed_row("POST", "/v1/models/m/versions/50/labels/l:regress"),
+    _malformed_row("POST", "/v1/models/m/versions/some_label:regress"),
+    _malformed_row("POST", "/v1/models/m:predict?debug=1"),
     (
         "POST",
         "/v1/models/m/versions/99999999999999999999:predict",
@@ -147,7 +132,7 @@ _TABLE: list[tuple[str, str, Outcome]] = [
     ),
     # The 404 "Servable not found for request: Latest(x)" comes from the manager, not routing.
     ("POST", "/v1/models/x:predict", _predict("x")),
-    ("PUT", "/v1/models/m", _malformed("PUT", "/v1/models/m")),
+    _malformed_row("PUT", "/v1/models/m"),
     ("GET", "/v1", _HTML_404),
     ("GET", "/", _HTML_404),
     ("GET", "/v2/models/x", _HTML_404),

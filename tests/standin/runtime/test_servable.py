@@ -16,7 +16,7 @@ from tensorflow_serving.apis import classification_pb2, predict_pb2, prediction_
 
 from fashion.serving.runtime.loader import load_version
 from fashion.serving.runtime.servable import LoadOptions, Servable, SignatureInfo, SignatureTensor
-from fashion.serving.status import Code, ServingStatusError
+from fashion.serving.status import Code
 from tests.support.example_models import write_example_parser_model
 from tests.support.savedmodels import (
     write_affine_model,
@@ -25,6 +25,7 @@ from tests.support.savedmodels import (
     write_edge_signatures_model,
     write_uninitialized_variable_model,
 )
+from tests.support.status_errors import code_and_message, status_error
 
 
 class _HalfPlusTwo(tf.Module):
@@ -143,44 +144,38 @@ def test_variables_are_restored_from_the_checkpoint(models):
 
 
 def test_missing_saved_model_pb_fails_with_tensorflow_not_found_text(models):
-    with pytest.raises(ServingStatusError) as info:
-        Servable.load(str(models["broken"]))
-    assert info.value.code is Code.NOT_FOUND
-    assert info.value.message == (
+    assert code_and_message(Servable.load, str(models["broken"])) == (
+        Code.NOT_FOUND,
         "Could not find SavedModel .pb or .pbtxt at supplied export directory path: "
         f"{models['broken']}. Check that the directory exists and that you have the right "
-        "permissions for accessing it."
+        "permissions for accessing it.",
     )
 
 
 def test_unknown_tag_set_fails_with_tensorflow_not_found_text(models):
-    with pytest.raises(ServingStatusError) as info:
-        Servable.load(str(models["affine"]), LoadOptions(tags=("gpu",)))
-    assert info.value.code is Code.NOT_FOUND
-    assert info.value.message == (
+    assert code_and_message(Servable.load, str(models["affine"]), LoadOptions(tags=("gpu",))) == (
+        Code.NOT_FOUND,
         "Could not find meta graph def matching supplied tags: { gpu }. To inspect available "
-        "tag-sets in the SavedModel, please use the SavedModel CLI: `saved_model_cli`"
+        "tag-sets in the SavedModel, please use the SavedModel CLI: `saved_model_cli`",
     )
 
 
 def test_unparsable_saved_model_pb_fails_with_data_loss(tmp_path):
     (tmp_path / "saved_model.pb").write_bytes(b"\xff\xff\xff not a proto")
-    with pytest.raises(ServingStatusError) as info:
-        Servable.load(str(tmp_path))
-    assert info.value.code is Code.DATA_LOSS
-    assert info.value.message == f"Can't parse {tmp_path}/saved_model.pb as binary proto"
+    assert code_and_message(Servable.load, str(tmp_path)) == (
+        Code.DATA_LOSS,
+        f"Can't parse {tmp_path}/saved_model.pb as binary proto",
+    )
 
 
 def test_model_reading_an_unrestored_variable_loads_but_fails_at_run_time(models):
     servable = Servable.load(str(models["uninitialized"]))
     try:
-        with pytest.raises(ServingStatusError) as info:
-            servable.run("serving_default", _x(1.0))
+        error = status_error(servable.run, "serving_default", _x(1.0))
     finally:
         servable.close()
-    assert info.value.code is Code.FAILED_PRECONDITION
-    assert info.value.http_status == 400
-    assert info.value.message == (
+    assert (error.code, error.http_status) == (Code.FAILED_PRECONDITION, 400)
+    assert error.message == (
         "Could not find variable dense/bias. This could mean that the variable has been deleted. "
         "In TF1, it can also mean the variable is uninitialized. Debug info: container=localhost, "
         "status error message=Resource localhost/dense/bias/N10tensorflow3VarE does not exist.\n"
@@ -189,11 +184,12 @@ def test_model_reading_an_unrestored_variable_loads_but_fails_at_run_time(models
 
 
 def test_run_past_its_deadline_fails_with_deadline_exceeded_504(queue_servable):
-    with pytest.raises(ServingStatusError) as info:
-        queue_servable.run("serving_default", _x(1.0), timeout_ms=100)
-    assert info.value.code is Code.DEADLINE_EXCEEDED
-    assert info.value.http_status == 504
-    assert info.value.message == "Timed out waiting for notification"
+    error = status_error(queue_servable.run, "serving_default", _x(1.0), timeout_ms=100)
+    assert (error.code, error.http_status, error.message) == (
+        Code.DEADLINE_EXCEEDED,
+        504,
+        "Timed out waiting for notification",
+    )
 
 
 def test_concurrent_runs_do_not_block_each_other(queue_servable):
@@ -214,39 +210,37 @@ def test_concurrent_runs_do_not_block_each_other(queue_servable):
 
 
 def test_unknown_signature_fails_with_failed_precondition(queue_servable):
-    with pytest.raises(ServingStatusError) as info:
-        queue_servable.run("nope", _x(1.0))
-    assert info.value.code is Code.FAILED_PRECONDITION
-    assert info.value.message == 'Serving signature key "nope" not found.'
+    assert code_and_message(queue_servable.run, "nope", _x(1.0)) == (
+        Code.FAILED_PRECONDITION,
+        'Serving signature key "nope" not found.',
+    )
 
 
 def test_extra_input_fails_with_input_size_text(queue_servable):
     feeds = {"x": np.ones([1], np.float32), "z": np.ones([1], np.float32)}
-    with pytest.raises(ServingStatusError) as info:
-        queue_servable.run("serving_default", feeds)
-    assert info.value.code is Code.INVALID_ARGUMENT
-    assert info.value.message == (
+    assert code_and_message(queue_servable.run, "serving_default", feeds) == (
+        Code.INVALID_ARGUMENT,
         "input size does not match signature: 2!=1 len({x,z}) != len({x}). "
-        "Sent extra: {z}. Missing but required: {}."
+        "Sent extra: {z}. Missing but required: {}.",
     )
 
 
 def test_misnamed_input_fails_with_missing_alias_text(queue_servable):
-    with pytest.raises(ServingStatusError) as info:
-        queue_servable.run("serving_default", {"z": np.ones([1], np.float32)})
-    assert info.value.code is Code.INVALID_ARGUMENT
-    assert info.value.message == (
+    feeds = {"z": np.ones([1], np.float32)}
+    assert code_and_message(queue_servable.run, "serving_default", feeds) == (
+        Code.INVALID_ARGUMENT,
         "Signature input alias: x(feed name: x:0) not found in request and no default value "
-        "provided. Inputs expected to be in the request {z}, or default input alias set: "
+        "provided. Inputs expected to be in the request {z}, or default input alias set: ",
     )
 
 
 def test_unknown_output_filter_fails_with_alias_text(queue_servable):
-    with pytest.raises(ServingStatusError) as info:
-        queue_servable.run("serving_default", _x(1.0), output_filter=["nope"])
-    assert info.value.code is Code.INVALID_ARGUMENT
-    assert info.value.message == (
-        "output tensor alias not found in signature: nope Outputs expected to be in the set {y}."
+    filtered = code_and_message(
+        queue_servable.run, "serving_default", _x(1.0), output_filter=["nope"]
+    )
+    assert filtered == (
+        Code.INVALID_ARGUMENT,
+        "output tensor alias not found in signature: nope Outputs expected to be in the set {y}.",
     )
 
 
@@ -335,21 +329,19 @@ def test_load_logs_tensorflow_loader_lines_and_that_no_warmup_file_was_found(mod
 
 def test_failing_warmup_request_fails_the_load(models, tmp_path):
     version = _version_with_warmup(models["affine"], tmp_path / "1", [_predict_record(z=[1.0])])
-    with pytest.raises(ServingStatusError) as info:
-        load_version(str(version))
-    assert info.value.code is Code.INVALID_ARGUMENT
-    assert info.value.message.startswith("Signature input alias: x(feed name: x:0) not found")
+    error = status_error(load_version, str(version))
+    assert error.code is Code.INVALID_ARGUMENT
+    assert error.message.startswith("Signature input alias: x(feed name: x:0) not found")
 
 
 def test_warmup_file_that_is_not_tfrecord_fails_with_data_loss(models, tmp_path):
     version = _version_with_warmup(models["affine"], tmp_path / "1", [])
     warmup = version / "assets.extra" / "tf_serving_warmup_requests"
     warmup.write_bytes(b"this is not a TFRecord file, it is only text")
-    with pytest.raises(ServingStatusError) as info:
-        load_version(str(version))
-    assert info.value.code is Code.DATA_LOSS
-    assert info.value.message.startswith("corrupted record at 0")
-    assert info.value.message.endswith(". Please verify your warmup data is in TFRecord format.")
+    error = status_error(load_version, str(version))
+    assert error.code is Code.DATA_LOSS
+    assert error.message.startswith("corrupted record at 0")
+    assert error.message.endswith(". Please verify your warmup data is in TFRecord format.")
     # With warm-up disabled the file is not read at all.
     load_version(str(version), LoadOptions(enable_warmup=False)).close()
 
@@ -368,7 +360,7 @@ def test_a_classify_record_goes_through_the_classifiers_own_checks(tmp_path):
     # saved_model_warmup.cc replays through RunClassify: scores of rank 1 fail the load there.
     source = write_example_parser_model(tmp_path / "parser")
     version = _version_with_warmup(source, tmp_path / "1", [_classify_record(2.0)])
-    with pytest.raises(ServingStatusError) as info:
-        load_version(str(version))
-    assert info.value.code is Code.INVALID_ARGUMENT
-    assert info.value.message == "Expected Tensor shape: [batch_size num_classes] but got [1]"
+    assert code_and_message(load_version, str(version)) == (
+        Code.INVALID_ARGUMENT,
+        "Expected Tensor shape: [batch_size num_classes] but got [1]",
+    )

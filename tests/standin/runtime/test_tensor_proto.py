@@ -58,6 +58,16 @@ def _ids(dtypes: list[tf.DType]) -> list[str]:
     return [dtype.name for dtype in dtypes]
 
 
+#: Runs a test once per dtype of :data:`DTYPES` (ids: the dtypes' names).
+for_every_dtype = pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+#: Runs a test once per dtype of :data:`NUMERIC`.
+for_every_numeric_dtype = pytest.mark.parametrize("dtype", NUMERIC, ids=_ids(NUMERIC))
+#: Runs a test for an output of two dimensions, a scalar and an empty one.
+for_output_shapes = pytest.mark.parametrize(
+    "shape", [(2, 3), (), (0, 2)], ids=["2x3", "scalar", "empty"]
+)
+
+
 def _sample(dtype: tf.DType, shape: tuple[int, ...] = (2, 3)) -> np.ndarray:
     """Distinct values of ``dtype`` (the extremes of integer types included)."""
     count = int(np.prod(shape, dtype=np.int64))
@@ -133,14 +143,14 @@ def _parse_error(proto: TensorProto, alias: str = "x") -> ServingStatusError:
 # --- reading: both encodings, every dtype ------------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+@for_every_dtype
 def test_tf_make_tensor_proto_of_an_array_reads_back_as_make_ndarray(dtype: tf.DType) -> None:
     """The encoding TensorFlow's Python writer chooses (content for most numbers)."""
     proto = tf.make_tensor_proto(_sample(dtype), dtype=dtype)
     _assert_same(tensor_from_proto(proto, "x"), tf.make_ndarray(proto))
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+@for_every_dtype
 def test_typed_fields_read_as_make_ndarray(dtype: tf.DType) -> None:
     proto = _typed(_sample(dtype), dtype)
     assert not proto.tensor_content
@@ -148,7 +158,7 @@ def test_typed_fields_read_as_make_ndarray(dtype: tf.DType) -> None:
     _assert_same(tensor_from_proto(proto, "x"), _sample(dtype))
 
 
-@pytest.mark.parametrize("dtype", NUMERIC, ids=_ids(NUMERIC))
+@for_every_numeric_dtype
 def test_tensor_content_reads_as_make_ndarray(dtype: tf.DType) -> None:
     proto = _content(_sample(dtype), dtype)
     _assert_same(tensor_from_proto(proto, "x"), tf.make_ndarray(proto))
@@ -163,7 +173,7 @@ def test_string_tensor_content_is_varint_lengths_then_the_bytes() -> None:
     _assert_same(tensor_from_proto(proto, "x"), expected)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+@for_every_dtype
 def test_a_scalar_reads_as_a_rank_0_tensor(dtype: tf.DType) -> None:
     value = _sample(dtype, (1,))[0]
     proto = tf.make_tensor_proto(value, dtype=dtype)
@@ -187,7 +197,7 @@ def test_a_proto_without_a_shape_is_a_scalar_of_its_first_value() -> None:
     _assert_same(tensor_from_proto(proto, "x"), np.array(2.0, np.float32))
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+@for_every_dtype
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0, 2)], ids=["0", "0x3", "3x0x2"])
 def test_an_empty_tensor_reads_as_empty(dtype: tf.DType, shape: tuple[int, ...]) -> None:
     proto = tf.make_tensor_proto(_sample(dtype, shape), dtype=dtype, shape=shape)
@@ -204,7 +214,7 @@ def test_a_shape_with_no_elements_ignores_whatever_values_come_with_it() -> None
         assert tensor_from_proto(proto, "x").size == 0
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+@for_every_dtype
 def test_one_value_fills_the_whole_shape(dtype: tf.DType) -> None:
     """TensorFlow's fill rule: ``make_tensor_proto(value, shape=...)`` writes one value."""
     value = _sample(dtype, (2,))[1]
@@ -215,7 +225,7 @@ def test_one_value_fills_the_whole_shape(dtype: tf.DType) -> None:
     _assert_same(got, np.full((2, 3), value, dtype=got.dtype))
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+@for_every_dtype
 def test_fewer_values_repeat_the_last_and_none_means_zeros(dtype: tf.DType) -> None:
     sample = _sample(dtype, (6,))
     fewer = _typed(sample[:2], dtype)
@@ -231,7 +241,7 @@ def test_fewer_values_repeat_the_last_and_none_means_zeros(dtype: tf.DType) -> N
     _assert_same(tensor_from_proto(none, "x"), np.full((2, 3), zero, dtype=sample.dtype))
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
+@for_every_dtype
 def test_more_typed_values_than_the_shape_holds_are_cut(dtype: tf.DType) -> None:
     """``FromProtoField`` copies the first n values; ``make_ndarray`` would refuse the proto."""
     sample = _sample(dtype, (6,))
@@ -370,8 +380,8 @@ def test_any_proto_reads_as_tensorflows_parse_tensor_or_is_a_parsing_error(
 # --- writing: AsProtoField by default, AsProtoTensorContent with the flag ----------------------
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=_ids(DTYPES))
-@pytest.mark.parametrize("shape", [(2, 3), (), (0, 2)], ids=["2x3", "scalar", "empty"])
+@for_every_dtype
+@for_output_shapes
 def test_by_default_an_output_is_written_in_its_dtypes_typed_field(
     dtype: tf.DType, shape: tuple[int, ...]
 ) -> None:
@@ -387,8 +397,8 @@ def test_by_default_an_output_is_written_in_its_dtypes_typed_field(
     _assert_same(tf.make_ndarray(proto), array)
 
 
-@pytest.mark.parametrize("dtype", NUMERIC, ids=_ids(NUMERIC))
-@pytest.mark.parametrize("shape", [(2, 3), (), (0, 2)], ids=["2x3", "scalar", "empty"])
+@for_every_numeric_dtype
+@for_output_shapes
 def test_with_the_flag_an_output_is_tensorflows_tensor_content(
     dtype: tf.DType, shape: tuple[int, ...]
 ) -> None:

@@ -163,27 +163,19 @@ def failed_to_start_http_server(port: int) -> None:
 
 def net_log_entering_event_loop() -> None:
     """The raw line (no TensorFlow prefix) the HTTP server writes when its loop starts."""
-    frame = sys._getframe(1)
-    name = pathlib.Path(frame.f_code.co_filename).name
-    write_line(
-        logging.INFO,
-        f"[{name} : {frame.f_lineno}] NET_LOG: Entering the event loop ...",
-        raw=True,
-    )
+    _net_log(logging.INFO, "Entering the event loop ...")
 
 
 def net_log_failed_to_uncompress_gzip_body() -> None:
     """The raw line the HTTP server writes when a gzip body does not inflate (body dropped)."""
-    frame = sys._getframe(1)
+    _net_log(logging.ERROR, "Failed to uncompress the gzipped body")
+
+
+def _net_log(level: int, text: str) -> None:
+    """libevent's ``NET_LOG`` form, ``[file : line] NET_LOG: text``, naming the caller's caller."""
+    frame = sys._getframe(2)
     name = pathlib.Path(frame.f_code.co_filename).name
-    write_line(
-        logging.ERROR,
-        f"[{name} : {frame.f_lineno}] NET_LOG: Failed to uncompress the gzipped body",
-        raw=True,
-    )
-
-
-# --- command line (TensorFlow's flag parser) and stand-in notices ----------------------------
+    write_line(level, f"[{name} : {frame.f_lineno}] NET_LOG: {text}", raw=True)
 
 
 def unexpected_request_error(method: str, path_and_query: str) -> None:
