@@ -2,11 +2,17 @@
 
 Numbers compare like ``numpy.isclose(served, expected, rtol, atol)`` (the expected value is the
 reference; NaN equals NaN, infinities must match); strings, booleans and the structure (keys,
-list lengths) must be equal. Errors compare by HTTP status and text.
+list lengths) must be equal. REST errors compare by HTTP status and text.
+
+gRPC answers (:class:`GrpcAnswer`) compare with the same rule, tensor by tensor: gRPC carries
+dtypes and shapes exactly, so each output's dtype and shape must be the in-process one too.
+Their errors compare by status code name and text, the text as TF Serving sends it over gRPC
+(:func:`grpc_error_text`: cut at 1024 bytes). Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +21,20 @@ import numpy as np
 if TYPE_CHECKING:
     from fashion.serving.status import ServingStatusError
 
-__all__ = ["Answer", "Comparison", "compare_answers", "compare_json"]
+__all__ = [
+    "GRPC_ERROR_LIMIT",
+    "Answer",
+    "Comparison",
+    "GrpcAnswer",
+    "compare_answers",
+    "compare_grpc",
+    "compare_json",
+    "compare_outputs",
+    "grpc_error_text",
+]
+
+#: Bytes of an error text TF Serving sends over gRPC before it cuts it (``grpc_status_util.cc``).
+GRPC_ERROR_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,13 @@ class Answer:
         error: the error text (TF Serving's ``{"error": ...}``).
         stage: in-process only: where an error arose, ``decode``, ``run`` or ``encode``.
         outputs: in-process predict only: the tensors the run produced, by output alias.
+        code: in-process only: the error's status code name (``FAILED_PRECONDITION``), which
+            gRPC carries as it is.
+        inputs: in-process only: what the run was fed, decoded from the body (predict: tensors
+            by input alias; classify/regress: the serialised ``tf.Example`` s). A gRPC request
+            sends exactly these.
+        results: in-process classify/regress only: the results before TF Serving writes them
+            as JSON (classify: per example ``[label, score]`` pairs; regress: the values).
     """
 
     body: Any = None
@@ -35,6 +61,9 @@ class Answer:
     error: str | None = None
     stage: str = ""
     outputs: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    code: str = ""
+    inputs: Any = field(default=None, repr=False)
+    results: Any = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -44,7 +73,33 @@ class Answer:
     @classmethod
     def failed(cls, exc: ServingStatusError, stage: str) -> Answer:
         """An in-process error as the server would report it."""
-        return cls(status=exc.http_status, error=exc.message, stage=stage)
+        return cls(status=exc.http_status, error=exc.message, stage=stage, code=exc.code.name)
+
+
+@dataclass(frozen=True)
+class GrpcAnswer:
+    """What one gRPC request got from the server.
+
+    Attributes:
+        outputs: Predict: the answer's tensors by output alias, decoded as they came.
+        results: Classify/Regress: as :attr:`Answer.results`.
+        model_spec: the answer's ``model_spec`` as ``(name, version, signature_name)``.
+        code: the failed RPC's status code name (``NOT_FOUND``).
+        status: the HTTP status REST answers for that code.
+        error: the failed RPC's text.
+    """
+
+    outputs: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    results: Any = field(default=None, repr=False)
+    model_spec: tuple[str, int, str] | None = None
+    code: str = ""
+    status: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the RPC succeeded."""
+        return self.error is None
 
 
 @dataclass(frozen=True)
@@ -159,3 +214,146 @@ def compare_answers(expected: Answer, served: Answer, rtol: float, atol: float) 
             f"{expected.error!r}",
         )
     return Comparison(False, None, f"the server answered {served.status}: {served.error}")
+
+
+def grpc_error_text(text: str) -> str:
+    """An error text as a gRPC client reads it from TF Serving.
+
+    ``ToGRPCStatus`` keeps the first 1024 bytes of a longer message and appends
+    ``...TRUNCATED`` (REST sends it whole); grpcio decodes the bytes as UTF-8, replacing what a
+    cut through a character leaves.
+    """
+    data = text.encode("utf-8", "surrogateescape")
+    if len(data) <= GRPC_ERROR_LIMIT:
+        return text
+    return data[:GRPC_ERROR_LIMIT].decode("utf-8", "replace") + "...TRUNCATED"
+
+
+def _dtype_text(array: np.ndarray) -> str:
+    return "string" if array.dtype.kind in "OSU" else array.dtype.name
+
+
+def _numbers(array: np.ndarray) -> np.ndarray | None:
+    """The values as float64 or complex128 to compare within tolerance; None: compare exactly."""
+    kind = array.dtype.kind
+    if kind in "OSUb":
+        return None
+    if kind == "c":
+        return array.astype(np.complex128)
+    try:  # numeric, including ml_dtypes' bfloat16 (kind "V")
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def compare_outputs(
+    expected: Mapping[str, np.ndarray], served: Mapping[str, np.ndarray], rtol: float, atol: float
+) -> Comparison:
+    """Compare tensors by output alias: the same aliases, dtypes and shapes, values as JSON's.
+
+    Numbers compare as :func:`compare_json` compares them; strings and booleans exactly.
+    """
+    if set(expected) != set(served):
+        return Comparison(
+            False, None, f"outputs differ: expected {sorted(expected)}, served {sorted(served)}"
+        )
+    numbers: list[tuple[str, np.ndarray, np.ndarray]] = []
+    for alias in sorted(expected):
+        want, got = np.asarray(expected[alias]), np.asarray(served[alias])
+        if _dtype_text(want) != _dtype_text(got):
+            return Comparison(
+                False,
+                None,
+                f"output {alias!r} is served as {_dtype_text(got)}, but in-process it is "
+                f"{_dtype_text(want)}",
+            )
+        if want.shape != got.shape:
+            return Comparison(
+                False,
+                None,
+                f"output {alias!r} is served with shape {list(got.shape)}, but in-process it "
+                f"has {list(want.shape)}",
+            )
+        wanted, found = _numbers(want), _numbers(got)
+        if wanted is not None and found is not None:
+            numbers.append((alias, wanted, found))
+            continue
+        same = np.array([a == b for a, b in zip(want.flat, got.flat, strict=True)], dtype=bool)
+        if not same.all():
+            first = int(np.argmin(same))
+            return Comparison(
+                False,
+                None,
+                f"{alias}{_index(first, want.shape)}: expected {_describe(_item(want, first))}, "
+                f"served {_describe(_item(got, first))}; {int((~same).sum())} of {same.size} "
+                "values differ",
+            )
+    if not numbers or not any(wanted.size for _, wanted, _ in numbers):
+        return Comparison(True, None)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diffs = [np.abs(found - wanted).reshape(-1) for _, wanted, found in numbers]
+        closes = [
+            np.isclose(found, wanted, rtol=rtol, atol=atol, equal_nan=True).reshape(-1)
+            for _, wanted, found in numbers
+        ]
+    diff, close = np.concatenate(diffs), np.concatenate(closes)
+    finite = diff[np.isfinite(diff)]
+    max_diff = float(finite.max()) if finite.size else (0.0 if close.all() else float("inf"))
+    for (alias, wanted, found), one_diff, one_close in zip(numbers, diffs, closes, strict=True):
+        if one_close.all():
+            continue
+        first = int(np.argmin(one_close))
+        return Comparison(
+            False,
+            max_diff,
+            f"{alias}{_index(first, wanted.shape)}: expected {_item(wanted, first)!r}, served "
+            f"{_item(found, first)!r} (|diff| {one_diff[first]:.3g} > atol {atol:g} + rtol "
+            f"{rtol:g} x |expected|); {int((~one_close).sum())} of {one_close.size} numbers "
+            "differ",
+        )
+    return Comparison(True, max_diff)
+
+
+def _item(array: np.ndarray, flat: int) -> Any:
+    """The ``flat``-th element as a Python value (``0.25``, not ``np.float64(0.25)``)."""
+    value = array.flat[flat]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    """``[i][j]`` of the ``flat``-th element, as compare_json writes a path ("" for a scalar)."""
+    if not shape:
+        return ""
+    return "".join(f"[{int(i)}]" for i in np.unravel_index(flat, shape))
+
+
+def compare_grpc(expected: Answer, served: GrpcAnswer, rtol: float, atol: float) -> Comparison:
+    """Compare the in-process answer with a gRPC one: tensors or results, or the same error.
+
+    An in-process error compares as TF Serving sends it over gRPC: its status code name, and
+    its text as :func:`grpc_error_text` gives it. Only errors of the run count: a JSON body that
+    does not decode was never sent, and JSON's own encoding errors do not exist over gRPC.
+    """
+    failed = not expected.ok and expected.stage != "encode"
+    if not failed and served.ok:
+        if expected.outputs is not None:
+            return compare_outputs(expected.outputs, served.outputs or {}, rtol, atol)
+        return compare_json(expected.results, served.results, rtol, atol)
+    if failed and not served.ok:
+        wanted = (expected.code, grpc_error_text(expected.error or ""))
+        if wanted == (served.code, served.error):
+            return Comparison(True, None)
+        return Comparison(
+            False,
+            None,
+            f"both failed, differently: expected {wanted[0]} {wanted[1]!r}, served "
+            f"{served.code} {served.error!r}",
+        )
+    if served.ok:
+        return Comparison(
+            False,
+            None,
+            f"the server answered, but in-process the request fails with {expected.code} "
+            f"{expected.error!r}",
+        )
+    return Comparison(False, None, f"the server answered {served.code}: {served.error}")

@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_RTOL",
     "READY_TIMEOUT",
+    "TRANSPORTS",
     "CheckInputError",
     "CheckOptions",
     "DimOverride",
@@ -30,6 +31,8 @@ DEFAULT_RTOL = 1e-6
 DEFAULT_BATCH_SIZE = 4
 #: Seconds a server may take from its start to "every version is AVAILABLE".
 READY_TIMEOUT = 120.0
+#: ``--transport`` choices: which of TF Serving's two APIs the served checks use.
+TRANSPORTS = ("rest", "grpc", "both")
 
 _DIM = re.compile(r"^(?P<name>[^=:]+?)(?::(?P<axis>\d+))?=(?P<size>\d+)$")
 
@@ -88,6 +91,9 @@ class CheckOptions:
         request_timeout: seconds for each request.
         work_dir: keep the staged base path and the server's log here (default: a temporary
             directory, removed afterwards).
+        transport: ``--transport``: ``rest``, ``grpc`` or ``both`` (the default: every TF Serving
+            serves both, and most production clients use gRPC). The server's status API is read
+            over REST whatever this says (to wait for the versions); it chooses the checks' rows.
     """
 
     model_server: str | None = None
@@ -105,6 +111,7 @@ class CheckOptions:
     ready_timeout: float = READY_TIMEOUT
     request_timeout: float = DEFAULT_TIMEOUT
     work_dir: Path | None = None
+    transport: str = "both"
     _dim_index: Mapping[str, tuple[DimOverride, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -112,6 +119,10 @@ class CheckOptions:
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise CheckInputError(f"the batch size must be at least 1, got {self.batch_size}")
+        if self.transport not in TRANSPORTS:
+            raise CheckInputError(
+                f"transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}"
+            )
         if self.repeat < 1:
             raise CheckInputError(f"repeat must be at least 1, got {self.repeat}")
         for name, value in (("rtol", self.rtol), ("atol", self.atol)):
@@ -121,6 +132,16 @@ class CheckOptions:
         for dim in self.dims:
             index[dim.name] = (*index.get(dim.name, ()), dim)
         object.__setattr__(self, "_dim_index", index)
+
+    @property
+    def over_rest(self) -> bool:
+        """Whether the served checks go over REST."""
+        return self.transport in ("rest", "both")
+
+    @property
+    def over_grpc(self) -> bool:
+        """Whether the served checks go over gRPC."""
+        return self.transport in ("grpc", "both")
 
     def dim_size(self, input_name: str, axis: int, dim_name: str = "") -> int | None:
         """The ``--dim`` size for an unknown axis of an input, or None when none was given."""

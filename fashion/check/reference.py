@@ -4,13 +4,19 @@ A version is loaded with the stand-in's :class:`~fashion.serving.runtime.servabl
 i.e. TensorFlow's TF1 session loader, the loader TF Serving's C++ server uses; a body is decoded
 by the stand-in's codec exactly as TF Serving decodes JSON (``json_tensor.cc``), run by tensor
 names, and encoded back as TF Serving writes its answers. The steps are those of the stand-in's
-REST handlers, in their order, without the HTTP and the model manager around them. Imports
-TensorFlow.
+REST handlers, in their order, without the HTTP and the model manager around them. Each answer
+also keeps what the run was fed and what it produced before JSON, which is what a gRPC request
+sends and a gRPC answer carries; tensors no JSON can carry are run as they are
+(:meth:`Reference.answer_tensors`, the steps of the gRPC Predict handler). Imports TensorFlow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
+
+import numpy as np
 
 from fashion.check.compare import Answer
 from fashion.serving.codec.examples_request import read_examples_request
@@ -69,6 +75,7 @@ class Reference:
         except ServingStatusError as exc:
             return Answer.failed(exc, "decode")
         infer = classify if api == "classify" else regress
+        fed = list(request.examples)
         try:
             results = infer(
                 self.servable,
@@ -78,7 +85,8 @@ class Reference:
                 check_method_name=False,
             )
         except ServingStatusError as exc:
-            return Answer.failed(exc, "run")
+            return _with(Answer.failed(exc, "run"), inputs=fed)
+        plain = _plain_results(api, results)
         try:
             encoded = (
                 encode_classify_response(results)  # type: ignore[arg-type]
@@ -86,8 +94,21 @@ class Reference:
                 else encode_regress_response(results)  # type: ignore[arg-type]
             )
         except ServingStatusError as exc:
-            return Answer.failed(exc, "encode")
-        return Answer(body=json.loads(encoded))
+            return _with(Answer.failed(exc, "encode"), inputs=fed, results=plain)
+        return Answer(body=json.loads(encoded), inputs=fed, results=plain)
+
+    def answer_tensors(self, signature_name: str, tensors: Mapping[str, np.ndarray]) -> Answer:
+        """Run a predict signature on tensors as they are, as the gRPC Predict handler does.
+
+        For requests no JSON body can carry (half, bfloat16, complex, uint16 inputs, or a
+        signature without inputs); the answer has no body.
+        """
+        feeds = dict(tensors)
+        try:
+            prediction = run_predict(self.servable, signature_name, feeds)
+        except ServingStatusError as exc:
+            return _with(Answer.failed(exc, "run"), inputs=feeds)
+        return Answer(outputs=prediction.outputs, inputs=feeds)
 
     def _predict(self, body: bytes) -> Answer:
         try:
@@ -101,17 +122,30 @@ class Reference:
             decoded = decode_inputs(request, {key: t.dtype for key, t in info.inputs.items()})
         except ServingStatusError as exc:
             return Answer.failed(exc, "decode")
+        fed = decoded.tensors
         try:
-            prediction = run_predict(self.servable, request.signature_key, decoded.tensors)
+            prediction = run_predict(self.servable, request.signature_key, fed)
         except ServingStatusError as exc:
-            return Answer.failed(exc, "run")
+            return _with(Answer.failed(exc, "run"), inputs=fed)
         try:
             encoded = encode_predict_response(
                 prediction.outputs, prediction.output_dtypes, decoded.row_format
             )
         except ServingStatusError as exc:
-            failed = Answer.failed(exc, "encode")
-            return Answer(
-                status=failed.status, error=failed.error, stage="encode", outputs=prediction.outputs
-            )
-        return Answer(body=json.loads(encoded), outputs=prediction.outputs)
+            return _with(Answer.failed(exc, "encode"), outputs=prediction.outputs, inputs=fed)
+        return Answer(body=json.loads(encoded), outputs=prediction.outputs, inputs=fed)
+
+
+def _with(answer: Answer, **fields: object) -> Answer:
+    return dataclasses.replace(answer, **fields)  # type: ignore[arg-type]
+
+
+def _plain_results(api: str, results: object) -> list:
+    """Classify: per example, ``[label, score]`` pairs (labels as a gRPC answer decodes them);
+    regress: the values."""
+    if api == "classify":
+        return [
+            [[label.decode("utf-8", "replace"), score] for label, score in classes]
+            for classes in results  # type: ignore[attr-defined]
+        ]
+    return [float(value) for value in results]  # type: ignore[attr-defined]

@@ -44,6 +44,9 @@ class CheckRow:
         max_abs_diff: the largest absolute difference between served and in-process numbers.
         p50_ms: the median latency of the requests the row sent, in milliseconds.
         detail: why, for FAIL, WARN and SKIP rows (the error, the explanation and the fix).
+        transport: ``rest`` or ``grpc`` for a row about what one API served (its check name
+            says ``grpc`` too: ``predict grpc batch 4``), "" for the rest (layout, load,
+            warnings, the in-process ``declared shapes``).
     """
 
     signature: str
@@ -53,6 +56,7 @@ class CheckRow:
     max_abs_diff: float | None = None
     p50_ms: float | None = None
     detail: str = ""
+    transport: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data."""
@@ -60,6 +64,7 @@ class CheckRow:
             "version": self.version,
             "signature": self.signature,
             "check": self.check,
+            "transport": self.transport or None,
             "result": self.result.value,
             "max_abs_diff": self.max_abs_diff,
             "p50_ms": self.p50_ms,
@@ -198,7 +203,7 @@ class CheckReport:
         """The report as JUnit XML: one ``testcase`` per row.
 
         FAIL rows carry a ``failure``, SKIP rows ``skipped``; WARN rows pass, with the warning in
-        ``system-out`` so CI pages show it.
+        ``system-out`` so CI pages show it. A row about one API has a ``transport`` property.
         """
         counts = self.counts()
         suites = ET.Element("testsuites")
@@ -224,6 +229,9 @@ class CheckReport:
                 name=row.check,
                 time=f"{(row.p50_ms or 0.0) / 1000:.4f}",
             )
+            if row.transport:  # as pytest's record_property writes a test case's properties
+                properties = ET.SubElement(case, "properties")
+                ET.SubElement(properties, "property", name="transport", value=row.transport)
             first_line = row.detail.splitlines()[0] if row.detail else row.result.value
             if row.result is Result.FAIL:
                 failure = ET.SubElement(case, "failure", message=first_line, type="FAIL")

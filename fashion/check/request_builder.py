@@ -7,10 +7,16 @@ TF Serving's JSON forms, row (``instances``) and columnar (``inputs``); classify
 signatures that take serialised ``tf.Example`` s get ``examples`` with the features their
 ``ParseExample`` node reads. The bodies are JSON bytes: the in-process side decodes the very
 bytes the server receives.
+
+gRPC requests send the same values: a gRPC request names the JSON body (the columnar one, or
+the examples) whose decoded tensors or examples it carries, so both APIs are asked the same
+thing. Inputs that TF Serving's JSON cannot carry (half, bfloat16, complex, uint16) and
+signatures without inputs, which REST cannot call, get gRPC requests of tensors only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import zlib
@@ -28,8 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLASSIFY_METHOD",
+    "GRPC",
     "INIT_OP_SIGNATURE",
     "REGRESS_METHOD",
+    "REST",
     "BuiltRequest",
     "SignaturePlan",
     "is_examples_signature",
@@ -40,6 +48,8 @@ CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
 #: The signature TF2 SavedModels carry for their initialiser; not a serving signature.
 INIT_OP_SIGNATURE = "__saved_model_init_op"
+#: The transports, as rows and requests name them.
+REST, GRPC = "rest", "grpc"
 
 _FLOATS = {"float": np.float32, "double": np.float64}
 _INTEGERS = {
@@ -47,21 +57,31 @@ _INTEGERS = {
 } | {"uint64": np.uint64}
 # Small values: they are valid indices into any embedding table or vocabulary of 4 or more.
 _INT_HIGH = 4
+_JSON_DTYPES = frozenset({*_FLOATS, *_INTEGERS, "bool", "string"})
+# Dtypes TF Serving's JSON API has no conversion for, which a TensorProto carries.
+_GRPC_ONLY_FLOATS = ("half", "bfloat16")
+_GRPC_ONLY_COMPLEX = {"complex64": np.complex64, "complex128": np.complex128}
+_GRPC_ONLY_DTYPES = frozenset({*_GRPC_ONLY_FLOATS, *_GRPC_ONLY_COMPLEX, "uint16"})
 
 
 @dataclass(frozen=True)
 class BuiltRequest:
-    """One request body and the endpoint it goes to.
+    """One request and the endpoint it goes to.
 
     Attributes:
         api: ``predict``, ``classify`` or ``regress``.
-        check: the table's check name (``predict row batch 4``).
-        body: the JSON body.
+        check: the table's check name (``predict row batch 4``, ``predict grpc batch 4``).
+        body: the JSON body; for a gRPC request, the body whose decoded values it sends (b""
+            when it has ``tensors``).
+        transport: ``rest`` or ``grpc``.
+        tensors: a gRPC predict request no JSON can carry: its inputs, by alias.
     """
 
     api: str
     check: str
     body: bytes = field(repr=False)
+    transport: str = REST
+    tensors: Mapping[str, np.ndarray] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,13 +90,17 @@ class SignaturePlan:
 
     Attributes:
         name: the signature key.
-        requests: the built requests, in order.
-        skipped: why nothing (or not every form) could be built, one reason per line.
+        requests: the built REST requests, in order.
+        skipped: why no REST request (or not every form) could be built, one reason per line.
+        grpc_requests: the built gRPC requests, in order.
+        grpc_skipped: why no gRPC request could be built.
     """
 
     name: str
     requests: list[BuiltRequest]
     skipped: list[str] = field(default_factory=list)
+    grpc_requests: list[BuiltRequest] = field(default_factory=list)
+    grpc_skipped: list[str] = field(default_factory=list)
 
 
 def is_examples_signature(signature: meta_graph_pb2.SignatureDef) -> bool:
@@ -96,27 +120,36 @@ def plan_signature(
     meta_graph: meta_graph_pb2.MetaGraphDef,
     options: CheckOptions,
 ) -> SignaturePlan:
-    """Build the requests for one signature (batch sizes 1 and ``options.batch_size``).
+    """Build the requests for one signature (batch sizes 1 and ``options.batch_size``), for
+    the transports ``options.transport`` names.
 
     Args:
         name: the signature key.
         signature: its SignatureDef.
         meta_graph: the MetaGraph it belongs to (for the ``ParseExample`` node).
-        options: batch size, ``--dim`` sizes and the seed.
+        options: batch size, ``--dim`` sizes, the seed and the transports.
     """
     batches = sorted({1, options.batch_size})
     if not signature.inputs:
-        return SignaturePlan(
+        plan = SignaturePlan(
             name,
             [],
             [
                 "the signature has no inputs, and TF Serving's REST API cannot call a signature "
                 "without inputs (it answers 'Failed to get input map for signature')"
+                + ("; it is checked over gRPC only" if options.over_grpc else "")
             ],
+            [BuiltRequest("predict", "predict grpc", b"", GRPC, tensors={})],
         )
-    if is_examples_signature(signature):
-        return _examples_plan(name, signature, meta_graph, options, batches)
-    return _predict_plan(name, signature, options, batches)
+    elif is_examples_signature(signature):
+        plan = _examples_plan(name, signature, meta_graph, options, batches)
+    else:
+        plan = _predict_plan(name, signature, options, batches)
+    if not options.over_rest:
+        plan = dataclasses.replace(plan, requests=[], skipped=[])
+    if not options.over_grpc:
+        plan = dataclasses.replace(plan, grpc_requests=[], grpc_skipped=[])
+    return plan
 
 
 def _rng(options: CheckOptions, *parts: object) -> np.random.Generator:
@@ -129,17 +162,40 @@ def _json(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _values(dtype: str, shape: tuple[int, ...], rng: np.random.Generator, label: str) -> Any:
-    """Seeded values as nested lists (JSON-ready)."""
+def _array(dtype: str, shape: tuple[int, ...], rng: np.random.Generator, label: str) -> np.ndarray:
+    """Seeded values of a dtype (strings as ``str``)."""
     if dtype in _FLOATS:
-        return rng.random(shape).astype(_FLOATS[dtype]).tolist()
+        return rng.random(shape).astype(_FLOATS[dtype])
     if dtype in _INTEGERS:
-        return rng.integers(0, _INT_HIGH, shape).astype(_INTEGERS[dtype]).tolist()
+        return rng.integers(0, _INT_HIGH, shape).astype(_INTEGERS[dtype])
     if dtype == "bool":
-        return (rng.integers(0, 2, shape) == 1).tolist()
+        return rng.integers(0, 2, shape) == 1
+    if dtype in _GRPC_ONLY_FLOATS:
+        return rng.random(shape).astype(_numpy_dtype(dtype))
+    if dtype in _GRPC_ONLY_COMPLEX:
+        real, imaginary = rng.random(shape), rng.random(shape)
+        return (real + 1j * imaginary).astype(_GRPC_ONLY_COMPLEX[dtype])
+    if dtype == "uint16":
+        return rng.integers(0, _INT_HIGH, shape).astype(np.uint16)
     count = math.prod(shape)
     words = np.array([f"{label}-{rng.integers(0, 1000)}" for _ in range(count)], dtype=object)
-    return words.reshape(shape).tolist()
+    return words.reshape(shape)
+
+
+def _numpy_dtype(dtype: str) -> Any:
+    """numpy's twin of a TensorFlow dtype name (``bfloat16`` is ml_dtypes', through TensorFlow)."""
+    import tensorflow as tf
+
+    return tf.as_dtype(dtype).as_numpy_dtype
+
+
+def _tensor(array: np.ndarray) -> np.ndarray:
+    """A gRPC-only request's tensor: strings as bytes, as a TensorProto holds them."""
+    if array.dtype == object:
+        return np.array([str(v).encode() for v in array.reshape(-1)], dtype=object).reshape(
+            array.shape
+        )
+    return array
 
 
 def _input_shape(
@@ -168,28 +224,38 @@ def _predict_plan(
     from fashion.serving.runtime.signature_info import signature_info
 
     info = signature_info(signature)
-    unsupported = [
-        f"input {alias!r} is {spec.dtype}, which TF Serving's JSON API cannot carry (gRPC can); "
-        "add golden requests over gRPC, or change the input's dtype"
-        for alias, spec in info.inputs.items()
-        if spec.dtype not in (*_FLOATS, *_INTEGERS, "bool", "string")
-    ]
-    if unsupported:
-        return SignaturePlan(name, [], unsupported)
+    uncarried = {a: s.dtype for a, s in info.inputs.items() if s.dtype not in _JSON_DTYPES}
+    unsendable = {a: d for a, d in uncarried.items() if d not in _GRPC_ONLY_DTYPES}
+    if unsendable:
+        reasons = [
+            f"{_inputs_text(unsendable)}: neither TF Serving's JSON API nor this check's gRPC "
+            "requests carry these dtypes; give the inputs numeric, bool or string dtypes"
+        ]
+        return SignaturePlan(name, [], reasons, [], reasons)
     dim_names = {
         alias: [d.name for d in signature.inputs[alias].tensor_shape.dim] for alias in info.inputs
     }
     batched = all(spec.shape is None or spec.shape[:1] == [-1] for spec in info.inputs.values())
     requests: list[BuiltRequest] = []
+    grpc_requests: list[BuiltRequest] = []
     skipped: list[str] = []
-    if not batched:
+    if uncarried:
+        skipped = [
+            f"{_inputs_text(uncarried)}: TF Serving's JSON API cannot carry "
+            + (
+                "these dtypes, so the signature is checked over gRPC only"
+                if options.over_grpc
+                else "these dtypes (gRPC can: check with --transport both or grpc)"
+            )
+        ]
+    elif not batched:
         skipped.append(
             "an input has no batch dimension (its first dimension is not -1), so no row-format "
             "(instances) request was built; the columnar one sends the declared shapes"
         )
     for batch in batches if batched else [0]:
-        tensors = {
-            alias: _values(
+        arrays = {
+            alias: _array(
                 spec.dtype,
                 _input_shape(alias, spec.shape, dim_names[alias], batch, options),
                 _rng(options, name, alias, batch),
@@ -198,18 +264,36 @@ def _predict_plan(
             for alias, spec in info.inputs.items()
         }
         label = f" batch {batch}" if batched else ""
+        if uncarried:
+            tensors = {alias: _tensor(array) for alias, array in arrays.items()}
+            grpc_requests.append(
+                BuiltRequest("predict", f"predict grpc{label}", b"", GRPC, tensors=tensors)
+            )
+            continue
+        values = {alias: array.tolist() for alias, array in arrays.items()}
         if batched:
-            if len(tensors) == 1:
-                instances: list[Any] = next(iter(tensors.values()))
+            if len(values) == 1:
+                instances: list[Any] = next(iter(values.values()))
             else:
                 instances = [
-                    {alias: value[row] for alias, value in tensors.items()} for row in range(batch)
+                    {alias: value[row] for alias, value in values.items()} for row in range(batch)
                 ]
             body = _json({"signature_name": name, "instances": instances})
             requests.append(BuiltRequest("predict", f"predict row{label}", body))
-        body = _json({"signature_name": name, "inputs": tensors})
+        body = _json({"signature_name": name, "inputs": values})
         requests.append(BuiltRequest("predict", f"predict columnar{label}", body))
-    return SignaturePlan(name, requests, skipped)
+        # gRPC sends what the columnar body decodes to (the row body decodes to the same).
+        grpc_requests.append(BuiltRequest("predict", f"predict grpc{label}", body, GRPC))
+    return SignaturePlan(name, requests, skipped, grpc_requests)
+
+
+def _inputs_text(dtypes: Mapping[str, str]) -> str:
+    """``input 'x' is half`` or ``inputs 'b' (bfloat16) and 'h' (half)``."""
+    if len(dtypes) == 1:
+        ((alias, dtype),) = dtypes.items()
+        return f"input {alias!r} is {dtype}"
+    named = [f"{alias!r} ({dtype})" for alias, dtype in sorted(dtypes.items())]
+    return f"inputs {', '.join(named[:-1])} and {named[-1]}"
 
 
 def _feature_value(feature: Feature, rng: np.random.Generator) -> list[Any]:
@@ -231,19 +315,18 @@ def _examples_plan(
 ) -> SignaturePlan:
     features = example_features(meta_graph, signature.inputs["inputs"].name)
     if features is None:
-        return SignaturePlan(
-            name,
-            [],
-            [
-                "no ParseExample node with constant feature keys reads this signature's input, "
-                "so the features it needs are unknown; give examples with --requests"
-            ],
-        )
+        reasons = [
+            "no ParseExample node with constant feature keys reads this signature's input, "
+            "so the features it needs are unknown; give examples with --requests"
+        ]
+        return SignaturePlan(name, [], reasons, [], reasons)
     api = "classify" if signature.method_name == CLASSIFY_METHOD else "regress"
-    requests = []
+    requests, grpc_requests = [], []
     for batch in batches:
         rng = _rng(options, name, batch)
         examples = [{f.key: _feature_value(f, rng) for f in features} for _ in range(batch)]
         body = _json({"signature_name": name, "examples": examples})
         requests.append(BuiltRequest(api, f"{api} batch {batch}", body))
-    return SignaturePlan(name, requests)
+        # gRPC sends the tf.Examples the body converts to.
+        grpc_requests.append(BuiltRequest(api, f"{api} grpc batch {batch}", body, GRPC))
+    return SignaturePlan(name, requests, grpc_requests=grpc_requests)

@@ -4,8 +4,9 @@ The order is the one the report reads in. The file-system layout rules run first
 layout ends the check before any server starts. Otherwise the server is started and, while it
 starts, TensorFlow is imported, each version parsed, loaded in-process and answered; then the
 versions must become AVAILABLE, and each one's metadata, built requests and golden cases are
-compared; last, ``--new-version`` is hot-loaded into the same process. Nothing here prints:
-progress goes to a callback, and the result is a :class:`~fashion.check.report.CheckReport`.
+compared, over REST, gRPC or both (``--transport``); last, ``--new-version`` is hot-loaded
+into the same process. Nothing here prints: progress goes to a callback, and the result is a
+:class:`~fashion.check.report.CheckReport`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fashion.check.golden import GoldenLine, read_golden_lines, resolve_golden_cases
 from fashion.check.layout import ModelLayout, find_versions, read_meta_graph
 from fashion.check.options import CheckInputError, CheckOptions
 from fashion.check.report import CheckReport, CheckRow, Result
 from fashion.check.server import (
+    NO_GRPC_TARGET,
     LoadOutcome,
     RunningServer,
     ServedModel,
@@ -30,8 +33,10 @@ from fashion.check.server import (
     start_server,
     wait_for_versions,
 )
-from fashion.clients.rest import ServingClient
 from fashion.servers.binary import ModelServerBinary, ServerStartError, resolve_model_server
+
+if TYPE_CHECKING:
+    from fashion.check.version_checks import Clients
 
 __all__ = ["run_check", "run_check_on_server"]
 
@@ -113,7 +118,9 @@ def run_check_on_server(
 
     Raises:
         CheckInputError: as :func:`run_check`; also for ``options.new_version``, which needs a
-            server that ``fashion check`` starts, and when the model's name cannot be told.
+            server that ``fashion check`` starts, when the model's name cannot be told, and for
+            ``transport="grpc"`` when the server has no ``grpc_target`` (with ``both``, the
+            gRPC rows are skipped, saying so).
     """
     options = options or CheckOptions()
     say = progress or _quiet
@@ -122,6 +129,8 @@ def run_check_on_server(
         raise CheckInputError("--new-version needs a server that fashion check starts")
     if not isinstance(server, RunningServer):
         server = RunningServer.of(server, Path(path), options.model_name)
+    if options.transport == "grpc" and server.grpc_target is None:
+        raise CheckInputError(f"transport 'grpc' needs a gRPC target: {NO_GRPC_TARGET}")
     layout, golden, _ = _read_inputs(path, options, server.model_name)
     report = CheckReport(str(path), server.model_name, rows=list(layout.rows))
     served = attach(server)
@@ -222,17 +231,18 @@ def _check(
             report.timings["to_available"] = max(served_in)
         checks_start = time.monotonic()
         say("comparing the served answers with the in-process ones")
-        with served.client(options.request_timeout) as client:
+        with _clients(served, options) as clients:
             for version, item in sorted(prepared.items()):
                 report.rows.append(_load_row(version, outcomes[version], item.load_error))
                 if outcomes[version].available and item.reference is not None:
-                    report.rows.extend(served_rows(item, client, options))
+                    report.rows.extend(served_rows(item, clients, options))
             available = {v: p for v, p in prepared.items() if outcomes[v].available}
             report.rows.extend(
                 golden_rows(
-                    [c for c in cases if c.resolved_version in available], prepared, client, options
+                    [c for c in cases if c.resolved_version in available], prepared, clients,
+                    options,
                 )
-            )
+            )  # fmt: skip
             for case in cases:
                 if case.resolved_version not in available:
                     report.rows.append(
@@ -240,11 +250,26 @@ def _check(
                                  case.resolved_version, detail="the version is not AVAILABLE")
                     )  # fmt: skip
             if new_version is not None:
-                _hot_load(served, new_version, max(prepared) + 1, options, report, say, client)
+                _hot_load(served, new_version, max(prepared) + 1, options, report, say, clients)
         report.timings["checks"] = time.monotonic() - checks_start
     finally:
         for item in prepared.values():
             item.close()
+
+
+@contextmanager
+def _clients(served: ServedModel, options: CheckOptions) -> Iterator[Clients]:
+    """The REST client, and the gRPC one when gRPC is checked and the server has a target."""
+    from fashion.check.version_checks import Clients
+
+    with served.client(options.request_timeout) as rest:
+        if not options.over_grpc:
+            yield Clients(rest)
+        elif served.grpc_target is None:
+            yield Clients(rest, no_grpc=NO_GRPC_TARGET)
+        else:
+            with served.grpc_client(options.request_timeout) as grpc:
+                yield Clients(rest, grpc)
 
 
 def _load_row(version: int, outcome: LoadOutcome, in_process_error: str) -> CheckRow:
@@ -272,7 +297,7 @@ def _hot_load(
     options: CheckOptions,
     report: CheckReport,
     say: Progress,
-    client: ServingClient,
+    clients: Clients,
 ) -> None:
     from fashion.check.version_checks import prepare_version, served_rows
 
@@ -314,6 +339,6 @@ def _hot_load(
             row = CheckRow("", "hot load", Result.FAIL, number, detail=row.detail)
         report.rows.append(row)
         if outcome.available and item.reference is not None:
-            report.rows.extend(served_rows(item, client, options))
+            report.rows.extend(served_rows(item, clients, options))
     finally:
         item.close()

@@ -1,13 +1,13 @@
 """The model server the checks talk to: one ``fashion check`` starts, or one already running.
 
-A server ``fashion check`` starts gets the chosen binary's own flags
-(:mod:`fashion.servers.launcher`) and a model config file that serves every version
-(``model_version_policy { all {} }``), with ``--max_num_load_retries=0`` so a failed load
-fails at once and ``--file_system_poll_wait_seconds=1`` so a hot-loaded version is seen within a
-second. The versions are staged under a base path of its own (symbolic links to the checked
-directories; a container gets copies, since links out of its mounts would not resolve), so the
-checked directory is never written to; messages name the checked directories, not the staged
-ones.
+A server ``fashion check`` starts gets a REST and a gRPC port (every TF Serving serves both),
+the chosen binary's own flags (:mod:`fashion.servers.launcher`) and a model config file that
+serves every version (``model_version_policy { all {} }``), with ``--max_num_load_retries=0``
+so a failed load fails at once and ``--file_system_poll_wait_seconds=1`` so a hot-loaded
+version is seen within a second. The versions are staged under a base path of its own
+(symbolic links to the checked directories; a container gets copies, since links out of its
+mounts would not resolve), so the checked directory is never written to; messages name the
+checked directories, not the staged ones.
 
 Readiness is polled through the status API until each version is AVAILABLE or its load failed,
 reporting the server's own ``Loading servable: ... failed: ...`` log line; a server that exits
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fashion.check.options import CheckInputError
 from fashion.clients.errors import ServingConnectionError, ServingHTTPError, ServingTimeoutError
@@ -33,11 +33,16 @@ from fashion.servers.binary import ModelServerBinary, ServerStartError
 from fashion.servers.launcher import ServerProcess, free_port, plan_launch
 from fashion.servers.waiting import WaitTimeoutError, wait_until
 
+if TYPE_CHECKING:
+    from fashion.clients.grpc import GrpcServingClient
+
 __all__ = [
     "CHECK_SERVER_FLAGS",
+    "NO_GRPC_TARGET",
     "LoadOutcome",
     "RunningServer",
     "ServedModel",
+    "StartedGrpcServer",
     "StartedServer",
     "attach",
     "start_server",
@@ -56,7 +61,9 @@ class StartedServer(Protocol):
     """A server a test fixture started with ``tensorflow_model_server``'s flags, as checks read it.
 
     :class:`fashion.testing.ServedModelServer` is one. Named by its shape, not imported: the
-    checks run from the command line too, and know nothing of pytest's fixtures.
+    checks run from the command line too, and know nothing of pytest's fixtures. It may also
+    have a ``grpc_target`` (``host:port`` of its ``--port``, or ``unix:PATH``; see
+    :class:`StartedGrpcServer`); without one, the gRPC rows are skipped, saying why.
     """
 
     @property
@@ -75,6 +82,23 @@ class StartedServer(Protocol):
         ...
 
 
+class StartedGrpcServer(StartedServer, Protocol):
+    """A :class:`StartedServer` whose gRPC API the checks can reach too."""
+
+    @property
+    def grpc_target(self) -> str | None:
+        """Its gRPC API, ``host:port`` (TF Serving's ``--port``) or ``unix:PATH``; None: none."""
+        ...
+
+
+#: Why gRPC rows are skipped for a server that names no gRPC API.
+NO_GRPC_TARGET = (
+    "the server has no gRPC target, so nothing was asked over gRPC: give the fixture's server a "
+    "grpc_target (host:port of its --port), or RunningServer(..., grpc_target=...), or check "
+    "with transport='rest'"
+)
+
+
 @dataclass(frozen=True)
 class RunningServer:
     """A model server someone else started and owns (a pytest fixture's, a deployment's).
@@ -83,11 +107,14 @@ class RunningServer:
         url: its REST API, ``http://host:port``.
         model_name: the name the checked model is served under.
         log_path: its log file, if readable (for the failed-load lines).
+        grpc_target: its gRPC API, ``host:port`` or ``unix:PATH``; None: the gRPC rows are
+            skipped.
     """
 
     url: str
     model_name: str
     log_path: Path | None = None
+    grpc_target: str | None = None
 
     @classmethod
     def of(
@@ -111,7 +138,7 @@ class RunningServer:
                 f"cannot tell which model of the server at {server.url} serves {base_path}; "
                 "give its name (CheckOptions(model_name=...))"
             )
-        return cls(server.url, name, server.log_path)
+        return cls(server.url, name, server.log_path, getattr(server, "grpc_target", None))
 
 
 @dataclass(frozen=True)
@@ -143,6 +170,7 @@ class ServedModel:
         process: the server process, when ``fashion check`` started it.
         staged_base: the base path it serves, when ``fashion check`` staged it.
         copies: stage copies rather than symbolic links (container servers).
+        grpc_target: the gRPC API, when known.
     """
 
     url: str
@@ -152,11 +180,24 @@ class ServedModel:
     process: ServerProcess | None = None
     staged_base: Path | None = None
     copies: bool = False
+    grpc_target: str | None = None
     _paths: dict[str, str] = field(default_factory=dict, repr=False)
 
     def client(self, timeout: float) -> ServingClient:
         """A REST client for the model."""
         return ServingClient(self.url, self.model_name, timeout=timeout)
+
+    def grpc_client(self, timeout: float) -> GrpcServingClient:
+        """A gRPC client for the model (imports TensorFlow: call it once TensorFlow is in).
+
+        Raises:
+            CheckInputError: the server has no gRPC target.
+        """
+        if self.grpc_target is None:
+            raise CheckInputError(NO_GRPC_TARGET)
+        from fashion.clients.grpc import GrpcServingClient
+
+        return GrpcServingClient(self.grpc_target, self.model_name, timeout=timeout)
 
     @property
     def pid(self) -> int | None:
@@ -282,8 +323,14 @@ def start_server(
     copies = binary.kind == "docker"
     config = work_dir / "models.config"
     config.write_text(_config_text(model_name, base))
-    rest_port = free_port()
-    launch = plan_launch(binary, rest_port=rest_port, config_file=config, extra=CHECK_SERVER_FLAGS)
+    rest_port, grpc_port = free_port(), free_port()
+    launch = plan_launch(
+        binary,
+        rest_port=rest_port,
+        grpc_port=grpc_port,
+        config_file=config,
+        extra=CHECK_SERVER_FLAGS,
+    )
     served = ServedModel(
         url=f"http://127.0.0.1:{rest_port}",
         model_name=model_name,
@@ -291,6 +338,7 @@ def start_server(
         log_path=work_dir / "server.log",
         staged_base=base,
         copies=copies,
+        grpc_target=f"127.0.0.1:{grpc_port}",
     )
     for version, directory in sorted(versions.items()):
         served.stage_version(version, directory)
@@ -310,6 +358,7 @@ def attach(server: RunningServer) -> ServedModel:
         model_name=server.model_name,
         description=f"running server at {server.url}",
         log_path=server.log_path,
+        grpc_target=server.grpc_target,
     )
 
 

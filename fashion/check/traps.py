@@ -66,10 +66,11 @@ def signature_warnings(
                 Result.WARN,
                 version,
                 detail=f"no serving_default signature (found: {', '.join(sorted(serving))}). "
-                "Requests without signature_name, the usual client call, fail with 'Serving "
-                'signature name: "serving_default" not found in signature def\'. Export the main '
-                "signature as serving_default: tf.saved_model.save(obj, path, "
-                "signatures={'serving_default': ...}).",
+                "Requests without signature_name, the usual client call, fail: over REST with "
+                "'Serving signature name: \"serving_default\" not found in signature def', over "
+                'gRPC with FAILED_PRECONDITION \'Serving signature key "serving_default" not '
+                "found.'. Export the main signature as serving_default: "
+                "tf.saved_model.save(obj, path, signatures={'serving_default': ...}).",
             )
         )
     for name, signature in sorted(serving.items()):

@@ -24,9 +24,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description=(
             "Check a model base path (integer version directories) or one SavedModel directory: "
             "its layout, that the model server loads every version, that its metadata and its "
-            "answers to requests built from each signature equal the SavedModel's own (run "
-            "in-process with TF Serving's loader), and the known traps. Exit status 0 when "
-            "nothing FAILed, 1 otherwise."
+            "answers to requests built from each signature, over REST and gRPC, equal the "
+            "SavedModel's own (run in-process with TF Serving's loader), and the known traps. "
+            "Exit status 0 when nothing FAILed, 1 otherwise."
         ),
     )
     check.add_argument("path", type=Path, help="a model base path or a SavedModel directory")
@@ -59,6 +59,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument(
         "--repeat", type=positive_int, default=3, metavar="N",
         help="send each built request N times, for the p50 column (default 3)",
+    )  # fmt: skip
+    check.add_argument(
+        "--transport", choices=("rest", "grpc", "both"), default="both",
+        help="ask the server over REST, gRPC (its --port) or both (default both: every TF "
+        "Serving serves both, and most production clients use gRPC)",
     )  # fmt: skip
     check.add_argument("--seed", type=int, default=0, help="seeds the inputs' values (default 0)")
     check.add_argument(
@@ -122,6 +127,7 @@ def _check(args: argparse.Namespace) -> int:
         seed=args.seed,
         ready_timeout=args.timeout,
         work_dir=args.work_dir,
+        transport=args.transport,
     )
     report = run_check(args.path, options, progress=_say_progress)
     print(report.table())

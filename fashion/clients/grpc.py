@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 from google.protobuf import text_format
 from google.protobuf.message import Message
+from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
@@ -214,12 +215,15 @@ class GrpcServingClient:
                 are kept once an answer has named it (a pinned call, the latest, a label or
                 :meth:`metadata`), so a pinned version is asked at most once.
         """
-        spec = self.model_spec(version=version, label=label, signature_name=signature_name)
+        self.model_spec(version=version, label=label)  # a bad choice fails before any RPC
         signature = self._signature(signature_name or DEFAULT_SIGNATURE, version, label)
-        request = predict_pb2.PredictRequest(model_spec=spec, output_filter=output_filter or ())
-        for name, tensor in feeds(inputs, signature, signature_name).items():
-            request.inputs[name].CopyFrom(tensor)
-        response = self._call("Predict", self._prediction.Predict, request)
+        response = self.predict_response(
+            feeds(inputs, signature, signature_name),
+            version=version,
+            label=label,
+            signature_name=signature_name,
+            output_filter=output_filter,
+        )
         if not response.outputs:
             raise ServingProtocolError(f"Predict at {self.target} answered no outputs")
         try:
@@ -229,6 +233,34 @@ class GrpcServingClient:
                 f"Predict at {self.target} answered a tensor that does not decode ({exc})"
             ) from exc
         return next(iter(arrays.values())) if len(arrays) == 1 else dict(sorted(arrays.items()))
+
+    def predict_response(
+        self,
+        inputs: Mapping[str, tensor_pb2.TensorProto | Any],
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        signature_name: str | None = None,
+        output_filter: Sequence[str] | None = None,
+    ) -> predict_pb2.PredictResponse:
+        """``PredictionService/Predict`` as it is: one RPC, the whole response.
+
+        Unlike :meth:`predict`, nothing is asked first and nothing is cast: each input goes as
+        the TensorProto given, or as ``tf.make_tensor_proto`` makes it of an array (its own
+        dtype), which is what a production client sends. The response keeps each output's
+        dtype and shape, and the ``model_spec`` the server answered with.
+
+        Raises:
+            ServingError: the RPC failed (see the module doc).
+        """
+        spec = self.model_spec(version=version, label=label, signature_name=signature_name)
+        request = predict_pb2.PredictRequest(model_spec=spec, output_filter=output_filter or ())
+        for name, value in inputs.items():
+            tensor = (
+                value if isinstance(value, tensor_pb2.TensorProto) else tf.make_tensor_proto(value)
+            )
+            request.inputs[name].CopyFrom(tensor)
+        return self._call("Predict", self._prediction.Predict, request)
 
     def _signature(
         self, signature_name: str, version: int | None, label: str | None
@@ -272,6 +304,19 @@ class GrpcServingClient:
             "model_spec": as_rest_json(response.model_spec),
             "metadata": {_SIGNATURE_DEF: as_rest_json(signature_map)},
         }
+
+    def metadata_response(
+        self, *, version: int | None = None, label: str | None = None
+    ) -> tuple[
+        get_model_metadata_pb2.GetModelMetadataResponse, get_model_metadata_pb2.SignatureDefMap
+    ]:
+        """``GetModelMetadata`` as it is: the response, and the ``SignatureDefMap`` unpacked.
+
+        Raises:
+            ServingError: the RPC failed, or the answer has no ``signature_def`` map.
+        """
+        response, signatures = self._signature_map(version, label)
+        return response, get_model_metadata_pb2.SignatureDefMap(signature_def=signatures)
 
     def status(self, version: int | None = None) -> list[VersionStatus]:
         """``ModelService/GetModelStatus``: the versions as the server orders them."""
@@ -342,12 +387,26 @@ class GrpcServingClient:
             version: ask this version (default: the latest).
             label: ask the version with this label.
         """
+        response = self.classify_response(
+            examples, signature_name=signature_name, context=context, version=version, label=label
+        )
+        return classes(response.result)
+
+    def classify_response(
+        self,
+        examples: Sequence[Example],
+        *,
+        signature_name: str | None = None,
+        context: Example | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> classification_pb2.ClassificationResponse:
+        """``Classify`` as it is: the whole response, with its ``model_spec``."""
         request = classification_pb2.ClassificationRequest(
             model_spec=self.model_spec(version=version, label=label, signature_name=signature_name),
             input=example_input(examples, context),
         )
-        response = self._call("Classify", self._prediction.Classify, request)
-        return classes(response.result)
+        return self._call("Classify", self._prediction.Classify, request)
 
     def regress(
         self,
@@ -359,12 +418,26 @@ class GrpcServingClient:
         label: str | None = None,
     ) -> list[float]:
         """``Regress``: one value per example (REST's ``results``); arguments as ``classify``'s."""
+        response = self.regress_response(
+            examples, signature_name=signature_name, context=context, version=version, label=label
+        )
+        return [regression.value for regression in response.result.regressions]
+
+    def regress_response(
+        self,
+        examples: Sequence[Example],
+        *,
+        signature_name: str | None = None,
+        context: Example | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> regression_pb2.RegressionResponse:
+        """``Regress`` as it is: the whole response, with its ``model_spec``."""
         request = regression_pb2.RegressionRequest(
             model_spec=self.model_spec(version=version, label=label, signature_name=signature_name),
             input=example_input(examples, context),
         )
-        response = self._call("Regress", self._prediction.Regress, request)
-        return [regression.value for regression in response.result.regressions]
+        return self._call("Regress", self._prediction.Regress, request)
 
     def multi_inference(
         self,

@@ -158,7 +158,11 @@ def _end_by_signal(signum: int) -> None:
     action, so the exit status a supervisor sees is the real server's.
     """
     signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)  # not blocked here, so it is delivered before kill returns
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+    # To this thread, not the process: os.kill may hand the signal to any other thread, and on
+    # a busy machine this one reached exit(0) first (SIGINT, seen under load on Python 3.10).
+    signal.raise_signal(signum)
+    os._exit(128 + signum)  # not reached: the default action ends the process inside raise
 
 
 def _serve(

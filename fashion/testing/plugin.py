@@ -232,12 +232,13 @@ def assert_model_serves(
 
     Args:
         path: the model's base path or one version directory.
-        server: a running server that already serves it (from ``serve_model``); None starts
-            one.
+        server: a running server that already serves it (from ``serve_model``; asked over its
+            REST URL and its gRPC target); None starts one.
         binary: the server to start when ``server`` is None: pass the ``model_server_binary``
             fixture to honour ``--model-server``; None resolves ``$FASHION_MODEL_SERVER`` or
             ``auto``, as the ``fashion check`` command does.
-        options: more options of :class:`fashion.check.CheckOptions` (``rtol``, ``dims``...).
+        options: more options of :class:`fashion.check.CheckOptions` (``rtol``, ``dims``,
+            ``transport``...).
 
     Returns:
         The report, when every check passed.

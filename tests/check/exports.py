@@ -20,6 +20,7 @@ from tests.support.savedmodels import PREDICT_METHOD, save_session, write_affine
 __all__ = [
     "corrupt_variables",
     "keras_major_version",
+    "write_grpc_only_model",
     "write_half_written_version",
     "write_keras_export",
     "write_lying_model",
@@ -109,6 +110,53 @@ def write_multi_io_model(path: Path) -> Path:
             },
         )
         return _save(path, graph, {"serving_default": signature}, init=True)
+
+
+def write_grpc_only_model(path: Path) -> Path:
+    """Signatures only gRPC can call: inputs TF Serving's JSON has no conversion for, and none.
+
+    - ``serving_default``: inputs ``h`` half [-1, 2], ``b`` bfloat16 [-1, 2], ``c`` complex64
+      [-1] and ``u`` uint16 [-1, 2]; outputs ``h2 = 2 h`` (half), ``b`` itself (bfloat16),
+      ``b32 = float(b)``, ``magnitude = |c|`` (float), ``conjugate = conj(c)`` (complex64),
+      ``u`` itself (uint16) and ``u32 = int(u) + 1`` (int32);
+    - ``constant``: no inputs; ``values = [1.5, -2.0]`` (REST cannot call it: 'Failed to get
+      input map for signature').
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        h = tf.compat.v1.placeholder(tf.float16, [None, 2], name="h")
+        b = tf.compat.v1.placeholder(tf.bfloat16, [None, 2], name="b")
+        c = tf.compat.v1.placeholder(tf.complex64, [None], name="c")
+        u = tf.compat.v1.placeholder(tf.uint16, [None, 2], name="u")
+        h2 = tf.identity(h * tf.constant(2.0, tf.float16), name="h2")
+        b_out = tf.identity(b, name="b_out")
+        b32 = tf.cast(b, tf.float32, name="b32")
+        magnitude = tf.abs(c, name="magnitude")
+        conjugate = tf.math.conj(c, name="conjugate")
+        u_out = tf.identity(u, name="u_out")
+        u32 = tf.identity(tf.cast(u, tf.int32) + 1, name="u32")
+        values = tf.constant([1.5, -2.0], name="values")
+        signatures = {
+            "serving_default": _signature(
+                {
+                    "h": _info(h, [-1, 2]),
+                    "b": _info(b, [-1, 2]),
+                    "c": _info(c, [-1]),
+                    "u": _info(u, [-1, 2]),
+                },
+                {
+                    "h2": _info(h2, [-1, 2]),
+                    "b": _info(b_out, [-1, 2]),
+                    "b32": _info(b32, [-1, 2]),
+                    "magnitude": _info(magnitude, [-1]),
+                    "conjugate": _info(conjugate, [-1]),
+                    "u": _info(u_out, [-1, 2]),
+                    "u32": _info(u32, [-1, 2]),
+                },
+            ),
+            "constant": _signature({}, {"values": _info(values, [2])}),
+        }
+        return _save(path, graph, signatures)
 
 
 def write_lying_model(path: Path) -> Path:

@@ -73,7 +73,10 @@ def test_a_good_export_passes_with_golden_cases_and_writes_json_and_junit_xml(
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["signature", "check", "result", "max", "abs", "diff", "p50", "ms"]
     assert any(line.split()[:4] == ["serving_default", "golden", "line", "1"] for line in lines)
-    assert lines[-1].startswith("PASS: 10 pass (AVAILABLE after ")
+    assert any(
+        line.split()[:5] == ["serving_default", "golden", "line", "1", "grpc"] for line in lines
+    )
+    assert lines[-1].startswith("PASS: 16 pass (AVAILABLE after ")
     # stderr: progress only, without TensorFlow's start-up chatter or Python warnings.
     progress = result.stderr.splitlines()
     assert all(line.startswith("fashion check: ") for line in progress), result.stderr
@@ -81,12 +84,22 @@ def test_a_good_export_passes_with_golden_cases_and_writes_json_and_junit_xml(
     assert "fashion check: waiting for version(s) 1 of tiny_model to be AVAILABLE" in progress
 
     document = json.loads((tmp_path / "report.json").read_text())
-    assert (document["passed"], document["counts"]["PASS"]) == (True, 10)
+    assert (document["passed"], document["counts"]["PASS"]) == (True, 16)
     golden = [row for row in document["rows"] if row["check"].startswith("golden")]
-    assert [(row["check"], row["result"], row["version"]) for row in golden] == [
-        ("golden line 1", "PASS", 1),
-        ("golden line 2", "PASS", 1),
+    assert [(row["check"], row["result"], row["version"], row["transport"]) for row in golden] == [
+        ("golden line 1", "PASS", 1, "rest"),
+        ("golden line 1 grpc", "PASS", 1, "grpc"),
+        ("golden line 2", "PASS", 1, "rest"),
+        ("golden line 2 grpc", "PASS", 1, "grpc"),
     ]
+    assert {row["check"] for row in document["rows"] if row["transport"] == "grpc"} == {
+        "metadata grpc",
+        "predict grpc batch 1",
+        "predict grpc batch 4",
+        "declared shapes grpc",
+        "golden line 1 grpc",
+        "golden line 2 grpc",
+    }
     assert set(document["timings"]) == {"to_available", "checks", "total"}
     cases = ET.parse(tmp_path / "report.xml").getroot().findall("testsuite/testcase")
     assert len(cases) == len(document["rows"])
@@ -140,7 +153,10 @@ def test_a_path_that_is_not_a_model_is_one_line(
     )
 
 
-@pytest.mark.parametrize("argv", [["--dim", "images"], ["--rtol", "-1"], ["--batch-size", "0"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--dim", "images"], ["--rtol", "-1"], ["--batch-size", "0"], ["--transport", "http"]],
+)
 def test_bad_options_are_usage_errors(
     tiny_base: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

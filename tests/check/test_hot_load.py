@@ -1,4 +1,5 @@
-"""``--new-version``: a second export is hot-loaded into the running server and checked there."""
+"""``--new-version``: a second export is hot-loaded into the running server and checked there, over
+REST and gRPC."""
 
 from __future__ import annotations
 
@@ -33,11 +34,15 @@ def test_a_new_version_is_served_by_the_same_process_without_a_restart_and_check
         ("", "new version layout"),
         ("", "hot load"),
         ("", "metadata"),
+        ("", "metadata grpc"),
         ("serving_default", "predict row batch 1"),
         ("serving_default", "predict columnar batch 1"),
         ("serving_default", "predict row batch 4"),
         ("serving_default", "predict columnar batch 4"),
+        ("serving_default", "predict grpc batch 1"),
+        ("serving_default", "predict grpc batch 4"),
         ("serving_default", "declared shapes"),
+        ("serving_default", "declared shapes grpc"),
     ]
     assert 0 < report.timings["hot_load"] < 30
 

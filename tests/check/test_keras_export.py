@@ -1,9 +1,10 @@
 """The seed notebook's export, ``tf.saved_model.save(model, path)``, checked end to end.
 
 On Keras 3 (TensorFlow 2.16 and later) TF Serving loads it and then fails every predict with
-``Could not find variable ...`` (tensorflow/serving#2250): the check must FAIL, say why, and show
-the export that works. On Keras 2 (TensorFlow 2.15) the same call exports a model that serves, and
-the check must PASS. Which Keras runs is detected, never skipped over.
+``Could not find variable ...`` (tensorflow/serving#2250), over REST and gRPC alike: the check
+must FAIL on both, say why, and show the export that works. On Keras 2 (TensorFlow 2.15) the
+same call exports a model that serves, and the check must PASS. Which Keras runs is detected,
+never skipped over.
 """
 
 from __future__ import annotations
@@ -32,13 +33,21 @@ def test_the_seed_style_export_fails_with_the_explanation_on_keras_3_and_passes_
     results = {(row.signature, row.check): row.result for row in report.rows}
     assert results[("", "load")] is Result.PASS  # AVAILABLE: the trap springs at predict time
     assert results[("", "metadata")] is Result.PASS
+    assert results[("", "metadata grpc")] is Result.PASS
     if keras_major_version() < 3:
         assert report.passed, report.table()
+        assert results[("serving_default", "predict grpc batch 4")] is Result.PASS
         return
     assert not report.passed
-    (failure,) = report.failures()
-    assert (failure.signature, failure.check) == ("serving_default", KERAS3_SAVED_MODEL_TRAP)
-    explanation = failure.detail
+    # The trap springs over both APIs, with the same explanation: a gRPC client is not spared.
+    rest, grpc = report.failures()
+    assert (rest.signature, rest.check, rest.transport) == (
+        "serving_default", KERAS3_SAVED_MODEL_TRAP, "rest",
+    )  # fmt: skip
+    assert (grpc.signature, grpc.check, grpc.transport) == (
+        "serving_default", f"{KERAS3_SAVED_MODEL_TRAP} grpc", "grpc",
+    )  # fmt: skip
+    explanation = rest.detail
     # The layer's name (dense, dense_1, ...) depends on what Keras built before in this process.
     assert re.match(
         r"A Keras 3 model saved with tf\.saved_model\.save\(model, path\): TF Serving loads it "
@@ -53,4 +62,9 @@ def test_the_seed_style_export_fails_with_the_explanation_on_keras_3_and_passes_
         'name="inputs")])'
     ) in explanation.splitlines()
     assert "The server answers the same 400." in explanation
+    # Over gRPC: the same explanation and fix, and the server's own status code.
+    assert grpc.detail.split("\nIn-process")[0] == explanation.split("\nIn-process")[0]
+    assert "predict grpc batch 1 built from the signature's declared inputs" in grpc.detail
+    assert "fails: FAILED_PRECONDITION Could not find variable dense" in grpc.detail
+    assert "The server answers the same FAILED_PRECONDITION over gRPC." in grpc.detail
     assert "[1] PASS" not in report.table()  # notes are for FAIL/WARN/SKIP rows only

@@ -1,5 +1,5 @@
-"""The report's three forms (table, JSON, JUnit XML), the comparison rules and the option parsers;
-all in-process, no model server."""
+"""The report's three forms (table, JSON, JUnit XML), the comparison rules (JSON answers, gRPC
+tensors and errors) and the option parsers; all in-process, no model server."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fashion.check import CheckInputError, CheckOptions, CheckReport, CheckRow, Result, parse_dim
-from fashion.check.compare import compare_json
+from fashion.check.compare import (
+    Answer,
+    GrpcAnswer,
+    compare_grpc,
+    compare_json,
+    compare_outputs,
+    grpc_error_text,
+)
 from fashion.check.golden import read_golden_lines
 
 
@@ -21,7 +29,15 @@ def _report() -> CheckReport:
         server="stand-in: python -m fashion.serving",
         rows=[
             CheckRow("", "layout", Result.PASS, 1),
-            CheckRow("serving_default", "predict row batch 4", Result.PASS, 1, 0.0, 1.84),
+            CheckRow(
+                "serving_default",
+                "predict row batch 4",
+                Result.PASS,
+                1,
+                0.0,
+                1.84,
+                transport="rest",
+            ),
             CheckRow(
                 "serving_default",
                 "predict columnar batch 4",
@@ -30,9 +46,19 @@ def _report() -> CheckReport:
                 2.5e-3,
                 2.0,
                 detail="predictions[0][3]: expected 0.25, served 0.2525",
+                transport="rest",
             ),
             CheckRow("", "serving_default", Result.WARN, 1, detail="no serving_default"),
-            CheckRow("x", "requests", Result.SKIP, 1, detail="no inputs"),
+            CheckRow("x", "requests", Result.SKIP, 1, detail="no inputs", transport="rest"),
+            CheckRow(
+                "serving_default",
+                "predict grpc batch 4",
+                Result.PASS,
+                1,
+                0.0,
+                1.1,
+                transport="grpc",
+            ),
         ],
         timings={"to_available": 3.21, "checks": 0.4, "total": 4.0},
     )
@@ -58,7 +84,7 @@ def test_the_table_has_the_five_columns_a_row_per_check_and_numbered_details() -
     assert "[3] FAIL v1 serving_default: predict columnar batch 4:" in lines
     assert "    predictions[0][3]: expected 0.25, served 0.2525" in lines
     assert lines[-1] == (
-        "FAIL: 2 pass, 1 fail, 1 warn, 1 skip (AVAILABLE after 3.2 s, checks 0.4 s, total 4.0 s)"
+        "FAIL: 3 pass, 1 fail, 1 warn, 1 skip (AVAILABLE after 3.2 s, checks 0.4 s, total 4.0 s)"
     )
 
 
@@ -67,31 +93,35 @@ def test_warnings_and_skips_do_not_fail_the_check() -> None:
     assert (report.passed, report.exit_code) == (False, 1)
     report.rows = [row for row in report.rows if row.result is not Result.FAIL]
     assert (report.passed, report.exit_code) == (True, 0)
-    assert report.summary().startswith("PASS: 2 pass, 1 warn, 1 skip")
+    assert report.summary().startswith("PASS: 3 pass, 1 warn, 1 skip")
 
 
 def test_the_json_report_has_every_row_and_the_verdict() -> None:
     document = json.loads(_report().to_json())
 
     assert document["passed"] is False
-    assert document["counts"] == {"PASS": 2, "FAIL": 1, "WARN": 1, "SKIP": 1}
+    assert document["counts"] == {"PASS": 3, "FAIL": 1, "WARN": 1, "SKIP": 1}
     assert document["timings"] == {"to_available": 3.21, "checks": 0.4, "total": 4.0}
     assert document["rows"][2] == {
         "version": 1,
         "signature": "serving_default",
         "check": "predict columnar batch 4",
+        "transport": "rest",
         "result": "FAIL",
         "max_abs_diff": 2.5e-3,
         "p50_ms": 2.0,
         "detail": "predictions[0][3]: expected 0.25, served 0.2525",
     }
+    assert [row["transport"] for row in document["rows"]] == [
+        None, "rest", "rest", None, "rest", "grpc",
+    ]  # fmt: skip
 
 
 def test_the_junit_xml_has_one_testcase_per_row_with_failures_and_skips() -> None:
     root = ET.fromstring(_report().to_junit_xml())
     suite = root.find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "1", "1")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("6", "1", "1")
     cases = suite.findall("testcase")
     assert [case.get("name") for case in cases] == [row.check for row in _report().rows]
     failure = cases[2].find("failure")
@@ -102,6 +132,24 @@ def test_the_junit_xml_has_one_testcase_per_row_with_failures_and_skips() -> Non
     skipped = cases[4].find("skipped")
     assert skipped is not None
     assert skipped.get("message") == "no inputs"
+    transports = [case.find("properties/property[@name='transport']") for case in cases]
+    assert [p.get("value") if p is not None else None for p in transports] == [
+        None, "rest", "rest", None, "rest", "grpc",
+    ]  # fmt: skip
+
+
+def test_the_table_shows_grpc_rows_beside_the_rest_ones() -> None:
+    lines = _report().table().splitlines()
+    assert lines[7].split() == [
+        "serving_default",
+        "predict",
+        "grpc",
+        "batch",
+        "4",
+        "PASS",
+        "0",
+        "1.1",
+    ]
 
 
 def test_numbers_compare_within_the_relative_tolerance_and_report_the_largest_difference() -> None:
@@ -122,6 +170,57 @@ def test_structure_strings_and_booleans_must_be_equal() -> None:
     )
     assert not compare_json([True], [1], 1e-6, 0).same
     assert compare_json([float("nan")], [float("nan")], 0, 0).same
+
+
+def test_grpc_tensors_compare_by_dtype_shape_and_value_within_the_tolerance() -> None:
+    expected = {"y": np.array([[1.0, 2.0]], np.float32), "label": np.array([b"a"], object)}
+
+    same = compare_outputs(expected, {**expected, "y": expected["y"] + 1e-7}, 1e-6, 0)
+    off = compare_outputs(expected, {**expected, "y": np.array([[1.0, 2.5]], np.float32)}, 1e-6, 0)
+    double = compare_outputs(expected, {**expected, "y": expected["y"].astype(np.float64)}, 0, 0)
+    flat = compare_outputs(expected, {**expected, "y": expected["y"].reshape(-1)}, 0, 0)
+    word = compare_outputs(expected, {**expected, "label": np.array([b"b"], object)}, 0, 0)
+
+    assert (same.same, same.max_abs_diff) == (True, pytest.approx(1.19e-7, rel=0.01))
+    assert (off.same, off.max_abs_diff) == (False, 0.5)
+    assert off.difference == (
+        "y[0][1]: expected 2.0, served 2.5 (|diff| 0.5 > atol 0 + rtol 1e-06 x |expected|); "
+        "1 of 2 numbers differ"
+    )
+    assert double.difference == "output 'y' is served as float64, but in-process it is float32"
+    assert flat.difference == "output 'y' is served with shape [2], but in-process it has [1, 2]"
+    assert word.difference == "label[0]: expected b'a', served b'b'; 1 of 1 values differ"
+    assert compare_outputs(expected, {"y": expected["y"]}, 0, 0).difference == (
+        "outputs differ: expected ['label', 'y'], served ['y']"
+    )
+
+
+def test_grpc_errors_compare_by_code_and_text_as_tf_serving_cuts_it_at_1024_bytes() -> None:
+    long = "é" * 600  # 1200 bytes: cut inside a character
+    expected = Answer(status=400, error=long, stage="run", code="INVALID_ARGUMENT")
+    cut = "é" * 512 + "...TRUNCATED"
+
+    assert grpc_error_text("short") == "short"
+    assert grpc_error_text(long) == cut
+    assert compare_grpc(expected, GrpcAnswer(code="INVALID_ARGUMENT", error=cut), 0, 0).same
+    whole = compare_grpc(expected, GrpcAnswer(code="INVALID_ARGUMENT", error=long), 0, 0)
+    assert not whole.same
+    other_code = compare_grpc(expected, GrpcAnswer(code="INTERNAL", error=cut), 0, 0)
+    assert other_code.difference.startswith("both failed, differently: expected INVALID_ARGUMENT")
+    # JSON's own failure to write an answer does not exist over gRPC: the tensors compare.
+    unwritable = Answer(status=400, error="no shape", stage="encode", outputs={"y": np.ones(2)})
+    assert compare_grpc(unwritable, GrpcAnswer(outputs={"y": np.ones(2)}), 0, 0).same
+
+
+def test_the_transport_option_is_rest_grpc_or_both() -> None:
+    assert CheckOptions().transport == "both"
+    assert (CheckOptions().over_rest, CheckOptions().over_grpc) == (True, True)
+    assert (CheckOptions(transport="grpc").over_rest, CheckOptions(transport="rest").over_grpc) == (
+        False,
+        False,
+    )
+    with pytest.raises(CheckInputError, match="transport must be one of rest, grpc, both"):
+        CheckOptions(transport="http")
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,12 @@
-"""Requests built from a signature alone, and the tf.Example features read from the graph; all
-in-process (protos and the TF1 builder), no model server."""
+"""Requests built from a signature alone, for REST and gRPC, and the tf.Example features read
+from the graph; all in-process (protos and the TF1 builder), no model server."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
@@ -13,7 +14,7 @@ from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 from fashion.check import CheckOptions, parse_dim
 from fashion.check.example_features import Feature, example_features
 from fashion.check.request_builder import plan_signature
-from tests.check.exports import write_multi_io_model
+from tests.check.exports import write_grpc_only_model, write_multi_io_model
 from tests.support.example_models import write_half_plus_two_model
 from tests.support.savedmodels import save_session
 
@@ -156,3 +157,75 @@ def test_an_input_without_a_batch_dimension_gets_one_columnar_request_of_its_dec
         "an input has no batch dimension (its first dimension is not -1), so no row-format "
         "(instances) request was built; the columnar one sends the declared shapes"
     ]
+
+
+def test_grpc_requests_send_what_the_columnar_and_examples_bodies_carry(
+    multi_io: meta_graph_pb2.MetaGraphDef, half_plus_two: meta_graph_pb2.MetaGraphDef
+) -> None:
+    predict = plan_signature(
+        "serving_default", multi_io.signature_def["serving_default"], multi_io, CheckOptions()
+    )
+    regress = plan_signature(
+        "regress_x_to_y", half_plus_two.signature_def["regress_x_to_y"], half_plus_two,
+        CheckOptions(),
+    )  # fmt: skip
+
+    assert [(r.check, r.transport) for r in predict.grpc_requests] == [
+        ("predict grpc batch 1", "grpc"),
+        ("predict grpc batch 4", "grpc"),
+    ]
+    columnar = [r.body for r in predict.requests if "columnar" in r.check]
+    assert [r.body for r in predict.grpc_requests] == columnar
+    assert {r.transport for r in predict.requests} == {"rest"}
+    assert [r.check for r in regress.grpc_requests] == [
+        "regress grpc batch 1",
+        "regress grpc batch 4",
+    ]
+    assert [r.body for r in regress.grpc_requests] == [r.body for r in regress.requests]
+
+
+def test_inputs_json_cannot_carry_get_grpc_requests_of_their_own_dtypes(tmp_path: Path) -> None:
+    meta_graph = _meta_graph(write_grpc_only_model(tmp_path / "1"))
+    signature = meta_graph.signature_def["serving_default"]
+
+    plan = plan_signature("serving_default", signature, meta_graph, CheckOptions(batch_size=3))
+    rest_only = plan_signature(
+        "serving_default", signature, meta_graph, CheckOptions(transport="rest")
+    )
+    constant = plan_signature(
+        "constant", meta_graph.signature_def["constant"], meta_graph, CheckOptions()
+    )
+
+    assert plan.requests == []
+    assert [r.check for r in plan.grpc_requests] == ["predict grpc batch 1", "predict grpc batch 3"]
+    tensors = plan.grpc_requests[1].tensors
+    assert tensors is not None
+    assert {alias: (str(t.dtype), t.shape) for alias, t in tensors.items()} == {
+        "b": ("bfloat16", (3, 2)),
+        "c": ("complex64", (3,)),
+        "h": ("float16", (3, 2)),
+        "u": ("uint16", (3, 2)),
+    }
+    assert np.all(tensors["c"].imag != 0)
+    assert rest_only.grpc_requests == []
+    assert rest_only.skipped == [
+        "inputs 'b' (bfloat16), 'c' (complex64), 'h' (half) and 'u' (uint16): TF Serving's JSON "
+        "API cannot carry these dtypes (gRPC can: check with --transport both or grpc)"
+    ]
+    assert [(r.check, r.tensors) for r in constant.grpc_requests] == [("predict grpc", {})]
+
+
+def test_an_input_no_request_can_carry_is_skipped_over_both_apis() -> None:
+    signature = meta_graph_pb2.SignatureDef(method_name="tensorflow/serving/predict")
+    signature.inputs["q"].CopyFrom(
+        meta_graph_pb2.TensorInfo(name="q:0", dtype=tf.qint8.as_datatype_enum)
+    )
+
+    plan = plan_signature("quantized", signature, meta_graph_pb2.MetaGraphDef(), CheckOptions())
+
+    assert (plan.requests, plan.grpc_requests) == ([], [])
+    reason = (
+        "input 'q' is qint8: neither TF Serving's JSON API nor this check's gRPC requests carry "
+        "these dtypes; give the inputs numeric, bool or string dtypes"
+    )
+    assert plan.skipped == plan.grpc_skipped == [reason]

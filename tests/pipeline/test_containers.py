@@ -261,6 +261,10 @@ def test_the_serving_suite_runs_unchanged_against_a_container(
             "tests/suite",
             "--basetemp",
             str(tmp_path / "inner"),
+            # A cache (so xprocess' control files) of its own: sharing the outer session's
+            # would let the inner servers, keyed by the same worker names, kill the outer ones.
+            "-o",
+            f"cache_dir={tmp_path / 'cache'}",
             f"--model-server=docker:{_IMAGE}",
         ],
         cwd=root,

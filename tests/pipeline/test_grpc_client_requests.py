@@ -2,8 +2,9 @@
 
 Predict: a lone array goes under the signature's only input, cast to its declared dtype, the
 signature read from GetModelMetadata (kept for a pinned version, asked again for the latest and
-a label); Classify and Regress: Examples built from plain dicts; ReloadConfig: a config in text
-format. Failures are test_grpc_client.py's.
+a label); Classify and Regress: Examples built from plain dicts; the ``*_response`` methods: one
+RPC, inputs sent as given, the whole response; ReloadConfig: a config in text format. Failures
+are test_grpc_client.py's.
 """
 
 from __future__ import annotations
@@ -136,3 +137,31 @@ def test_classify_and_regress_send_examples_as_tf_examples_and_return_plain_valu
     assert regress.model_spec.signature_name == "r"
     context = regress.input.example_list_with_context.context.features.feature
     assert list(context["x2"].bytes_list.value) == [b"z"]
+
+
+def test_the_response_methods_send_one_rpc_as_given_and_return_the_whole_response(
+    script: ScriptedServing, client: GrpcServingClient
+) -> None:
+    answer = predict_answer(y=[2.0])
+    answer.model_spec.version.value = 3
+    script.answers["Predict"] = answer
+    classified = classification_pb2.ClassificationResponse()
+    classified.model_spec.signature_name = "c"
+    script.answers["Classify"] = classified
+    script.answers["GetModelMetadata"] = metadata_answer(3, serving_default=signature("x"))
+
+    response = client.predict_response(
+        {"x": np.array([1], np.int64), "s": tf.make_tensor_proto([b"a"])},
+        version=3,
+        signature_name="serving_default",
+    )
+    _, signatures = client.metadata_response(version=3)
+
+    assert response.model_spec.version.value == 3
+    assert list(signatures.signature_def["serving_default"].inputs) == ["x"]
+    assert len(script.requests("GetModelMetadata")) == 1  # only metadata_response asked
+    request = script.requests("Predict")[0]
+    assert tf.make_ndarray(request.inputs["x"]).dtype == np.int64  # not cast: sent as given
+    assert request.inputs["s"].string_val == [b"a"]
+    assert request.model_spec.signature_name == "serving_default"
+    assert client.classify_response([{"x": 1.0}]).model_spec.signature_name == "c"
