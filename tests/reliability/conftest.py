@@ -21,7 +21,6 @@ from tensorflow_serving.apis import predict_pb2
 from fashion.clients import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.preprocess import scale_images
-from fashion.servers import ModelServerBinary
 from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support import MODEL_NAME
 from tests.support.config_files import ModelEntry, write_model_config
@@ -167,34 +166,6 @@ def fuzz_server(
         xprocess, model_server_binary, root, pristine_versions, "reliability-fuzz-server"
     ) as served:
         yield served
-
-
-@pytest.fixture
-def crash_server(
-    xprocess, model_server_binary, tmp_path: Path, pristine_versions: dict[int, Path]
-) -> Iterator[ServedModelServer]:
-    """A server of the fuzz server's models for one test that may kill it (stopping a dead
-    server neither fails nor hangs)."""
-    root = tmp_path / "crash-server"
-    with _serving_fuzz_models(
-        xprocess, model_server_binary, root, pristine_versions, "reliability-crash-server"
-    ) as served:
-        yield served
-
-
-@pytest.fixture
-def stand_in_bug(
-    request: pytest.FixtureRequest, model_server_binary: ModelServerBinary
-) -> Callable[[str], None]:
-    """Declares the test a known problem of the stand-in: a strict xfail against the stand-in
-    (it fails until the problem is fixed, then must be unmarked), a plain test against TF
-    Serving's own server."""
-
-    def mark(problem: str) -> None:
-        if not model_server_binary.is_real:
-            request.applymarker(pytest.mark.xfail(reason=f"stand-in: {problem}", strict=True))
-
-    return mark
 
 
 @pytest.fixture

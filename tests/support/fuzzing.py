@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+import numpy as np
 import psutil
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -149,3 +150,12 @@ class Tally:
 def rss_of(pid: int) -> int:
     """The resident set size of process ``pid``, in bytes."""
     return psutil.Process(pid).memory_info().rss
+
+
+def numpy_holds_rank(rank: int) -> bool:
+    """Whether numpy makes arrays of ``rank`` dimensions (64 from numpy 2 on, 32 before)."""
+    try:
+        np.empty((1,) * rank)
+    except ValueError:
+        return False
+    return True

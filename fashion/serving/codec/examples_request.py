@@ -11,10 +11,13 @@ context's.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import Message
 from tensorflow.core.example import example_pb2, feature_pb2
 
 from fashion.serving.codec.json_document import (
@@ -62,7 +65,7 @@ def read_examples_request(body: bytes) -> ExamplesRequest:
     prefix = b""
     context = root.get("context", _MISSING)
     if context is not _MISSING:
-        prefix = _make_example(context).SerializeToString(deterministic=True)
+        prefix = _serialized_example(context)
     examples = root.get("examples", _MISSING)
     if examples is _MISSING:
         raise _invalid(
@@ -75,18 +78,22 @@ def read_examples_request(body: bytes) -> ExamplesRequest:
         )
     if not examples:
         raise _invalid(f"JSON Value: {debug_json(root)} 'examples' value is an empty array")
-    serialized = [
-        prefix + _make_example(item).SerializeToString(deterministic=True) for item in examples
-    ]
+    serialized = [prefix + _serialized_example(item) for item in examples]
     return ExamplesRequest(signature_name, serialized)
 
 
-def _make_example(value: Any) -> example_pb2.Example:
-    """``MakeExampleFromJsonObject``; a later member of the same name replaces an earlier one."""
+def _serialized_example(value: Any) -> bytes:
+    """``MakeExampleFromJsonObject``; a later member of the same name replaces an earlier one.
+
+    A feature name that is not valid UTF-8 (the body's own bytes) is kept as those bytes, as
+    TF Serving's C++ map keeps it; Python's protobuf refuses such a ``string`` key, so those
+    features are serialised through a ``bytes``-keyed twin of the map and merged in on the wire.
+    """
     if not isinstance(value, dict):
         raise _invalid(f"Example must be JSON object but got JSON {json_type_name(value)}")
     example = example_pb2.Example()
     features = example.features.feature
+    byte_named: dict[bytes, feature_pb2.Feature] = {}
     for name, content in members(value):
         builder = _FeatureBuilder(name)
         if isinstance(content, list):
@@ -94,8 +101,67 @@ def _make_example(value: Any) -> example_pb2.Example:
                 builder.add(item)
         else:
             builder.add(content)
-        features[name].CopyFrom(builder.feature())
-    return example
+        key = utf8_bytes(name)
+        try:
+            key.decode("utf-8")
+        except UnicodeDecodeError:
+            byte_named[key] = builder.feature()
+        else:
+            features[name].CopyFrom(builder.feature())
+    serialized = example.SerializeToString(deterministic=True)
+    return serialized + _serialized_byte_named(byte_named) if byte_named else serialized
+
+
+@functools.cache
+def _byte_named_example_class() -> type[Message]:
+    """``tf.Example``'s wire twin whose feature map entries have a ``bytes`` key."""
+    pool = descriptor_pool.DescriptorPool()
+    pool.AddSerializedFile(feature_pb2.DESCRIPTOR.serialized_pb)
+    file = descriptor_pb2.FileDescriptorProto(
+        name="fashion/byte_named_example.proto",
+        package="fashion.stand_in",
+        syntax="proto3",
+        dependency=[feature_pb2.DESCRIPTOR.name],
+    )
+    field = descriptor_pb2.FieldDescriptorProto
+    entry = file.message_type.add(name="ByteNamedFeature")
+    entry.field.add(name="key", number=1, type=field.TYPE_BYTES, label=field.LABEL_OPTIONAL)
+    entry.field.add(
+        name="value",
+        number=2,
+        type=field.TYPE_MESSAGE,
+        type_name=".tensorflow.Feature",
+        label=field.LABEL_OPTIONAL,
+    )
+    features = file.message_type.add(name="ByteNamedFeatures")
+    features.field.add(
+        name="feature",
+        number=1,
+        type=field.TYPE_MESSAGE,
+        type_name=".fashion.stand_in.ByteNamedFeature",
+        label=field.LABEL_REPEATED,
+    )
+    example = file.message_type.add(name="ByteNamedExample")
+    example.field.add(
+        name="features",
+        number=1,
+        type=field.TYPE_MESSAGE,
+        type_name=".fashion.stand_in.ByteNamedFeatures",
+        label=field.LABEL_OPTIONAL,
+    )
+    pool.Add(file)
+    return message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("fashion.stand_in.ByteNamedExample")
+    )
+
+
+def _serialized_byte_named(features: dict[bytes, feature_pb2.Feature]) -> bytes:
+    """The map entries of ``features``, as an Example that parses into the same map."""
+    example = _byte_named_example_class()()
+    for key, feature in features.items():
+        entry = example.features.feature.add(key=key)
+        entry.value.MergeFromString(feature.SerializeToString())
+    return example.SerializeToString(deterministic=True)
 
 
 class _FeatureBuilder:

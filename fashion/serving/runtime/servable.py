@@ -84,6 +84,19 @@ def _status_from_op_error(exc: tf.errors.OpError) -> ServingStatusError:
     return ServingStatusError(code, _raw_op_error_message(exc))
 
 
+def _status_from_undecodable_message(exc: UnicodeDecodeError) -> ServingStatusError:
+    """The status of a kernel error whose text TensorFlow's Python session cannot decode.
+
+    Kernels quote the bytes they could not use (ParseExample's ``Could not parse example input,
+    value: '...'``), and the session decodes the status text as UTF-8 before it can raise the
+    OpError: the code is lost, and the text arrives cut at the first NUL byte. The bytes are
+    kept as they came (TF Serving writes them back unchecked), under INVALID_ARGUMENT: the code
+    of the kernels that quote their input (ParseExample, StringToNumber).
+    """
+    raw = exc.object if isinstance(exc.object, bytes) else bytes(exc.object)
+    return ServingStatusError(Code.INVALID_ARGUMENT, raw.decode("utf-8", "surrogateescape"))
+
+
 def _session_config(options: LoadOptions) -> config_pb2.ConfigProto:
     """The session ConfigProto TF Serving builds from the flags (``server.cc``)."""
     config = config_pb2.ConfigProto()
@@ -297,6 +310,8 @@ class Servable:
             )
         except tf.errors.OpError as exc:
             raise _status_from_op_error(exc) from exc
+        except UnicodeDecodeError as exc:
+            raise _status_from_undecodable_message(exc) from exc
         # A scalar string comes back as bytes; np.asarray would make it an "S" array, which
         # drops trailing NUL bytes. A 0-d object array keeps them.
         return [np.array(v, dtype=object) if isinstance(v, bytes) else v for v in values]

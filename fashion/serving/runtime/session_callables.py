@@ -61,6 +61,25 @@ class _Run:
                 )
 
 
+#: Strings of a higher rank kill the process that hands them to TensorFlow (its conversion of a
+#: numpy string array of rank 33 to 64 segfaults, TensorFlow 2.15 to 2.21; numbers convert).
+MAX_STRING_RANK = 32
+
+
+def _check_string_ranks(values: Sequence[np.ndarray]) -> None:
+    """Refuse what would crash the stand-in: a deviation, since TF Serving feeds such a tensor
+    to the model, whose kernels answer (ParseExample: ``Expected serialized to be a vector``)."""
+    for value in values:
+        if value.ndim > MAX_STRING_RANK and value.dtype.kind in "OSU":
+            raise tf.errors.InvalidArgumentError(
+                None,
+                None,
+                f"The TF Serving stand-in cannot feed a string tensor of rank {value.ndim} "
+                f"(more than {MAX_STRING_RANK}): TensorFlow's conversion of it crashes the "
+                "process",
+            )
+
+
 def _tf_dtype(dtype: np.dtype) -> tf.DType:
     return tf.string if dtype.kind in "OSU" else tf.as_dtype(dtype)
 
@@ -110,6 +129,7 @@ class SessionCallables:
         if run is None:
             run = self._kept_or_new(key)
         run.check_dtypes(values)
+        _check_string_ranks(values)
         return run.call(*values)
 
     def clear(self) -> None:

@@ -68,10 +68,18 @@ def tensor_from_proto(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
     if fast is not None:
         return fast
     try:
+        if proto.dtype == types_pb2.DT_VARIANT:
+            # Never decoded: numpy holds no variant, and decoding an empty variant of
+            # tensorflow::Tensor, TensorList or WrappedDatasetVariant kills the process.
+            raise ValueError("a variant")
         dtype = tf.dtypes.as_dtype(proto.dtype)
         if _too_large(proto, dtype):
             raise ValueError("larger than the stand-in builds")
         tensor = tf.raw_ops.ParseTensor(serialized=proto.SerializeToString(), out_type=dtype)
+        if dtype == tf.string and tensor.shape.rank > _MAX_STRING_NUMPY_RANK:
+            # Tensor.numpy() of such a string tensor segfaults; a flat one converts.
+            flat = tf.reshape(tensor, [-1]).numpy()
+            return np.array(list(flat), dtype=object).reshape(tensor.shape.as_list())
         value = tensor.numpy()
     except (tf.errors.OpError, TypeError, ValueError):
         raise ServingStatusError(Code.INVALID_ARGUMENT, f"tensor parsing error: {alias}") from None
@@ -94,6 +102,7 @@ _CONTENT_TYPES = {
     types_pb2.DT_UINT64: np.dtype("<u8"),
 }
 _MAX_RANK = 254  # TensorShape::MaxDimensions()
+_MAX_STRING_NUMPY_RANK = 32  # Tensor.numpy() converts string tensors up to this rank
 
 
 def _exact_content(proto: tensor_pb2.TensorProto) -> np.ndarray | None:

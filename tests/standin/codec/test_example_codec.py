@@ -8,6 +8,7 @@ As ``util/json_tensor.cc`` does it (``FillClassifyRegressRequestFromJson``,
 from __future__ import annotations
 
 import pytest
+import tensorflow as tf
 from tensorflow.core.example import example_pb2
 
 from fashion.serving.codec.examples_request import read_examples_request
@@ -151,6 +152,21 @@ def test_context_is_merged_into_every_example_and_examples_win() -> None:
         "x": ("float_list", [1.0]),
         "y": ("int64_list", [3]),
     }
+
+
+def test_a_feature_named_in_invalid_utf8_keeps_its_bytes_beside_the_others() -> None:
+    # TF Serving's C++ map takes the body's bytes as the key; ParseExample reads keys as bytes.
+    body = b'{"examples": [{"\xff\xfe": 1, "x": 2.0, "\xff\xfe": 3}]}'
+    (serialized,) = read_examples_request(body).examples
+    assert serialized.count(b"\xff\xfe") == 1  # the later member of the same name won
+    parsed = tf.io.parse_example(
+        [serialized], {"x": tf.io.FixedLenFeature([1], tf.float32)}
+    )  # the wire format TensorFlow's own parser reads
+    assert parsed["x"].numpy().tolist() == [[2.0]]
+    twin = example_pb2.Example()
+    twin.features.feature["k"].int64_list.value.append(3)
+    entry = twin.features.feature["k"].SerializeToString()
+    assert entry in serialized  # the byte-named feature's value is the later one, 3
 
 
 def test_other_top_level_keys_are_ignored() -> None:
