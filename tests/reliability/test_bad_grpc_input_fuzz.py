@@ -51,6 +51,7 @@ from tests.support.fuzzing import (
     numpy_holds_rank,
     rss_of,
     run_families,
+    warm_up_then_fuzz,
 )
 from tests.support.grpc_fuzz_requests import REQUEST_FAMILIES
 from tests.support.grpc_fuzz_tensors import (
@@ -211,11 +212,7 @@ def test_fuzzed_grpc_requests_get_an_allowed_status_and_never_a_crash_or_a_dropp
 def test_10_000_fuzzed_grpc_requests_leave_the_server_answering_correctly_and_grown_under_50_mb(
     fuzz: GrpcFuzzer, matcher: VersionMatcher, predict_grpc_request: predict_pb2.PredictRequest
 ) -> None:
-    run_families(FAMILIES, lambda f: f.warm_up, 5_000, fuzz.check)
-    rss_before = rss_of(fuzz.server.pid)
-    fuzz.restart_tally()
-    run_families(FAMILIES, lambda f: f.slow, 6_000, fuzz.check)
-    fuzz.server.assert_alive()
+    rss_before = warm_up_then_fuzz(fuzz, FAMILIES, 5_000)
     _predict_matches_version_1(fuzz.channel, predict_grpc_request, matcher)
     rss_after = rss_of(fuzz.server.pid)
     print(fuzz.tally.summary("gRPC", rss_before, rss_after))

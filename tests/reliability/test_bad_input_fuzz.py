@@ -40,6 +40,7 @@ from tests.support.fuzzing import (
     Tally,
     rss_of,
     run_families,
+    warm_up_then_fuzz,
 )
 from tests.support.rest_fuzz_requests import FAMILIES, PREDICT, FuzzRequest
 from tests.support.traffic import VersionMatcher
@@ -164,11 +165,7 @@ def test_fuzzed_requests_get_a_2xx_or_a_4xx_json_error_and_never_a_5xx_or_a_drop
 def test_10_000_fuzzed_requests_leave_the_server_answering_correctly_and_grown_by_under_50_mb(
     fuzz: Fuzzer, matcher: VersionMatcher, predict_body: bytes
 ) -> None:
-    run_families(FAMILIES, lambda f: f.warm_up, 1_000, fuzz.check)
-    rss_before = rss_of(fuzz.server.pid)
-    fuzz.restart_tally()
-    run_families(FAMILIES, lambda f: f.slow, 2_000, fuzz.check)
-    fuzz.server.assert_alive()
+    rss_before = warm_up_then_fuzz(fuzz, FAMILIES, 1_000)
     _assert_predict_matches_version_1(fuzz, matcher, predict_body)
     rss_after = rss_of(fuzz.server.pid)
     print(fuzz.tally.summary("REST", rss_before, rss_after))

@@ -17,12 +17,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
 import psutil
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
+
+if TYPE_CHECKING:
+    from fashion.testing.served import ServedModelServer
 
 __all__ = [
     "EXAMPLE_MODEL",
@@ -110,6 +113,34 @@ def run_families(
     """:func:`run_family` for each family, with ``budget(family)`` cases and its own seed."""
     for index, family in enumerate(families):
         run_family(family, budget(family), first_seed + index, check)
+
+
+class Fuzzer(Protocol[CaseT]):
+    """What the REST and gRPC fuzzers both offer."""
+
+    server: ServedModelServer
+
+    def check(self, case: CaseT) -> None:
+        """Send one case and assert its answer."""
+
+    def restart_tally(self) -> None:
+        """Count from zero."""
+
+
+def warm_up_then_fuzz(
+    fuzzer: Fuzzer[CaseT], families: Sequence[Family[CaseT]], first_seed: int
+) -> int:
+    """The slow run: every family's warm-up, then (tallied from zero) its slow budget.
+
+    Returns:
+        The server's RSS after the warm-up, the reading growth is measured from.
+    """
+    run_families(families, lambda f: f.warm_up, first_seed, fuzzer.check)
+    rss_before = rss_of(fuzzer.server.pid)
+    fuzzer.restart_tally()
+    run_families(families, lambda f: f.slow, first_seed + 1_000, fuzzer.check)
+    fuzzer.server.assert_alive()
+    return rss_before
 
 
 @dataclass

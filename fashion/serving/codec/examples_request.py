@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 from google.protobuf.message import Message
 from tensorflow.core.example import example_pb2, feature_pb2
 
@@ -112,44 +112,37 @@ def _serialized_example(value: Any) -> bytes:
     return serialized + _serialized_byte_named(byte_named) if byte_named else serialized
 
 
+# tf.Example's wire twin: the same field numbers, map entries written out with a bytes key.
+_BYTE_NAMED_EXAMPLE_PROTO = """
+name: "fashion/byte_named_example.proto"
+package: "fashion.stand_in"
+syntax: "proto3"
+dependency: "tensorflow/core/example/feature.proto"
+message_type {
+  name: "ByteNamedFeature"
+  field { name: "key" number: 1 type: TYPE_BYTES label: LABEL_OPTIONAL }
+  field { name: "value" number: 2 type: TYPE_MESSAGE label: LABEL_OPTIONAL
+          type_name: ".tensorflow.Feature" }
+}
+message_type {
+  name: "ByteNamedFeatures"
+  field { name: "feature" number: 1 type: TYPE_MESSAGE label: LABEL_REPEATED
+          type_name: ".fashion.stand_in.ByteNamedFeature" }
+}
+message_type {
+  name: "ByteNamedExample"
+  field { name: "features" number: 1 type: TYPE_MESSAGE label: LABEL_OPTIONAL
+          type_name: ".fashion.stand_in.ByteNamedFeatures" }
+}
+"""
+
+
 @functools.cache
 def _byte_named_example_class() -> type[Message]:
-    """``tf.Example``'s wire twin whose feature map entries have a ``bytes`` key."""
+    """The message class of ``_BYTE_NAMED_EXAMPLE_PROTO``'s ``ByteNamedExample``."""
     pool = descriptor_pool.DescriptorPool()
     pool.AddSerializedFile(feature_pb2.DESCRIPTOR.serialized_pb)
-    file = descriptor_pb2.FileDescriptorProto(
-        name="fashion/byte_named_example.proto",
-        package="fashion.stand_in",
-        syntax="proto3",
-        dependency=[feature_pb2.DESCRIPTOR.name],
-    )
-    field = descriptor_pb2.FieldDescriptorProto
-    entry = file.message_type.add(name="ByteNamedFeature")
-    entry.field.add(name="key", number=1, type=field.TYPE_BYTES, label=field.LABEL_OPTIONAL)
-    entry.field.add(
-        name="value",
-        number=2,
-        type=field.TYPE_MESSAGE,
-        type_name=".tensorflow.Feature",
-        label=field.LABEL_OPTIONAL,
-    )
-    features = file.message_type.add(name="ByteNamedFeatures")
-    features.field.add(
-        name="feature",
-        number=1,
-        type=field.TYPE_MESSAGE,
-        type_name=".fashion.stand_in.ByteNamedFeature",
-        label=field.LABEL_REPEATED,
-    )
-    example = file.message_type.add(name="ByteNamedExample")
-    example.field.add(
-        name="features",
-        number=1,
-        type=field.TYPE_MESSAGE,
-        type_name=".fashion.stand_in.ByteNamedFeatures",
-        label=field.LABEL_OPTIONAL,
-    )
-    pool.Add(file)
+    pool.Add(text_format.Parse(_BYTE_NAMED_EXAMPLE_PROTO, descriptor_pb2.FileDescriptorProto()))
     return message_factory.GetMessageClass(
         pool.FindMessageTypeByName("fashion.stand_in.ByteNamedExample")
     )
