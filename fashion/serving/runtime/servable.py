@@ -29,6 +29,7 @@ from fashion.serving.runtime.signature_info import (
     dtype_name,
     signature_info,
 )
+from fashion.serving.runtime.tf_errors import status_from_op_error, status_from_undecodable_message
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["LoadOptions", "Servable", "SignatureInfo", "SignatureTensor"]
@@ -64,39 +65,6 @@ class LoadOptions:
     warmup_iterations: int = 0
 
 
-def _raw_op_error_message(exc: tf.errors.OpError) -> str:
-    """The C++ status message of a TensorFlow error, without Python's decorations.
-
-    ``Session.run`` re-raises runtime errors with ``Graph execution error:`` prepended and the
-    original error as ``__context__``; TF Serving reports the original text.
-    """
-    context = exc.__context__
-    if isinstance(context, tf.errors.OpError) and context.error_code == exc.error_code:
-        return context.message
-    return exc.message
-
-
-def _status_from_op_error(exc: tf.errors.OpError) -> ServingStatusError:
-    try:
-        code = Code(exc.error_code)
-    except ValueError:
-        code = Code.UNKNOWN
-    return ServingStatusError(code, _raw_op_error_message(exc))
-
-
-def _status_from_undecodable_message(exc: UnicodeDecodeError) -> ServingStatusError:
-    """The status of a kernel error whose text TensorFlow's Python session cannot decode.
-
-    Kernels quote the bytes they could not use (ParseExample's ``Could not parse example input,
-    value: '...'``), and the session decodes the status text as UTF-8 before it can raise the
-    OpError: the code is lost, and the text arrives cut at the first NUL byte. The bytes are
-    kept as they came (TF Serving writes them back unchecked), under INVALID_ARGUMENT: the code
-    of the kernels that quote their input (ParseExample, StringToNumber).
-    """
-    raw = exc.object if isinstance(exc.object, bytes) else bytes(exc.object)
-    return ServingStatusError(Code.INVALID_ARGUMENT, raw.decode("utf-8", "surrogateescape"))
-
-
 def _session_config(options: LoadOptions) -> config_pb2.ConfigProto:
     """The session ConfigProto TF Serving builds from the flags (``server.cc``)."""
     config = config_pb2.ConfigProto()
@@ -116,7 +84,7 @@ def _translate_load_error(
 ) -> ServingStatusError:
     """Turn what the Python loader raises into the status TF Serving's C++ loader reports."""
     if isinstance(exc, tf.errors.OpError):
-        return _status_from_op_error(exc)
+        return status_from_op_error(exc)
     text = str(exc)
     if isinstance(exc, RuntimeError) and text.startswith("MetaGraphDef associated with tags"):
         return ServingStatusError(
@@ -309,9 +277,9 @@ class Servable:
                 list(feed_dict), list(feed_dict.values()), fetches, timeout
             )
         except tf.errors.OpError as exc:
-            raise _status_from_op_error(exc) from exc
+            raise status_from_op_error(exc) from exc
         except UnicodeDecodeError as exc:
-            raise _status_from_undecodable_message(exc) from exc
+            raise status_from_undecodable_message(exc) from exc
         # A scalar string comes back as bytes; np.asarray would make it an "S" array, which
         # drops trailing NUL bytes. A 0-d object array keeps them.
         return [np.array(v, dtype=object) if isinstance(v, bytes) else v for v in values]
