@@ -1,7 +1,7 @@
 """The fashion pytest plugin, used by a repository that is not this one.
 
 A test layout is written to ``tmp_path`` (a model of the repository's own, a ``conftest.py`` with
-nothing in it, a test file like the README's "Gate your own model") and run by a pytest of its
+nothing in it, a test file like the one in docs/check.md) and run by a pytest of its
 own through ``pytester``: it installs nothing, the plugin comes from the installed package's
 ``pytest11`` entry point, and the run passes or fails as it should.
 """

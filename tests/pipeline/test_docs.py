@@ -76,9 +76,10 @@ def test_every_dotted_name_imports(document: Path) -> None:
     assert unresolved == []
 
 
-def test_the_readmes_python_blocks_compile_and_import_what_exists() -> None:
-    blocks = _PYTHON_BLOCK.findall((ROOT / "README.md").read_text())
-    assert blocks, "the README shows Python"
+@pytest.mark.parametrize("document", ["README.md", "docs/check.md"])
+def test_the_python_blocks_compile_and_import_what_exists(document: str) -> None:
+    blocks = _PYTHON_BLOCK.findall((ROOT / document).read_text())
+    assert blocks, f"{document} shows Python"
     for block in blocks:
         tree = ast.parse(block)
         for node in ast.walk(tree):
