@@ -13,6 +13,14 @@ _IMPORT = (
     "import_tensorflow_quietly()\n"
     "import os, tensorflow as tf\n"
     "tf.constant([1.0]) * 2\n"
+    # A graph run in a session, as fashion check's in-process loader makes: TensorFlow 2.18 logs
+    # 'MLIR V1 optimization pass is not enabled' on a process' first one.
+    "graph = tf.Graph()\n"
+    "with graph.as_default():\n"
+    "    fed = tf.compat.v1.placeholder(tf.float32)\n"
+    "    plus_one = fed + 1.0\n"
+    "with tf.compat.v1.Session(graph=graph) as session:\n"
+    "    session.run(plus_one, {fed: 1.0})\n"
     "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
 )
 
