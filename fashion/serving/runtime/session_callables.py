@@ -31,7 +31,7 @@ import tensorflow as tf
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import config_pb2
 
-__all__ = ["MAX_CALLABLES", "SessionCallables"]
+__all__ = ["MAX_CALLABLES", "MAX_STRING_RANK", "SessionCallables"]
 
 MAX_CALLABLES = 32
 """Session callables kept per version (one per fed inputs, fetched outputs and deadline); past
@@ -62,7 +62,8 @@ class _Run:
 
 
 #: Strings of a higher rank kill the process that hands them to TensorFlow (its conversion of a
-#: numpy string array of rank 33 to 64 segfaults, TensorFlow 2.15 to 2.21; numbers convert).
+#: numpy string array of rank 33 to 64 segfaults, TensorFlow 2.15 to 2.21, and so does
+#: ``Tensor.numpy()`` of such a string tensor; numbers convert).
 MAX_STRING_RANK = 32
 
 

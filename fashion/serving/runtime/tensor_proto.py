@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2, types_pb2
 
+from fashion.serving.runtime.session_callables import MAX_STRING_RANK
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["MAX_TENSOR_BYTES", "tensor_from_proto", "tensor_to_proto"]
@@ -76,8 +77,8 @@ def tensor_from_proto(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
         if _too_large(proto, dtype):
             raise ValueError("larger than the stand-in builds")
         tensor = tf.raw_ops.ParseTensor(serialized=proto.SerializeToString(), out_type=dtype)
-        if dtype == tf.string and tensor.shape.rank > _MAX_STRING_NUMPY_RANK:
-            # Tensor.numpy() of such a string tensor segfaults; a flat one converts.
+        if dtype == tf.string and tensor.shape.rank > MAX_STRING_RANK:
+            # Tensor.numpy() of such a string tensor segfaults too; a flat one converts.
             flat = tf.reshape(tensor, [-1]).numpy()
             return np.array(list(flat), dtype=object).reshape(tensor.shape.as_list())
         value = tensor.numpy()
@@ -102,7 +103,6 @@ _CONTENT_TYPES = {
     types_pb2.DT_UINT64: np.dtype("<u8"),
 }
 _MAX_RANK = 254  # TensorShape::MaxDimensions()
-_MAX_STRING_NUMPY_RANK = 32  # Tensor.numpy() converts string tensors up to this rank
 
 
 def _exact_content(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
