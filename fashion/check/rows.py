@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fashion.check.compare import Answer, GrpcAnswer, grpc_error_text
 from fashion.check.report import CheckRow, Result
 from fashion.check.request_builder import GRPC
-from fashion.check.traps import explain_run_failure
+from fashion.check.traps import explain_run_failure, same_failure
 
 if TYPE_CHECKING:
     from tensorflow.core.protobuf import meta_graph_pb2
@@ -95,10 +95,11 @@ def _server_said(expected: Answer, served: Answer | GrpcAnswer, transport: str) 
         return "The server answered it, though."
     if transport == GRPC:
         assert isinstance(served, GrpcAnswer)
-        if (served.code, served.error) == (expected.code, grpc_error_text(expected.error or "")):
+        mine = grpc_error_text(expected.error or "")
+        if served.code == expected.code and same_failure(mine, served.error or ""):
             return f"The server answers the same {served.code} over gRPC."
         return f"The server answered {served.code} over gRPC: {first_line(served.error)}"
-    if (served.status, served.error) == (expected.status, expected.error):
+    if served.status == expected.status and same_failure(expected.error or "", served.error or ""):
         return f"The server answers the same {served.status}."
     return f"The server answered {served.status}: {first_line(served.error)}"
 

@@ -26,6 +26,7 @@ __all__ = [
     "Explanation",
     "explain_run_failure",
     "is_keras3_model_saved_directly",
+    "same_failure",
     "signature_warnings",
 ]
 
@@ -119,6 +120,15 @@ def _batch_dimension_row(
         "batch. Give it a leading batch dimension (-1), or call the signature with columnar "
         "inputs.",
     )
+
+
+def same_failure(mine: str, theirs: str) -> bool:
+    """Whether two runs failed the same way: the same text, or both missing variables.
+
+    A graph whose variables are missing fails on whichever read runs first, and TensorFlow runs
+    independent reads in parallel: two runs of the same request may name different variables.
+    """
+    return mine == theirs or (_MISSING_VARIABLE in mine and _MISSING_VARIABLE in theirs)
 
 
 def is_keras3_model_saved_directly(meta_graph: meta_graph_pb2.MetaGraphDef) -> bool:
