@@ -22,6 +22,9 @@ from fashion.servers import ModelServerBinary
 from fashion.serving.startup.tf_env import use_eigen_kernels
 from tests.support import MODEL_NAME
 
+# Files that share a session server run on one xdist worker, so the server starts once.
+pytest_plugins = ["tests.support.xdist_groups"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """In-process stand-in tests feed values of any shape, as the server does, so TensorFlow must
