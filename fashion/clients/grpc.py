@@ -4,17 +4,14 @@ Built on TF Serving's own stubs (``tensorflow_serving.apis``: ``PredictionServic
 ``ModelServiceStub``), so it speaks to the real ``tensorflow_model_server`` and the stand-in
 alike. It answers in the REST client's terms, so a test can run one scenario over both
 transports and compare: state and error-code names as strings (``"AVAILABLE"``, ``"OK"``),
-metadata as the JSON dict REST returns, and a failed RPC as a :class:`ServingError` whose
-``status_code`` is the HTTP status REST answers for the same TF status code.
+metadata as the JSON dict REST returns, and a failed RPC as a
+:class:`~fashion.clients.errors.ServingError` whose ``status_code`` is the HTTP status REST
+answers for the same TF status code.
 
-How a failed RPC is raised (``grpc.RpcError`` never leaks; it is the ``__cause__``):
-
-- ``UNAVAILABLE`` (cannot connect, connection lost): :class:`ServingConnectionError`;
-- ``DEADLINE_EXCEEDED`` once this client's own deadline has passed: :class:`ServingTimeoutError`;
-- an answer that is not the promised message: :class:`ServingProtocolError`;
-- any other status: :class:`ServingRPCError` with ``code`` (``"NOT_FOUND"``), ``error`` (the
-  server's text, cut at 1024 bytes + ``...TRUNCATED`` by TF Serving's ``grpc_status_util.cc``;
-  REST sends it whole) and ``status_code`` (404).
+The channel, the deadline on each RPC and the translation of ``grpc.RpcError`` (which never
+leaks; it is the ``__cause__``) belong to the base class, in
+:mod:`fashion.clients.grpc_connection`, whose docstring lists what each failure raises; this
+module keeps to the model's RPCs.
 
 Importing this module imports TensorFlow: the message classes live in the ``tensorflow``
 package. So nothing imports it until gRPC is used: the CLI, the demo and
@@ -24,15 +21,11 @@ out :class:`GrpcServingClient` on first access.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-import grpc
 import numpy as np
 import tensorflow as tf
-from google.protobuf import text_format
-from google.protobuf.message import Message
 from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
@@ -40,11 +33,8 @@ from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
     inference_pb2,
-    model_management_pb2,
     model_pb2,
-    model_service_pb2_grpc,
     predict_pb2,
-    prediction_service_pb2_grpc,
     regression_pb2,
 )
 from tensorflow_serving.config import model_server_config_pb2
@@ -55,46 +45,31 @@ from fashion.clients.arguments import (
     check_timeout,
     check_version_choice,
 )
-from fashion.clients.errors import (
-    ServingConnectionError,
-    ServingError,
-    ServingProtocolError,
-    ServingRPCError,
-    ServingTimeoutError,
-)
+from fashion.clients.errors import ServingProtocolError
+from fashion.clients.grpc_connection import GrpcConnection
 from fashion.clients.grpc_messages import (
     DEFAULT_SIGNATURE,
     Example,
+    Result,
     as_rest_json,
     classes,
     example_input,
     feeds,
+    inference_results,
+    predict_request,
+    regression_values,
+    reload_config_request,
     version_statuses,
 )
 from fashion.clients.version_status import VersionStatus, wait_until_version_available
-from fashion.serving.status import Code, http_status_for
 
 __all__ = ["GrpcServingClient"]
 
-_T = TypeVar("_T")
 _SIGNATURE_DEF = "signature_def"
 _METHODS = {"classify": "tensorflow/serving/classify", "regress": "tensorflow/serving/regress"}
-# grpcio's own text when a response does not parse (grpc/_channel.py).
-_UNDECODABLE = "Exception deserializing response!"
-_CHANNEL_OPTIONS = [
-    # Batches of images are large; TF Serving sets no limit on its side either (server.cc).
-    ("grpc.max_send_message_length", -1),
-    ("grpc.max_receive_message_length", -1),
-    # gRPC backs off up to 120 s between reconnects by default; a server that starts or comes
-    # back should be seen within a second, as wait_until_available's REST twin sees it.
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-]
-
-Result = list[list[tuple[str, float]]] | list[float]
 
 
-class GrpcServingClient:
+class GrpcServingClient(GrpcConnection):
     """Talks to one model on one TF Serving gRPC endpoint.
 
     Args:
@@ -115,26 +90,12 @@ class GrpcServingClient:
         if not model_name:
             raise ValueError("the model name is empty")
         check_timeout(timeout)
-        self.target = target
+        super().__init__(target, timeout)
         self.model_name = model_name
-        self.timeout = timeout
-        self._channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
-        self._prediction = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
-        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
         # Signatures by version number, to name a lone input tensor without asking each time. A
         # version's signatures do not change while it is served; what the latest version or a
         # label names does (a hot load, a config reload), so those are asked every time.
         self._signatures: dict[int, dict[str, meta_graph_pb2.SignatureDef]] = {}
-
-    def __enter__(self) -> GrpcServingClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the channel."""
-        self._channel.close()
 
     def model_spec(
         self,
@@ -151,34 +112,6 @@ class GrpcServingClient:
         elif label is not None:
             spec.version_label = label
         return spec
-
-    def _call(self, name: str, rpc: Callable[..., _T], request: Message) -> _T:
-        """Make one RPC with this client's deadline; translate a failure (see the module doc)."""
-        start = time.monotonic()
-        try:
-            return rpc(request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise self._translated(name, exc, time.monotonic() - start) from exc
-
-    def _translated(self, name: str, exc: grpc.RpcError, elapsed: float) -> ServingError:
-        code, details = None, ""
-        if isinstance(exc, grpc.Call):  # what grpcio raises is both
-            code, details = exc.code(), exc.details() or ""
-        where = f"{name} at {self.target}"
-        if code is grpc.StatusCode.UNAVAILABLE:
-            return ServingConnectionError(f"{where}: UNAVAILABLE: {details}")
-        # The server's own DEADLINE_EXCEEDED (a session run that timed out) comes earlier.
-        if code is grpc.StatusCode.DEADLINE_EXCEEDED and elapsed >= 0.99 * self.timeout:
-            return ServingTimeoutError(f"{where}: no answer within {self.timeout:g} s")
-        if code is grpc.StatusCode.INTERNAL and details == _UNDECODABLE:
-            return ServingProtocolError(f"{where}: the answer is not the promised message")
-        name = code.name if code is not None else "UNKNOWN"  # gRPC's names are TF's names
-        return ServingRPCError(
-            f"{where} answered {name}: {details}",
-            code=name,
-            error=details,
-            status_code=http_status_for(Code.__members__.get(name, Code.UNKNOWN)),
-        )
 
     def predict(
         self,
@@ -207,9 +140,9 @@ class GrpcServingClient:
 
         Raises:
             ValueError: an array for a signature without exactly one input.
-            ServingError: any failure of the RPCs (see the module doc). ``GetModelMetadata``
-                is asked first, so an unknown model, version or label fails there, with the
-                same status and text Predict gives (both resolve the spec alike,
+            ServingError: any failure of the RPCs (see :mod:`~fashion.clients.grpc_connection`).
+                ``GetModelMetadata`` is asked first, so an unknown model, version or label fails
+                there, with the same status and text Predict gives (both resolve the spec alike,
                 ``server_core.cc``). It is asked on every call for the latest version or a
                 label, whose signatures a hot load or a config reload may change; a version's
                 are kept once an answer has named it (a pinned call, the latest, a label or
@@ -251,15 +184,10 @@ class GrpcServingClient:
         dtype and shape, and the ``model_spec`` the server answered with.
 
         Raises:
-            ServingError: the RPC failed (see the module doc).
+            ServingError: the RPC failed (see :mod:`~fashion.clients.grpc_connection`).
         """
         spec = self.model_spec(version=version, label=label, signature_name=signature_name)
-        request = predict_pb2.PredictRequest(model_spec=spec, output_filter=output_filter or ())
-        for name, value in inputs.items():
-            tensor = (
-                value if isinstance(value, tensor_pb2.TensorProto) else tf.make_tensor_proto(value)
-            )
-            request.inputs[name].CopyFrom(tensor)
+        request = predict_request(spec, inputs, output_filter)
         return self._call("Predict", self._prediction.Predict, request)
 
     def _signature(
@@ -352,12 +280,7 @@ class GrpcServingClient:
             ValueError: ``config`` text that does not parse (before any RPC).
             ServingError: the server refused or failed the reload.
         """
-        if isinstance(config, str):
-            try:
-                config = text_format.Parse(config, model_server_config_pb2.ModelServerConfig())
-            except text_format.ParseError as exc:
-                raise ValueError(f"not a ModelServerConfig in text format: {exc}") from None
-        request = model_management_pb2.ReloadConfigRequest(config=config)
+        request = reload_config_request(config)
         response = self._call(
             "HandleReloadConfigRequest", self._models.HandleReloadConfigRequest, request
         )
@@ -421,7 +344,7 @@ class GrpcServingClient:
         response = self.regress_response(
             examples, signature_name=signature_name, context=context, version=version, label=label
         )
-        return [regression.value for regression in response.result.regressions]
+        return regression_values(response.result)
 
     def regress_response(
         self,
@@ -470,10 +393,4 @@ class GrpcServingClient:
                 method_name=_METHODS.get(method, method),
             )
         response = self._call("MultiInference", self._prediction.MultiInference, request)
-        results: list[Result] = []
-        for result in response.results:
-            if result.WhichOneof("result") == "classification_result":
-                results.append(classes(result.classification_result))
-            else:
-                results.append([r.value for r in result.regression_result.regressions])
-        return results
+        return inference_results(response)

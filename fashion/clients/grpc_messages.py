@@ -1,8 +1,9 @@
-"""The protos the gRPC client sends and reads: named feeds cast as REST casts, Examples, JSON.
+"""The protos the gRPC client sends and reads: feeds cast as REST casts, Examples, results, JSON.
 
-Apart from :mod:`fashion.clients.grpc` so that the client there keeps to the RPCs (deadline,
-status, cache) and what a request carries is read in one place. Importing this module imports
-TensorFlow: the message classes live in its package.
+Apart from :mod:`fashion.clients.grpc` so that the client there keeps to the RPCs (which to
+make, what to check of an answer, the signature cache), and so that what a request carries and
+how an answer reads in REST's shapes are each written in one place. Importing this module
+imports TensorFlow: the message classes live in its package.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf import text_format
 from google.protobuf.message import Message
 from tensorflow.core.example import example_pb2, feature_pb2
 from tensorflow.core.framework import tensor_pb2
@@ -19,9 +21,15 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_status_pb2,
+    inference_pb2,
     input_pb2,
+    model_management_pb2,
+    model_pb2,
+    predict_pb2,
+    regression_pb2,
     status_pb2,
 )
+from tensorflow_serving.config import model_server_config_pb2
 
 from fashion.clients.version_status import VersionStatus
 from fashion.serving.codec.proto_json import message_dict
@@ -29,10 +37,15 @@ from fashion.serving.codec.proto_json import message_dict
 __all__ = [
     "DEFAULT_SIGNATURE",
     "Example",
+    "Result",
     "as_rest_json",
     "classes",
     "example_input",
     "feeds",
+    "inference_results",
+    "predict_request",
+    "regression_values",
+    "reload_config_request",
     "version_statuses",
 ]
 
@@ -41,6 +54,10 @@ DEFAULT_SIGNATURE = "serving_default"
 
 #: A ``tf.train.Example``, or a dict of feature values as REST's JSON gives them.
 Example = Mapping[str, Any] | example_pb2.Example
+
+#: What one Classify or Regress answers, in REST's ``results`` shape: per example, its
+#: ``(label, score)`` classes, or its value.
+Result = list[list[tuple[str, float]]] | list[float]
 
 
 def feeds(
@@ -72,6 +89,23 @@ def feeds(
         name: tf.make_tensor_proto(_cast(value, declared.get(name)))
         for name, value in named.items()
     }
+
+
+def predict_request(
+    spec: model_pb2.ModelSpec,
+    inputs: Mapping[str, tensor_pb2.TensorProto | Any],
+    output_filter: Sequence[str] | None,
+) -> predict_pb2.PredictRequest:
+    """A Predict request that sends each input as given: a TensorProto, or an array's own dtype.
+
+    Nothing is cast (unlike :func:`feeds`): ``tf.make_tensor_proto`` makes each array's tensor,
+    as a production client does.
+    """
+    request = predict_pb2.PredictRequest(model_spec=spec, output_filter=output_filter or ())
+    for name, value in inputs.items():
+        tensor = value if isinstance(value, tensor_pb2.TensorProto) else tf.make_tensor_proto(value)
+        request.inputs[name].CopyFrom(tensor)
+    return request
 
 
 def _cast(value: Any, info: meta_graph_pb2.TensorInfo | None) -> np.ndarray:
@@ -130,6 +164,37 @@ def _feature(name: str, value: Any) -> feature_pb2.Feature:
 def classes(result: classification_pb2.ClassificationResult) -> list[list[tuple[str, float]]]:
     """Per example, its ``(label, score)`` classes: REST's ``results`` shape."""
     return [[(c.label, c.score) for c in entry.classes] for entry in result.classifications]
+
+
+def regression_values(result: regression_pb2.RegressionResult) -> list[float]:
+    """One value per example: REST's ``results`` shape."""
+    return [regression.value for regression in result.regressions]
+
+
+def inference_results(response: inference_pb2.MultiInferenceResponse) -> list[Result]:
+    """Per task, in order, its :func:`classes` or its :func:`regression_values`."""
+    return [
+        classes(result.classification_result)
+        if result.WhichOneof("result") == "classification_result"
+        else regression_values(result.regression_result)
+        for result in response.results
+    ]
+
+
+def reload_config_request(
+    config: model_server_config_pb2.ModelServerConfig | str,
+) -> model_management_pb2.ReloadConfigRequest:
+    """A ReloadConfig request for a configuration, or for its text format (a config file's).
+
+    Raises:
+        ValueError: ``config`` text that does not parse.
+    """
+    if isinstance(config, str):
+        try:
+            config = text_format.Parse(config, model_server_config_pb2.ModelServerConfig())
+        except text_format.ParseError as exc:
+            raise ValueError(f"not a ModelServerConfig in text format: {exc}") from None
+    return model_management_pb2.ReloadConfigRequest(config=config)
 
 
 def version_statuses(
