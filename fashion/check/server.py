@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 from fashion.check.options import CheckInputError
 from fashion.clients.rest import ServingClient
 from fashion.servers.binary import ModelServerBinary
-from fashion.servers.launcher import ServerProcess, free_port, plan_launch
+from fashion.servers.launcher import ServerProcess, plan_launch
 
 if TYPE_CHECKING:
     from fashion.clients.grpc import GrpcServingClient
@@ -298,22 +298,15 @@ def start_server(
     copies = binary.kind == "docker"
     config = work_dir / "models.config"
     config.write_text(_config_text(model_name, base))
-    rest_port, grpc_port = free_port(), free_port()
-    launch = plan_launch(
-        binary,
-        rest_port=rest_port,
-        grpc_port=grpc_port,
-        config_file=config,
-        extra=CHECK_SERVER_FLAGS,
-    )
+    launch = plan_launch(binary, config_file=config, extra=CHECK_SERVER_FLAGS)
     served = ServedModel(
-        url=f"http://127.0.0.1:{rest_port}",
+        url=f"http://127.0.0.1:{launch.rest_port}",
         model_name=model_name,
         description=binary.description,
         log_path=work_dir / "server.log",
         staged_base=base,
         copies=copies,
-        grpc_target=f"127.0.0.1:{grpc_port}",
+        grpc_target=f"127.0.0.1:{launch.grpc_port}",
     )
     for version, directory in sorted(versions.items()):
         served.stage_version(version, directory)
