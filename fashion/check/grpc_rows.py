@@ -33,14 +33,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fashion.check.compare import Answer, GrpcAnswer, compare_grpc, compare_json
+from fashion.check.compare import Answer, GrpcAnswer, compare_grpc
 from fashion.check.golden import GoldenCase
 from fashion.check.options import CheckOptions
 from fashion.check.report import CheckRow, Result
 from fashion.check.request_builder import GRPC, BuiltRequest, SignaturePlan
 from fashion.check.rows import (
     first_line,
-    run_failure_row,
+    golden_row,
+    judged,
+    request_rows,
     shape_problems,
     signature_differences,
     timed,
@@ -207,35 +209,25 @@ def grpc_signature_rows(
         )  # fmt: skip
         return [row], served_outputs
     signature = prepared.meta_graph.signature_def[name]
-    rows = []
-    for request in plan.grpc_requests:
-        expected = prepared.expected.get((name, request.check))
-        if expected is None:
-            break  # an earlier request of this signature failed to run in-process
-        if expected.stage == "decode":
-            rows.append(_not_sent_row(version, name, request, expected))
-            continue
-        answers, p50 = timed(
-            lambda request=request, expected=expected: send(
-                client, request.api, expected, signature, name, version
-            ),
-            options.repeat,
+
+    def sent(request: BuiltRequest, expected: Answer) -> GrpcAnswer:
+        return send(client, request.api, expected, signature, name, version)
+
+    def row(
+        request: BuiltRequest, expected: Answer, answers: list[GrpcAnswer], p50: float
+    ) -> CheckRow:
+        for alias, tensor in (answers[0].outputs or {}).items():
+            served_outputs.setdefault(alias, []).append(tensor)
+        return _request_row(
+            version, name, request.check, expected, answers, p50, options, client.model_name
         )
-        if expected.stage == "run":
-            rows.append(
-                run_failure_row(
-                    prepared.meta_graph, version, name, request.check, expected, answers[0], p50,
-                    GRPC,
-                )
-            )  # fmt: skip
-            break
-        for answer in answers[:1]:
-            for alias, tensor in (answer.outputs or {}).items():
-                served_outputs.setdefault(alias, []).append(tensor)
-        rows.append(
-            _request_row(version, name, request.check, expected, answers, p50, options,
-                         client.model_name)
-        )  # fmt: skip
+
+    def not_sent(request: BuiltRequest, expected: Answer) -> CheckRow:
+        return _not_sent_row(version, name, request, expected)
+
+    rows = request_rows(
+        prepared, name, plan.grpc_requests, GRPC, options.repeat, sent, row, not_sent
+    )
     return rows, served_outputs
 
 
@@ -258,10 +250,10 @@ def _request_row(
     options: CheckOptions,
     model_name: str,
 ) -> CheckRow:
-    comparisons = [compare_grpc(expected, a, options.rtol, options.atol) for a in answers]
-    diffs = [c.max_abs_diff for c in comparisons if c.max_abs_diff is not None]
-    max_diff = max(diffs) if diffs else None
-    wrong = next((c.difference for c in comparisons if not c.same), "")
+    max_diff, failed = judged(
+        [compare_grpc(expected, a, options.rtol, options.atol) for a in answers]
+    )
+    wrong = failed.difference if failed is not None else ""
     if not wrong:
         wrong = next((p for a in answers if (p := _spec_problem(a, model_name, version, name))), "")
     result = Result.FAIL if wrong else Result.PASS
@@ -353,19 +345,5 @@ def golden_grpc_row(
         problems.append(f"the server differs from in-process: {comparison.difference}")
     elif spec := _spec_problem(served, client.model_name, version, case.signature_key):
         problems.append(spec)
-    max_diff = comparison.max_abs_diff
-    if case.expected is not None and served.ok:
-        value, why = _as_rest_json(case, served)
-        if why:
-            problems.append(why)
-        else:
-            against = compare_json(case.expected, value, rtol, atol)
-            if not against.same:
-                problems.append(f"the answer differs from 'expected': {against.difference}")
-            if against.max_abs_diff is not None:
-                max_diff = max(max_diff or 0.0, against.max_abs_diff)
-    result = Result.FAIL if problems else Result.PASS
-    return CheckRow(
-        case.signature_key, check, result, version, max_diff, p50, detail=" ".join(problems),
-        transport=GRPC,
-    )  # fmt: skip
+    as_rest = _as_rest_json(case, served) if case.expected is not None and served.ok else None
+    return golden_row(case, GRPC, p50, problems, comparison.max_abs_diff, as_rest, rtol, atol)

@@ -4,7 +4,10 @@ The REST rows (:mod:`fashion.check.version_checks`) and the gRPC rows
 (:mod:`fashion.check.grpc_rows`) judge the same things of different answers: whether the served
 signatures are the SavedModel's, why a request built from a signature fails in-process (with
 the known traps' explanations), and whether the outputs keep the dtypes and shapes the
-signature declares. Imports TensorFlow (through the stand-in's runtime) when called.
+signature declares. They also walk a signature's requests the same way (:func:`request_rows`)
+and end a golden case's row the same way (:func:`golden_row`), so the order of the rows, where
+they stop and what a verdict rests on cannot drift apart between the two APIs. Imports
+TensorFlow (through the stand-in's runtime) when called.
 """
 
 from __future__ import annotations
@@ -14,16 +17,22 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from fashion.check.compare import Answer, GrpcAnswer, grpc_error_text
+from fashion.check.compare import Answer, Comparison, GrpcAnswer, compare_json, grpc_error_text
+from fashion.check.golden import GoldenCase
 from fashion.check.report import CheckRow, Result
-from fashion.check.request_builder import GRPC
+from fashion.check.request_builder import GRPC, BuiltRequest
 from fashion.check.traps import explain_run_failure, same_failure
 
 if TYPE_CHECKING:
     from tensorflow.core.protobuf import meta_graph_pb2
 
+    from fashion.check.version_checks import PreparedVersion
+
 __all__ = [
     "first_line",
+    "golden_row",
+    "judged",
+    "request_rows",
     "run_failure_row",
     "shape_problems",
     "signature_differences",
@@ -33,6 +42,7 @@ __all__ = [
 
 _BAD_REQUEST = 400
 _T = TypeVar("_T")
+_Served = TypeVar("_Served", Answer, GrpcAnswer)
 
 
 def timed(call: Callable[[], _T], repeat: int) -> tuple[list[_T], float]:
@@ -43,6 +53,14 @@ def timed(call: Callable[[], _T], repeat: int) -> tuple[list[_T], float]:
         answers.append(call())
         times.append((time.perf_counter() - start) * 1000)
     return answers, statistics.median(times)
+
+
+def judged(comparisons: Sequence[Comparison]) -> tuple[float | None, Comparison | None]:
+    """What a request's repeated answers add up to, over either API: the largest absolute
+    difference any of them showed (None: no numbers were compared), and the first that is not
+    the in-process answer (None: all are)."""
+    diffs = [c.max_abs_diff for c in comparisons if c.max_abs_diff is not None]
+    return max(diffs) if diffs else None, next((c for c in comparisons if not c.same), None)
 
 
 def first_line(text: str | None, limit: int = 300) -> str:
@@ -146,6 +164,101 @@ def run_failure_row(
     return CheckRow(
         name, row_check, Result.FAIL, version, p50_ms=p50, detail=detail, transport=transport
     )
+
+
+def request_rows(
+    prepared: PreparedVersion,
+    name: str,
+    requests: Sequence[BuiltRequest],
+    transport: str,
+    repeat: int,
+    send: Callable[[BuiltRequest, Answer], _Served],
+    row: Callable[[BuiltRequest, Answer, list[_Served], float], CheckRow],
+    not_sent: Callable[[BuiltRequest, Answer], CheckRow] | None = None,
+) -> list[CheckRow]:
+    """The rows of one signature's requests over one API, in the order they were built.
+
+    Each request is sent ``repeat`` times and judged against its in-process answer. The rows
+    stop where the in-process runs stopped (:func:`~fashion.check.version_checks.prepare_version`
+    answers no request after one that cannot run): that request gets the one row that says why
+    (:func:`run_failure_row`), since every later one would fail the same way.
+
+    Args:
+        prepared: the version, with its in-process answers.
+        name: the signature.
+        requests: what is sent to it over this API.
+        transport: ``rest`` or ``grpc``, for the row of a request that cannot run.
+        repeat: how many times each request is sent (the row's p50 is their median).
+        send: sends a request (given its in-process answer) and returns the server's answer.
+        row: the row of a request, given its in-process answer, the server's answers and p50.
+        not_sent: the row of a request whose body does not decode in-process, which is then not
+            sent (gRPC: there are no decoded values to send); None: it is sent like any other
+            (REST: the server must refuse it the same way).
+    """
+    rows = []
+    for request in requests:
+        expected = prepared.expected.get((name, request.check))
+        if expected is None:
+            break  # an earlier request of this signature failed to run in-process
+        if not_sent is not None and expected.stage == "decode":
+            rows.append(not_sent(request, expected))
+            continue
+        answers, p50 = timed(
+            lambda request=request, expected=expected: send(request, expected), repeat
+        )
+        if expected.stage == "run":
+            rows.append(
+                run_failure_row(
+                    prepared.meta_graph, prepared.version, name, request.check, expected,
+                    answers[0], p50, transport,
+                )
+            )  # fmt: skip
+            break
+        rows.append(row(request, expected, answers, p50))
+    return rows
+
+
+def golden_row(
+    case: GoldenCase,
+    transport: str,
+    p50: float,
+    problems: list[str],
+    max_diff: float | None,
+    served: tuple[Any, str] | None,
+    rtol: float,
+    atol: float,
+) -> CheckRow:
+    """The row of a golden case: what was found so far, and the answer against ``expected``.
+
+    Args:
+        case: the golden case.
+        transport: ``rest`` or ``grpc``.
+        p50: the request's time in milliseconds.
+        problems: what is wrong so far (the in-process run, the server against in-process);
+            the difference from ``expected`` is added to it.
+        max_diff: the largest absolute difference from in-process (None: none compared).
+        served: the server's answer as REST's JSON writes it, and "" (or None and why it
+            cannot be written so, which is a problem itself); None: nothing is compared with
+            ``expected`` (the case has none, or the server failed).
+        rtol: relative tolerance against ``expected``.
+        atol: absolute tolerance against ``expected``.
+    """
+    if served is not None:
+        value, why = served
+        if why:
+            problems.append(why)
+        else:
+            against = compare_json(case.expected, value, rtol, atol)
+            if not against.same:
+                problems.append(f"the answer differs from 'expected': {against.difference}")
+            if against.max_abs_diff is not None:
+                max_diff = max(max_diff or 0.0, against.max_abs_diff)
+    check = f"golden line {case.number}" + (" grpc" if transport == GRPC else "")
+    result = Result.FAIL if problems else Result.PASS
+    return CheckRow(
+        case.signature_key, check, result, case.resolved_version, max_diff, p50,
+        detail=" ".join(problems), transport=transport,
+    )  # fmt: skip
 
 
 def shape_problems(

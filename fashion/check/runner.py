@@ -22,16 +22,15 @@ from typing import TYPE_CHECKING
 from fashion.check.golden import GoldenLine, read_golden_lines, resolve_golden_cases
 from fashion.check.layout import ModelLayout, find_versions, read_meta_graph
 from fashion.check.options import CheckInputError, CheckOptions
+from fashion.check.readiness import LoadOutcome, wait_for_versions
 from fashion.check.report import CheckReport, CheckRow, Result
 from fashion.check.server import (
     NO_GRPC_TARGET,
-    LoadOutcome,
     RunningServer,
     ServedModel,
     StartedServer,
     attach,
     start_server,
-    wait_for_versions,
 )
 from fashion.servers.binary import ModelServerBinary, ServerStartError, resolve_model_server
 

@@ -9,9 +9,8 @@ version is seen within a second. The versions are staged under a base path of it
 mounts would not resolve), so the checked directory is never written to; messages name the
 checked directories, not the staged ones.
 
-Readiness is polled through the status API until each version is AVAILABLE or its load failed,
-reporting the server's own ``Loading servable: ... failed: ...`` log line; a server that exits
-(TF Serving exits when an initial version fails to load) fails every version it had not served.
+Whether each version then loads is :mod:`fashion.check.readiness`' job; this module gives it
+what it reads: the status API's client, the process, and the log's failed-load lines.
 """
 
 from __future__ import annotations
@@ -19,19 +18,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from fashion.check.options import CheckInputError
-from fashion.clients.errors import ServingConnectionError, ServingHTTPError, ServingTimeoutError
 from fashion.clients.rest import ServingClient
-from fashion.servers.binary import ModelServerBinary, ServerStartError
-from fashion.servers.launcher import ServerProcess, free_port, plan_launch
-from fashion.servers.waiting import WaitTimeoutError, wait_until
+from fashion.servers.binary import ModelServerBinary
+from fashion.servers.launcher import ServerProcess, plan_launch
 
 if TYPE_CHECKING:
     from fashion.clients.grpc import GrpcServingClient
@@ -39,22 +35,18 @@ if TYPE_CHECKING:
 __all__ = [
     "CHECK_SERVER_FLAGS",
     "NO_GRPC_TARGET",
-    "LoadOutcome",
     "RunningServer",
     "ServedModel",
     "StartedGrpcServer",
     "StartedServer",
     "attach",
     "start_server",
-    "wait_for_versions",
 ]
 
 #: The flags a server started by ``fashion check`` gets besides its ports and config file.
 CHECK_SERVER_FLAGS = ("--max_num_load_retries=0", "--file_system_poll_wait_seconds=1")
 _FAILED_LOAD = re.compile(r"Loading servable: \{name: (?P<name>.*?) version: (?P<version>\d+)\}")
 _FAILED_START = "Failed to start server. Error:"
-_PROGRESS_EVERY = 5.0
-_STATUS_TIMEOUT = 2.0
 
 
 class StartedServer(Protocol):
@@ -139,23 +131,6 @@ class RunningServer:
                 "give its name (CheckOptions(model_name=...))"
             )
         return cls(server.url, name, server.log_path, getattr(server, "grpc_target", None))
-
-
-@dataclass(frozen=True)
-class LoadOutcome:
-    """How one version's load ended.
-
-    Attributes:
-        available: whether it became AVAILABLE.
-        seconds: from the server's start (or the version's staging) to that moment.
-        error: the status API's error (``CODE: message``), or what else went wrong.
-        log_line: the server's own ``Loading servable: ... failed: ...`` line, when found.
-    """
-
-    available: bool
-    seconds: float
-    error: str = ""
-    log_line: str = ""
 
 
 @dataclass
@@ -323,22 +298,15 @@ def start_server(
     copies = binary.kind == "docker"
     config = work_dir / "models.config"
     config.write_text(_config_text(model_name, base))
-    rest_port, grpc_port = free_port(), free_port()
-    launch = plan_launch(
-        binary,
-        rest_port=rest_port,
-        grpc_port=grpc_port,
-        config_file=config,
-        extra=CHECK_SERVER_FLAGS,
-    )
+    launch = plan_launch(binary, config_file=config, extra=CHECK_SERVER_FLAGS)
     served = ServedModel(
-        url=f"http://127.0.0.1:{rest_port}",
+        url=f"http://127.0.0.1:{launch.rest_port}",
         model_name=model_name,
         description=binary.description,
         log_path=work_dir / "server.log",
         staged_base=base,
         copies=copies,
-        grpc_target=f"127.0.0.1:{grpc_port}",
+        grpc_target=f"127.0.0.1:{launch.grpc_port}",
     )
     for version, directory in sorted(versions.items()):
         served.stage_version(version, directory)
@@ -360,87 +328,3 @@ def attach(server: RunningServer) -> ServedModel:
         log_path=server.log_path,
         grpc_target=server.grpc_target,
     )
-
-
-def wait_for_versions(
-    served: ServedModel,
-    versions: Sequence[int],
-    *,
-    timeout: float,
-    progress: Callable[[str], None],
-    started: float | None = None,
-) -> dict[int, LoadOutcome]:
-    """Poll the status API until every version is AVAILABLE or its load has failed.
-
-    Args:
-        served: the server.
-        versions: the versions to wait for.
-        timeout: seconds before the remaining versions count as failed.
-        progress: called with a line now and then while waiting.
-        started: ``time.monotonic()`` the times count from (default: now).
-    """
-    start = time.monotonic() if started is None else started
-    outcomes: dict[int, LoadOutcome] = {}
-    seen = ["no answer yet"]
-    last_said = [time.monotonic()]
-    with served.client(_STATUS_TIMEOUT) as client:
-
-        def settled() -> bool:
-            try:
-                served.check_alive()
-            except ServerStartError:
-                _exited(served, versions, outcomes, time.monotonic() - start)
-                return True
-            try:
-                entries = {entry.version: entry for entry in client.status()}
-            except (ServingConnectionError, ServingTimeoutError, ServingHTTPError) as exc:
-                seen[0] = str(exc)
-                entries = {}
-            else:
-                seen[0] = ", ".join(f"version {v} {e.state}" for v, e in sorted(entries.items()))
-            for version in versions:
-                entry = entries.get(version)
-                if version in outcomes or entry is None:
-                    continue
-                elapsed = time.monotonic() - start
-                if entry.state == "AVAILABLE":
-                    outcomes[version] = LoadOutcome(True, elapsed)
-                elif entry.state == "END":
-                    message = served.user_text(entry.error_message).strip()
-                    error = f"{entry.error_code}: {message.splitlines()[0] if message else ''}"
-                    outcomes[version] = LoadOutcome(
-                        False, elapsed, f"status END, {error}", served.failed_load_line(version)
-                    )
-            if time.monotonic() - last_said[0] >= _PROGRESS_EVERY:
-                last_said[0] = time.monotonic()
-                progress(f"still waiting ({time.monotonic() - start:.0f} s): {seen[0]}")
-            return all(version in outcomes for version in versions)
-
-        try:
-            wait_until(settled, timeout, "every version AVAILABLE", interval=0.05)
-        except WaitTimeoutError:
-            for version in versions:
-                outcomes.setdefault(
-                    version,
-                    LoadOutcome(
-                        False,
-                        time.monotonic() - start,
-                        f"not AVAILABLE after {timeout:g} s; last seen: {seen[0]}",
-                        served.failed_load_line(version),
-                    ),
-                )
-    return outcomes
-
-
-def _exited(
-    served: ServedModel, versions: Sequence[int], outcomes: dict[int, LoadOutcome], elapsed: float
-) -> None:
-    start_line = served.start_failure_line()
-    for version in versions:
-        if version in outcomes:
-            continue
-        line = served.failed_load_line(version)
-        error = "the server exited" + (f": {start_line}" if start_line else "")
-        if not line and not start_line:
-            error += "; its last log lines:\n" + "\n".join(served.log_text().splitlines()[-15:])
-        outcomes[version] = LoadOutcome(False, elapsed, error, line)

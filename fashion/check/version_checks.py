@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fashion.check.compare import Answer, compare_answers, compare_json
+from fashion.check.compare import Answer, compare_answers
 from fashion.check.golden import GoldenCase
 from fashion.check.grpc_rows import (
     golden_grpc_row,
@@ -36,7 +36,14 @@ from fashion.check.request_builder import (
     is_examples_signature,
     plan_signature,
 )
-from fashion.check.rows import run_failure_row, shape_problems, signature_differences, timed
+from fashion.check.rows import (
+    golden_row,
+    judged,
+    request_rows,
+    shape_problems,
+    signature_differences,
+    timed,
+)
 from fashion.check.traps import signature_warnings
 from fashion.clients.errors import ServingError
 from fashion.clients.rest import ServingClient
@@ -242,24 +249,14 @@ def _rest_rows(
             CheckRow(name, "predict row", Result.SKIP, version, detail=" ".join(plan.skipped),
                      transport=REST)
         )  # fmt: skip
-    for request in plan.requests:
-        expected = prepared.expected.get((name, request.check))
-        if expected is None:
-            break  # an earlier request of this signature failed to run in-process
-        answers, p50 = timed(
-            lambda request=request: _post(client, request.api, request.body, version),
-            options.repeat,
-        )
-        if expected.stage == "run":
-            rows.append(
-                run_failure_row(
-                    prepared.meta_graph, version, name, request.check, expected, answers[0], p50,
-                    REST,
-                )
-            )  # fmt: skip
-            break
-        rows.append(_request_row(version, name, request, expected, answers, p50, options))
-    return rows
+
+    def sent(request: BuiltRequest, expected: Answer) -> Answer:
+        return _post(client, request.api, request.body, version)
+
+    def row(request: BuiltRequest, expected: Answer, answers: list[Answer], p50: float) -> CheckRow:
+        return _request_row(version, name, request, expected, answers, p50, options)
+
+    return rows + request_rows(prepared, name, plan.requests, REST, options.repeat, sent, row)
 
 
 def _request_row(
@@ -271,10 +268,9 @@ def _request_row(
     p50: float,
     options: CheckOptions,
 ) -> CheckRow:
-    comparisons = [compare_answers(expected, a, options.rtol, options.atol) for a in answers]
-    diffs = [c.max_abs_diff for c in comparisons if c.max_abs_diff is not None]
-    max_diff = max(diffs) if diffs else None
-    wrong = next((c for c in comparisons if not c.same), None)
+    max_diff, wrong = judged(
+        [compare_answers(expected, a, options.rtol, options.atol) for a in answers]
+    )
     if wrong is not None:
         return CheckRow(
             name, request.check, Result.FAIL, version, max_diff, p50, detail=wrong.difference,
@@ -362,16 +358,8 @@ def _golden_rest_row(
     comparison = compare_answers(expected, served, rtol, atol)
     if not comparison.same:
         problems.append(f"the server differs from in-process: {comparison.difference}")
-    max_diff = comparison.max_abs_diff
+    as_rest = None
     if case.expected is not None and served.ok:
         key = next((k for k in _RESPONSE_KEYS if k in served.body), None)
-        against = compare_json(case.expected, served.body.get(key) if key else None, rtol, atol)
-        if not against.same:
-            problems.append(f"the answer differs from 'expected': {against.difference}")
-        if against.max_abs_diff is not None:
-            max_diff = max(max_diff or 0.0, against.max_abs_diff)
-    result = Result.FAIL if problems else Result.PASS
-    return CheckRow(
-        case.signature_key, f"golden line {case.number}", result, case.resolved_version,
-        max_diff, p50, detail=" ".join(problems), transport=REST,
-    )  # fmt: skip
+        as_rest = (served.body.get(key) if key else None, "")
+    return golden_row(case, REST, p50, problems, comparison.max_abs_diff, as_rest, rtol, atol)

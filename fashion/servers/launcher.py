@@ -55,10 +55,14 @@ class Launch:
     Attributes:
         args: the full command line.
         container: the container's plan, for the ``docker`` kind.
+        rest_port: its ``--rest_api_port`` (0: none, or a launch made from a bare command line).
+        grpc_port: its ``--port`` (0 for a launch made from a bare command line).
     """
 
     args: list[str]
     container: ContainerLaunch | None = None
+    rest_port: int = 0
+    grpc_port: int = 0
 
     def cleanup(self) -> None:
         """Stop and remove the container (if any) once the process is gone."""
@@ -78,7 +82,7 @@ class Launch:
 def plan_launch(
     binary: ModelServerBinary,
     *,
-    rest_port: int,
+    rest_port: int | None = None,
     grpc_port: int | None = None,
     model_name: str | None = None,
     base_path: str | Path | None = None,
@@ -87,12 +91,14 @@ def plan_launch(
 ) -> Launch:
     """The command line, in ``tensorflow_model_server``'s ``--name=value`` syntax.
 
-    Give either ``model_name`` and ``base_path`` or ``config_file``. The gRPC port is required
-    by the real server (``--port=0`` needs a socket path), so a free one is picked if not given.
-    For a container, the same flags run behind its ``tensorflow_model_server`` entrypoint.
+    Give either ``model_name`` and ``base_path`` or ``config_file``. A port not given is a free
+    one, picked here (the gRPC port is required by the real server: ``--port=0`` needs a socket
+    path), so a caller that only needs two ports reads them from the launch. For a container,
+    the same flags run behind its ``tensorflow_model_server`` entrypoint.
     """
     if (config_file is None) == (base_path is None):
         raise ValueError("give either base_path (with model_name) or config_file")
+    rest_port = rest_port if rest_port is not None else free_port()
     grpc_port = grpc_port if grpc_port is not None else free_port()
     flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}"]
     if config_file is not None:
@@ -104,8 +110,8 @@ def plan_launch(
     if binary.kind == "docker":
         ports = [port for port in (grpc_port, rest_port) if port]
         container = ContainerLaunch.plan(Engine(binary.command[0]), binary.image, flags, ports)
-        return Launch(container.args, container)
-    return Launch([*binary.command, *flags])
+        return Launch(container.args, container, rest_port, grpc_port)
+    return Launch([*binary.command, *flags], None, rest_port, grpc_port)
 
 
 def server_args(binary: ModelServerBinary, **options: object) -> list[str]:

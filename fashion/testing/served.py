@@ -20,7 +20,7 @@ from fashion.clients.arguments import DEFAULT_TIMEOUT
 from fashion.clients.errors import ServingError
 from fashion.clients.rest import ServingClient
 from fashion.servers.binary import ModelServerBinary, ServerStartError
-from fashion.servers.launcher import Launch, free_port, log_tail, plan_launch
+from fashion.servers.launcher import Launch, log_tail, plan_launch
 
 if TYPE_CHECKING:
     from fashion.clients.grpc import GrpcServingClient
@@ -172,17 +172,14 @@ def spawn_model_server(
     from xprocess import ProcessStarter
 
     name = _xprocess_key(name)
-    rest_port, grpc_port = free_port(), free_port()
     launch = plan_launch(
         binary,
-        rest_port=rest_port,
-        grpc_port=grpc_port,
         model_name=model_name,
         base_path=base_path,
         config_file=config_file,
         extra=extra_flags,
     )
-    args = launch.args
+    args, rest_port, grpc_port = launch.args, launch.rest_port, launch.grpc_port
     if ready is None:
         if model_name is None:
             raise ValueError("give ready= when serving from a config file")

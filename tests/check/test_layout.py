@@ -93,35 +93,53 @@ def test_a_temporary_export_directory_is_a_warning_and_is_not_served(
     assert sorted(layout.versions) == [1]
 
 
-def test_a_saved_model_under_a_name_that_is_not_an_integer_fails_the_version_rule(
-    tmp_path: Path, good_version: Path
+@pytest.mark.parametrize(
+    ("directory", "rows"),
+    [
+        (
+            "v1",
+            [
+                (
+                    None, "layout: integer version names", "FAIL",
+                    "v1/ holds a SavedModel, but TF Serving only serves directories named by an "
+                    "integer version, so it is never served. Rename it to a version number, e.g. "
+                    "{base}/1.",
+                ),
+                (
+                    None, "layout: integer version names", "FAIL",
+                    "{base} has no integer-named version directory, so TF Serving serves nothing "
+                    "from it. Put each SavedModel in a directory named by its version number: "
+                    "{base}/1/saved_model.pb.",
+                ),
+            ],
+        ),
+        (
+            "007",
+            [
+                (
+                    7, "layout: integer version names", "WARN",
+                    "TF Serving reads '007' as version 7; name it '7'.",
+                ),
+                (7, "layout", "PASS", ""),
+            ],
+        ),
+    ],
+    ids=["a name that is not an integer fails", "a zero-padded name is the number, with a warning"],
+)  # fmt: skip
+def test_a_version_directory_is_served_only_under_an_integer_name(
+    tmp_path: Path,
+    good_version: Path,
+    directory: str,
+    rows: list[tuple[int | None, str, str, str]],
 ) -> None:
     base = tmp_path / "model"
-    copy_version(good_version, base / "v1")
+    copy_version(good_version, base / directory)
 
     layout = find_versions(base)
 
-    assert _rules(layout.rows) == [
-        (None, "layout: integer version names", "FAIL"),
-        (None, "layout: integer version names", "FAIL"),
+    assert [(row.version, row.check, row.result.value, row.detail) for row in layout.rows] == [
+        (*rule, detail.format(base=base)) for *rule, detail in rows
     ]
-    assert layout.rows[0].detail.startswith("v1/ holds a SavedModel, but TF Serving only serves")
-    assert layout.rows[1].detail.startswith(f"{base} has no integer-named version directory")
-
-
-def test_a_zero_padded_version_name_is_read_as_the_number_with_a_warning(
-    tmp_path: Path, good_version: Path
-) -> None:
-    base = tmp_path / "model"
-    copy_version(good_version, base / "007")
-
-    layout = find_versions(base)
-
-    assert _rules(layout.rows) == [
-        (7, "layout: integer version names", "WARN"),
-        (7, "layout", "PASS"),
-    ]
-    assert layout.rows[0].detail == "TF Serving reads '007' as version 7; name it '7'."
 
 
 def test_one_version_directory_is_checked_as_that_version_of_its_parent_model(

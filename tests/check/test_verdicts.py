@@ -1,72 +1,23 @@
 """Every export gets the right verdict: ``fashion check`` against one shared, running server.
 
-One server (the fashion pytest plugin's ``serve_model``) serves the six models of this file
-from one model config file: the Keras export the project makes, a TF1 graph with classify and
-regress signatures, a model with several inputs and outputs of several dtypes, a model whose
-signature lies about its shapes, a model with everything that only warns, and a model only gRPC
-can call. Each is checked through :func:`fashion.check.run_check_on_server`, the entry point for
-a fixture that owns its server, which finds each model's name in the server's config file and
-its gRPC target on the fixture's server. One server start, every verdict over REST and gRPC,
-and the gRPC side's own failures (a disagreement with REST, a wrong dtype, a wrong
-``model_spec``, no gRPC target), the transports chosen, and golden cases over both.
+Each of the six models the package's shared server serves (``served`` in this folder's
+conftest) is checked through :func:`fashion.check.run_check_on_server`, the entry point for a
+fixture that owns its server, over REST and gRPC; and the plugin's ``assert_model_serves`` runs
+the same checks inside a test. What the gRPC side fails on its own, and the choice of
+transports, have their own files (``test_grpc_answers``, ``test_transports``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 
-from fashion.check import (
-    CheckInputError,
-    CheckOptions,
-    CheckReport,
-    RunningServer,
-    run_check_on_server,
-)
-from fashion.testing.plugin import ModelServerFactory, assert_model_serves
+from fashion.check import CheckReport, run_check_on_server
+from fashion.testing.plugin import assert_model_serves
 from fashion.testing.served import ServedModelServer
-from tests.check.exports import (
-    write_grpc_only_model,
-    write_keras_export,
-    write_lying_model,
-    write_multi_io_model,
-    write_warnings_model,
-)
-from tests.support.config_files import ModelEntry, write_model_config
-from tests.support.example_models import write_half_plus_two_model
 
 pytestmark = pytest.mark.server
-
-_WRITERS: dict[str, Callable[[Path], Any]] = {
-    "keras_good": lambda path: write_keras_export(path.parent, int(path.name)),
-    "tf1_examples": write_half_plus_two_model,
-    "multi_io": write_multi_io_model,
-    "lying": write_lying_model,
-    "warnings": write_warnings_model,
-    "grpc_only": write_grpc_only_model,
-}
-
-
-@pytest.fixture(scope="module")
-def served(
-    serve_model: ModelServerFactory, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[ServedModelServer, dict[str, Path]]]:
-    """The one server, and each model's base path."""
-    root = tmp_path_factory.mktemp("check-verdicts")
-    bases = {name: root / name for name in _WRITERS}
-    for name, write in _WRITERS.items():
-        write(bases[name] / "1")
-    config = write_model_config(
-        root / "models.config", [ModelEntry(name, base) for name, base in bases.items()]
-    )
-    # Ready once the first model serves; each check waits for its own model's versions.
-    with serve_model.running(config_file=config, model_name="keras_good") as server:
-        yield server, bases
 
 
 @pytest.fixture(scope="module")
@@ -97,36 +48,24 @@ def test_a_keras_model_exported_with_fashion_export_passes_over_rest_and_grpc(
 ) -> None:
     report = reports["keras_good"]
     assert report.passed, report.table()
-    assert _results(report) == {
-        ("", "layout"): "PASS",
-        ("", "load"): "PASS",
-        ("", "metadata"): "PASS",
-        ("", "metadata grpc"): "PASS",
-        ("serving_default", "predict row batch 1"): "PASS",
-        ("serving_default", "predict columnar batch 1"): "PASS",
-        ("serving_default", "predict row batch 4"): "PASS",
-        ("serving_default", "predict columnar batch 4"): "PASS",
-        ("serving_default", "predict grpc batch 1"): "PASS",
-        ("serving_default", "predict grpc batch 4"): "PASS",
-        ("serving_default", "declared shapes"): "PASS",
-        ("serving_default", "declared shapes grpc"): "PASS",
+    assert {
+        (row.signature, row.check): (row.result.value, row.transport) for row in report.rows
+    } == {
+        ("", "layout"): ("PASS", ""),
+        ("", "load"): ("PASS", ""),
+        ("", "metadata"): ("PASS", "rest"),
+        ("", "metadata grpc"): ("PASS", "grpc"),
+        ("serving_default", "predict row batch 1"): ("PASS", "rest"),
+        ("serving_default", "predict columnar batch 1"): ("PASS", "rest"),
+        ("serving_default", "predict row batch 4"): ("PASS", "rest"),
+        ("serving_default", "predict columnar batch 4"): ("PASS", "rest"),
+        ("serving_default", "predict grpc batch 1"): ("PASS", "grpc"),
+        ("serving_default", "predict grpc batch 4"): ("PASS", "grpc"),
+        ("serving_default", "declared shapes"): ("PASS", ""),
+        ("serving_default", "declared shapes grpc"): ("PASS", "grpc"),
     }
     requests = [row for row in report.rows if row.check.startswith("predict")]
     assert all(row.max_abs_diff == 0 and row.p50_ms is not None for row in requests)
-    assert {row.check: row.transport for row in report.rows} == {
-        "layout": "",
-        "load": "",
-        "metadata": "rest",
-        "metadata grpc": "grpc",
-        "predict row batch 1": "rest",
-        "predict columnar batch 1": "rest",
-        "predict row batch 4": "rest",
-        "predict columnar batch 4": "rest",
-        "predict grpc batch 1": "grpc",
-        "predict grpc batch 4": "grpc",
-        "declared shapes": "",
-        "declared shapes grpc": "grpc",
-    }
 
 
 def test_a_tf1_graph_is_classified_and_regressed_with_features_from_its_parse_example_node(
@@ -245,178 +184,3 @@ def test_inputs_json_cannot_carry_and_a_signature_without_inputs_are_checked_ove
     assert not [
         row for row in report.rows if row.transport == "rest" and row.result.value == "FAIL"
     ]
-
-
-def test_the_transport_option_chooses_the_rows(
-    served: tuple[ServedModelServer, dict[str, Path]],
-) -> None:
-    server, bases = served
-    rest = run_check_on_server(bases["tf1_examples"], server, CheckOptions(transport="rest"))
-    grpc = run_check_on_server(bases["tf1_examples"], server, CheckOptions(transport="grpc"))
-
-    assert rest.passed, rest.table()
-    assert grpc.passed, grpc.table()
-    assert {row.transport for row in rest.rows} == {"", "rest"}
-    assert not [row for row in rest.rows if "grpc" in row.check]
-    assert {row.transport for row in grpc.rows} == {"", "grpc"}
-    assert [row.check for row in grpc.rows if row.signature == "classify_x_to_y"] == [
-        "classify grpc batch 1",
-        "classify grpc batch 4",
-    ]
-    # What is not about one API stays: the layout, the load, the in-process declared shapes.
-    shared = [(row.signature, row.check) for row in rest.rows if not row.transport]
-    assert shared == [(row.signature, row.check) for row in grpc.rows if not row.transport]
-    assert ("serving_default", "declared shapes") in shared
-
-
-def test_a_server_without_a_grpc_target_skips_the_grpc_rows_and_says_why(
-    served: tuple[ServedModelServer, dict[str, Path]],
-) -> None:
-    server, bases = served
-    rest_only = RunningServer(server.url, "keras_good")
-
-    report = run_check_on_server(bases["keras_good"], rest_only)
-
-    assert report.passed, report.table()
-    grpc = [row for row in report.rows if row.transport == "grpc"]
-    assert [(row.check, row.result.value) for row in grpc] == [("grpc checks", "SKIP")]
-    assert grpc[0].detail.startswith(
-        "the server has no gRPC target, so nothing was asked over gRPC"
-    )
-    with pytest.raises(CheckInputError, match="transport 'grpc' needs a gRPC target"):
-        run_check_on_server(bases["keras_good"], rest_only, CheckOptions(transport="grpc"))
-
-
-def _perturbed(monkeypatch: pytest.MonkeyPatch, method: str, change: Callable[[Any], None]) -> None:
-    """Make the gRPC client's ``method`` return its real response, changed in place."""
-    from fashion.clients.grpc import GrpcServingClient
-
-    real = getattr(GrpcServingClient, method)
-
-    def changed(self: GrpcServingClient, *args: Any, **kwargs: Any) -> Any:
-        response = real(self, *args, **kwargs)
-        change(response)
-        return response
-
-    monkeypatch.setattr(GrpcServingClient, method, changed)
-
-
-def _add_to_first_output(response: Any) -> None:
-    import tensorflow as tf
-
-    tensor = response.outputs["probabilities"]
-    values = tf.make_ndarray(tensor)
-    values.flat[0] += 1e-3
-    tensor.CopyFrom(tf.make_tensor_proto(values))
-
-
-def _as_double(response: Any) -> None:
-    import tensorflow as tf
-
-    tensor = response.outputs["probabilities"]
-    tensor.CopyFrom(tf.make_tensor_proto(tf.make_ndarray(tensor).astype(np.float64)))
-
-
-def _another_version(response: Any) -> None:
-    response.model_spec.version.value = 7
-
-
-_GRPC_REQUESTS = ["predict grpc batch 1", "predict grpc batch 4"]
-
-
-@pytest.mark.parametrize(
-    ("change", "failing", "says"),
-    [
-        (_add_to_first_output, _GRPC_REQUESTS, "probabilities[0][0]: expected "),
-        (
-            _as_double,
-            [*_GRPC_REQUESTS, "declared shapes grpc"],
-            "output 'probabilities' is served as float64, but in-process it is float32",
-        ),
-        (
-            _another_version,
-            _GRPC_REQUESTS,
-            "the answer's model_spec names model 'keras_good' version 7 signature "
-            "'serving_default'; asked: model 'keras_good' version 1 signature 'serving_default'",
-        ),
-    ],
-    ids=["a value", "a dtype", "the version"],
-)
-def test_a_grpc_answer_that_differs_from_in_process_fails_its_grpc_rows_only(
-    served: tuple[ServedModelServer, dict[str, Path]],
-    monkeypatch: pytest.MonkeyPatch,
-    change: Callable[[Any], None],
-    failing: list[str],
-    says: str,
-) -> None:
-    server, bases = served
-    _perturbed(monkeypatch, "predict_response", change)
-
-    report = run_check_on_server(bases["keras_good"], server)
-
-    failed = {row.check: row.detail for row in report.failures()}
-    assert sorted(failed) == sorted(failing), report.table()
-    for check in _GRPC_REQUESTS:
-        assert failed[check].startswith(says), failed[check]
-    assert all(row.transport == "grpc" for row in report.failures())
-    if "declared shapes grpc" in failed:  # a dtype the signature does not declare, over gRPC
-        assert failed["declared shapes grpc"] == (
-            "the signature lies about its outputs: output 'probabilities' is declared float but "
-            "gRPC serves it as double"
-        )
-
-
-def test_a_classify_answer_that_differs_over_grpc_fails_its_row(
-    served: tuple[ServedModelServer, dict[str, Path]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server, bases = served
-
-    def lower_last_score(response: Any) -> None:
-        response.result.classifications[-1].classes[0].score -= 0.25
-
-    _perturbed(monkeypatch, "classify_response", lower_last_score)
-
-    report = run_check_on_server(bases["tf1_examples"], server)
-
-    failed = {(row.signature, row.check): row for row in report.failures()}
-    assert sorted(failed) == [
-        ("classify_x_to_y", "classify grpc batch 1"),
-        ("classify_x_to_y", "classify grpc batch 4"),
-    ]
-    row = failed[("classify_x_to_y", "classify grpc batch 4")]
-    assert row.detail.startswith("[3][0][1]: expected "), row.detail
-    assert row.max_abs_diff == pytest.approx(0.25)
-
-
-def test_golden_cases_are_checked_over_both_apis(
-    served: tuple[ServedModelServer, dict[str, Path]], tmp_path: Path
-) -> None:
-    server, bases = served
-    lines = [
-        {"instances": [[2.0], [4.0]], "expected": [[3.0], [4.0]]},
-        {"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}], "expected": [[["", 3.0]]]},
-        {"signature_name": "regress_x_to_y2", "examples": [{"x": 2.0}], "expected": [4.0]},
-        {"inputs": {"x": [[1.0]]}, "expected": [[9.0]], "version": 1},
-    ]  # fmt: skip
-    requests = tmp_path / "golden.jsonl"
-    requests.write_text("".join(json.dumps(line) + "\n" for line in lines))
-
-    report = run_check_on_server(bases["tf1_examples"], server, CheckOptions(requests=requests))
-
-    golden = {row.check: row for row in report.rows if row.check.startswith("golden")}
-    assert [(check, row.result.value, row.transport) for check, row in golden.items()] == [
-        ("golden line 1", "PASS", "rest"),
-        ("golden line 1 grpc", "PASS", "grpc"),
-        ("golden line 2", "PASS", "rest"),
-        ("golden line 2 grpc", "PASS", "grpc"),
-        ("golden line 3", "PASS", "rest"),
-        ("golden line 3 grpc", "PASS", "grpc"),
-        ("golden line 4", "FAIL", "rest"),
-        ("golden line 4 grpc", "FAIL", "grpc"),
-    ]
-    # The gRPC answer, written as REST writes it (columnar: "outputs"), against 'expected'.
-    assert golden["golden line 4 grpc"].detail == (
-        "the answer differs from 'expected': [0][0]: expected 9.0, served 2.5 (|diff| 6.5 > "
-        "atol 0 + rtol 1e-06 x |expected|); 1 of 1 numbers differ"
-    )
-    assert golden["golden line 4 grpc"].max_abs_diff == 6.5
