@@ -20,6 +20,8 @@ nor the stand-in; its modules say what they import:
 - ``scripted_grpc``: an in-process gRPC server whose answers each test scripts;
 - ``predict_decoding``: predict bodies decoded as the stand-in's handler decodes them;
 - ``status_errors``: the ``ServingStatusError`` a call into the stand-in raises.
+- ``tensor_protos``: TensorProtos written by hand, sample arrays of every dtype, and
+  TensorFlow's own reader, for the stand-in's TensorProto tests.
 """
 
 from __future__ import annotations

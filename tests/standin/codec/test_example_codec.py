@@ -50,35 +50,57 @@ def test_signature_name_is_read_and_defaults_to_serving_default() -> None:
     assert named.signature_name == "regress_x_to_y"
 
 
-def test_signature_name_must_be_a_string() -> None:
-    assert invalid('{"signature_name": 1, "examples": [{}]}') == (
-        'JSON Value: {\n    "signature_name": 1,\n    "examples": [{}]\n} not formatted '
-        "correctly. 'signature_name' key must be a string value."
-    )
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            '{"signature_name": 1, "examples": [{}]}',
+            'JSON Value: {\n    "signature_name": 1,\n    "examples": [{}]\n} not formatted '
+            "correctly. 'signature_name' key must be a string value.",
+            id="signature-name-must-be-a-string",
+        ),
+        pytest.param(
+            '{"signature_name": "s"}',
+            'JSON Value: {\n    "signature_name": "s"\n} When method is classify, key \'examples\' '
+            "is expected and was not found",
+            id="missing-examples-mentions-classify-even-for-regress",
+        ),
+        pytest.param(
+            '{"examples": {}}',
+            "JSON Value: {\n    \"examples\": {}\n} Expecting 'examples' value to be an list/array",
+            id="examples-must-be-an-array",
+        ),
+        pytest.param(
+            '{"examples": []}',
+            "JSON Value: {\n    \"examples\": []\n} 'examples' value is an empty array",
+            id="examples-must-not-be-empty",
+        ),
+        pytest.param(
+            '{"context": "x", "examples": [{}]}',
+            "Example must be JSON object but got JSON String",
+            id="context-must-be-an-object",
+        ),
+        pytest.param(
+            '{"examples": [{"x": 9223372036854775808}]}',
+            "Feature: x has uint64_t element. Only int64_t is supported.",
+            id="integers-beyond-int64-are-rejected",
+        ),
+        pytest.param(
+            '{"examples": [{"x": {"b64": "a"}}]}',
+            "Unable to base64 decode",
+            id="undecodable-base64-feature",
+        ),
+    ],
+)
+def test_each_malformed_body_is_refused_with_tf_servings_text(body: str, message: str) -> None:
+    """Each case fails one check of ``FillClassifyRegressRequestFromJson`` or
+    ``MakeExampleFromJsonObject``, and its whole message is TF Serving's."""
+    assert invalid(body) == message
 
 
 def test_parse_errors_are_reported_as_for_predict() -> None:
     assert invalid(b"") == "JSON Parse error: The document is empty"
     assert invalid(b"[]") == "JSON Value: [] Is not object"
-
-
-def test_missing_examples_mentions_classify_even_for_regress() -> None:
-    assert invalid('{"signature_name": "s"}') == (
-        'JSON Value: {\n    "signature_name": "s"\n} When method is classify, key \'examples\' '
-        "is expected and was not found"
-    )
-
-
-def test_examples_must_be_an_array() -> None:
-    assert invalid('{"examples": {}}') == (
-        "JSON Value: {\n    \"examples\": {}\n} Expecting 'examples' value to be an list/array"
-    )
-
-
-def test_examples_must_not_be_empty() -> None:
-    assert invalid('{"examples": []}') == (
-        "JSON Value: {\n    \"examples\": []\n} 'examples' value is an empty array"
-    )
 
 
 @pytest.mark.parametrize(
@@ -87,12 +109,6 @@ def test_examples_must_not_be_empty() -> None:
 def test_each_example_must_be_an_object(item: str, json_type: str) -> None:
     message = invalid(f'{{"examples": [{{}}, {item}]}}')
     assert message == f"Example must be JSON object but got JSON {json_type}"
-
-
-def test_context_must_be_an_object() -> None:
-    assert invalid('{"context": "x", "examples": [{}]}') == (
-        "Example must be JSON object but got JSON String"
-    )
 
 
 def test_values_become_features_of_the_matching_kind() -> None:
@@ -131,16 +147,6 @@ def test_mixed_kinds_in_one_feature_are_rejected(values: str, kind: str) -> None
     assert invalid(f'{{"examples": [{{"x": {values}}}]}}') == (
         f"Unexpected element type in feature: x expecting type: {kind}"
     )
-
-
-def test_integers_beyond_int64_are_rejected() -> None:
-    assert invalid('{"examples": [{"x": 9223372036854775808}]}') == (
-        "Feature: x has uint64_t element. Only int64_t is supported."
-    )
-
-
-def test_undecodable_base64_feature() -> None:
-    assert invalid('{"examples": [{"x": {"b64": "a"}}]}') == "Unable to base64 decode"
 
 
 def test_context_is_merged_into_every_example_and_examples_win() -> None:

@@ -52,124 +52,160 @@ def test_duplicate_signature_name_uses_the_first() -> None:
 # --- steps 7-8: request structure -------------------------------------------------------------
 
 
-def test_signature_without_inputs_names_default_when_no_signature_was_given() -> None:
-    assert invalid('{"instances": [1.0]}', {}) == "Failed to get input map for signature: DEFAULT"
-
-
-def test_signature_without_inputs_names_the_requested_signature() -> None:
-    message = invalid('{"signature_name": "sig", "instances": [1.0]}', {})
-    assert message == "Failed to get input map for signature: sig"
-
-
-def test_instances_and_inputs_together_are_rejected_with_trailing_space() -> None:
-    assert invalid('{"instances": [1.0], "inputs": [1.0]}') == (
-        'JSON Value: {\n    "instances": [1.0],\n    "inputs": [1.0]\n} Not formatted correctly '
-        "expecting only one of 'inputs' or 'instances' keys to exist "
-    )
-
-
-def test_missing_instances_and_inputs() -> None:
-    assert invalid('{"other": 1}') == "Missing 'inputs' or 'instances' key"
-
-
-def test_instances_must_be_an_array() -> None:
-    assert invalid('{"instances": 5}') == (
-        "JSON Value: {\n    \"instances\": 5\n} Expecting 'instances' to be an list/array"
-    )
-
-
-def test_empty_instances_are_rejected() -> None:
-    assert invalid('{"instances": []}') == (
-        "JSON Value: {\n    \"instances\": []\n} No values in 'instances' array"
-    )
-
-
-def test_plain_instances_need_a_single_input_signature() -> None:
-    assert invalid('{"instances": [1.0]}', {"a": "float", "b": "float"}) == (
-        "instances is a plain list, but expecting list of objects as multiple input tensors "
-        "required as per tensorinfo_map"
-    )
-
-
-def test_object_instances_require_objects_throughout() -> None:
-    assert invalid('{"instances": [{"x": 1.0}, [2.0]]}') == (
-        "Expecting object but got list at item 1 of input list"
-    )
-
-
-def test_plain_instances_reject_later_objects() -> None:
-    assert invalid('{"instances": [1.0, {"x": 2.0}]}') == (
-        "Expecting value/list but got object at item 1 of input list"
-    )
-
-
-def test_unknown_key_in_an_instance_object() -> None:
-    body = '{"instances": [{"x": 1.0, "age": 3}]}'
-    assert invalid(body) == (
-        "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: "
-        "JSON object: does not have named input: age"
-    )
-
-
-def test_instance_object_keys_must_equal_the_input_names() -> None:
-    body = '{"instances": [{"b": 1.0, "a": 2.0}, {"a": 1.0}]}'
-    assert invalid(body, {"b": "float", "a": "float"}) == (
-        "Failed to process element: 1 of 'instances' list. JSON object: "
-        '{\n    "a": 1.0\n} keys must be equal to: a,b'
-    )
-
-
-def test_unknown_key_is_reported_before_a_missing_one() -> None:
-    body = '{"instances": [{"zzz": 1.0}]}'
-    assert invalid(body, {"a": "float", "b": "float"}) == (
-        "Failed to process element: 0 key: zzz of 'instances' list. Error: INVALID_ARGUMENT: "
-        "JSON object: does not have named input: zzz"
-    )
-
-
-def test_instances_with_different_element_counts() -> None:
-    assert invalid('{"instances": [[1.0, 2.0], [3.0]]}') == (
-        "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
-        "tensor size: 2 but got: 1"
-    )
-
-
-def test_scalar_then_list_instances_differ_in_shape() -> None:
-    assert invalid('{"instances": [1, [1]]}') == (
-        "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
-        "shape [] but got: [1]"
-    )
-
-
-def test_instances_with_same_size_but_different_shape() -> None:
-    assert invalid('{"instances": [[[1, 2], [3, 4]], [[1, 2, 3, 4]]]}') == (
-        "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
-        "shape [2,2] but got: [1,4]"
-    )
-
-
-def test_named_instance_errors_name_the_key() -> None:
-    assert invalid('{"instances": [{"x": [1.0, 2.0]}, {"x": [3.0]}]}') == (
-        "Failed to process element: 1 key: x of 'instances' list. Error: INVALID_ARGUMENT: "
-        "Expecting tensor size: 2 but got: 1"
-    )
-
-
-def test_ragged_element_fails_inside_the_element() -> None:
-    assert invalid('{"instances": [[[1, 2], [3]]]}') == (
-        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: Encountered "
-        "list at unexpected size: 1 at level: 1 expected size: 2"
-    )
-
-
-def test_scalar_above_the_leaf_level_reports_the_odd_level_numbers() -> None:
-    assert invalid('{"inputs": [[1, 2], 3]}') == (
-        "JSON Value: 3 found at incorrect level: 2 in the JSON DOM. Expected at level: 2"
-    )
-
-
-def test_list_below_the_leaf_level() -> None:
-    assert invalid('{"inputs": [1, [2]]}') == "Encountered list at unexpected level: 1 expected < 1"
+@pytest.mark.parametrize(
+    ("body", "inputs", "message"),
+    [
+        pytest.param(
+            '{"instances": [1.0]}',
+            {},
+            "Failed to get input map for signature: DEFAULT",
+            id="signature-without-inputs-names-default-when-no-signature-was-given",
+        ),
+        pytest.param(
+            '{"signature_name": "sig", "instances": [1.0]}',
+            {},
+            "Failed to get input map for signature: sig",
+            id="signature-without-inputs-names-the-requested-signature",
+        ),
+        pytest.param(
+            '{"instances": [1.0], "inputs": [1.0]}',
+            None,
+            'JSON Value: {\n    "instances": [1.0],\n    "inputs": [1.0]\n} Not formatted '
+            "correctly expecting only one of 'inputs' or 'instances' keys to exist ",
+            id="instances-and-inputs-together-are-rejected-with-trailing-space",
+        ),
+        pytest.param(
+            '{"other": 1}',
+            None,
+            "Missing 'inputs' or 'instances' key",
+            id="missing-instances-and-inputs",
+        ),
+        pytest.param(
+            '{"instances": 5}',
+            None,
+            "JSON Value: {\n    \"instances\": 5\n} Expecting 'instances' to be an list/array",
+            id="instances-must-be-an-array",
+        ),
+        pytest.param(
+            '{"instances": []}',
+            None,
+            "JSON Value: {\n    \"instances\": []\n} No values in 'instances' array",
+            id="empty-instances-are-rejected",
+        ),
+        pytest.param(
+            '{"instances": [1.0]}',
+            {"a": "float", "b": "float"},
+            "instances is a plain list, but expecting list of objects as multiple input tensors "
+            "required as per tensorinfo_map",
+            id="plain-instances-need-a-single-input-signature",
+        ),
+        pytest.param(
+            '{"instances": [{"x": 1.0}, [2.0]]}',
+            None,
+            "Expecting object but got list at item 1 of input list",
+            id="object-instances-require-objects-throughout",
+        ),
+        pytest.param(
+            '{"instances": [1.0, {"x": 2.0}]}',
+            None,
+            "Expecting value/list but got object at item 1 of input list",
+            id="plain-instances-reject-later-objects",
+        ),
+        pytest.param(
+            '{"instances": [{"x": 1.0, "age": 3}]}',
+            None,
+            "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: "
+            "JSON object: does not have named input: age",
+            id="unknown-key-in-an-instance-object",
+        ),
+        pytest.param(
+            '{"instances": [{"b": 1.0, "a": 2.0}, {"a": 1.0}]}',
+            {"b": "float", "a": "float"},
+            "Failed to process element: 1 of 'instances' list. JSON object: "
+            '{\n    "a": 1.0\n} keys must be equal to: a,b',
+            id="instance-object-keys-must-equal-the-input-names",
+        ),
+        pytest.param(
+            '{"instances": [{"zzz": 1.0}]}',
+            {"a": "float", "b": "float"},
+            "Failed to process element: 0 key: zzz of 'instances' list. Error: INVALID_ARGUMENT: "
+            "JSON object: does not have named input: zzz",
+            id="unknown-key-is-reported-before-a-missing-one",
+        ),
+        pytest.param(
+            '{"instances": [[1.0, 2.0], [3.0]]}',
+            None,
+            "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
+            "tensor size: 2 but got: 1",
+            id="instances-with-different-element-counts",
+        ),
+        pytest.param(
+            '{"instances": [1, [1]]}',
+            None,
+            "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
+            "shape [] but got: [1]",
+            id="scalar-then-list-instances-differ-in-shape",
+        ),
+        pytest.param(
+            '{"instances": [[[1, 2], [3, 4]], [[1, 2, 3, 4]]]}',
+            None,
+            "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
+            "shape [2,2] but got: [1,4]",
+            id="instances-with-same-size-but-different-shape",
+        ),
+        pytest.param(
+            '{"instances": [{"x": [1.0, 2.0]}, {"x": [3.0]}]}',
+            None,
+            "Failed to process element: 1 key: x of 'instances' list. Error: INVALID_ARGUMENT: "
+            "Expecting tensor size: 2 but got: 1",
+            id="named-instance-errors-name-the-key",
+        ),
+        pytest.param(
+            '{"instances": [[[1, 2], [3]]]}',
+            None,
+            "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
+            "Encountered list at unexpected size: 1 at level: 1 expected size: 2",
+            id="ragged-element-fails-inside-the-element",
+        ),
+        pytest.param(
+            '{"inputs": [[1, 2], 3]}',
+            None,
+            "JSON Value: 3 found at incorrect level: 2 in the JSON DOM. Expected at level: 2",
+            id="scalar-above-the-leaf-level-reports-the-odd-level-numbers",
+        ),
+        pytest.param(
+            '{"inputs": [1, [2]]}',
+            None,
+            "Encountered list at unexpected level: 1 expected < 1",
+            id="list-below-the-leaf-level",
+        ),
+        pytest.param(
+            '{"inputs": [1.0]}',
+            {"a": "float", "b": "float"},
+            "inputs is a plain value/list, but expecting an object as multiple input tensors "
+            "required as per tensorinfo_map",
+            id="columnar-plain-value-needs-a-single-input-signature",
+        ),
+        pytest.param(
+            '{"inputs": {"c": [1.0]}}',
+            {"b": "float", "a": "float", "c": "float"},
+            "Missing named input: b in 'inputs' object.",
+            id="columnar-missing-input-is-checked-in-signature-order",
+        ),
+        pytest.param(
+            '{"inputs": {"x": ["s"]}}',
+            None,
+            'JSON Value: "s" Type: String is not of expected type: float',
+            id="columnar-element-errors-are-not-wrapped",
+        ),
+    ],
+)
+def test_each_malformed_request_structure_is_refused_with_tf_servings_text(
+    body: str, inputs: dict[str, str] | None, message: str
+) -> None:
+    """Each case fails one check of ``FillPredictRequestFromJson`` and its whole message is
+    TF Serving's (``inputs`` None: half_plus_two's one float input ``x``)."""
+    assert invalid(body, inputs) == message
 
 
 # --- worked examples and formats ---------------------------------------------------------------
@@ -214,26 +250,6 @@ def test_columnar_inputs_may_differ_in_first_dimension_and_ignore_extra_keys() -
     tensors = decode(body, {"a": "float", "b": "int32"}).tensors
     assert tensors["a"].shape == (1,)
     assert tensors["b"].shape == (2, 2)
-
-
-def test_columnar_plain_value_needs_a_single_input_signature() -> None:
-    assert invalid('{"inputs": [1.0]}', {"a": "float", "b": "float"}) == (
-        "inputs is a plain value/list, but expecting an object as multiple input tensors required "
-        "as per tensorinfo_map"
-    )
-
-
-def test_columnar_missing_input_is_checked_in_signature_order() -> None:
-    body = '{"inputs": {"c": [1.0]}}'
-    assert invalid(body, {"b": "float", "a": "float", "c": "float"}) == (
-        "Missing named input: b in 'inputs' object."
-    )
-
-
-def test_columnar_element_errors_are_not_wrapped() -> None:
-    assert invalid('{"inputs": {"x": ["s"]}}') == (
-        'JSON Value: "s" Type: String is not of expected type: float'
-    )
 
 
 def test_duplicate_instances_key_uses_the_first_occurrence() -> None:

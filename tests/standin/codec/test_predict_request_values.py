@@ -15,11 +15,50 @@ from fashion.serving.status import Code
 from tests.support.predict_decoding import decode, error, invalid, only
 
 
-def test_string_for_a_float_input_is_a_type_error() -> None:
-    assert invalid('{ "instances": ["x", "y"] }') == (
-        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
-        '"x" Type: String is not of expected type: float'
-    )
+@pytest.mark.parametrize(
+    ("body", "inputs", "message"),
+    [
+        pytest.param(
+            '{ "instances": ["x", "y"] }',
+            None,
+            "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
+            'JSON Value: "x" Type: String is not of expected type: float',
+            id="string-for-a-float-input-is-a-type-error",
+        ),
+        pytest.param(
+            '{"inputs": [1e2]}',
+            {"x": "int64"},
+            "JSON Value: 100.0 Type: Number is not of expected type: int64",
+            id="type-error-reprints-the-value-as-rapidjson-does",
+        ),
+        pytest.param(
+            '{"inputs": [{"b64": "aGk="}]}',
+            None,
+            'JSON Value: {\n    "b64": "aGk="\n} Type: Object is not of expected type: float',
+            id="object-for-a-numeric-input-is-a-type-error",
+        ),
+        pytest.param(
+            '{"instances": [1.0, 2.0, true]}',
+            None,
+            "Failed to process element: 2 of 'instances' list. Error: INVALID_ARGUMENT: "
+            "JSON Value: true Type: True is not of expected type: float",
+            id="boolean-hidden-among-floats-is-still-rejected",
+        ),
+        pytest.param(
+            json.dumps({"instances": [[0.5] * 8 for _ in range(64)]}).replace("0.5", "true", 1),
+            None,
+            "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
+            "JSON Value: true Type: True is not of expected type: float",
+            id="boolean-deep-inside-a-large-float-request-is-still-rejected",
+        ),
+    ],
+)
+def test_each_type_error_prints_the_value_and_its_json_type(
+    body: str, inputs: dict[str, str] | None, message: str
+) -> None:
+    """``AddValueToTensor`` refuses a leaf it cannot convert, printing it as rapidjson writes it;
+    in row format wrapped with the instance's index (``inputs`` None: half_plus_two's)."""
+    assert invalid(body, inputs) == message
 
 
 @pytest.mark.parametrize(
@@ -43,34 +82,6 @@ def test_string_for_a_float_input_is_a_type_error() -> None:
 def test_leaf_of_the_wrong_json_type_is_rejected(leaf: str, json_type: str, dtype: str) -> None:
     assert invalid(f'{{"inputs": [{leaf}]}}', {"x": dtype}) == (
         f"JSON Value: {leaf} Type: {json_type} is not of expected type: {dtype}"
-    )
-
-
-def test_type_error_reprints_the_value_as_rapidjson_does() -> None:
-    assert invalid('{"inputs": [1e2]}', {"x": "int64"}) == (
-        "JSON Value: 100.0 Type: Number is not of expected type: int64"
-    )
-
-
-def test_object_for_a_numeric_input_is_a_type_error() -> None:
-    assert invalid('{"inputs": [{"b64": "aGk="}]}') == (
-        'JSON Value: {\n    "b64": "aGk="\n} Type: Object is not of expected type: float'
-    )
-
-
-def test_boolean_hidden_among_floats_is_still_rejected() -> None:
-    assert invalid('{"instances": [1.0, 2.0, true]}') == (
-        "Failed to process element: 2 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
-        "true Type: True is not of expected type: float"
-    )
-
-
-def test_boolean_deep_inside_a_large_float_request_is_still_rejected() -> None:
-    rows = [[0.5] * 8 for _ in range(64)]
-    body = json.dumps({"instances": rows}).replace("0.5", "true", 1)
-    assert invalid(body) == (
-        "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: "
-        "true Type: True is not of expected type: float"
     )
 
 
