@@ -21,7 +21,11 @@ from tests.support import REQUEST_TIMEOUT
 if TYPE_CHECKING:
     from fashion.testing.served import ServedModelServer
 
-__all__ = ["Reply", "RestProbe", "VersionState", "error_body", "live_probe", "serving"]
+__all__ = ["ONE", "Reply", "RestProbe", "VersionState", "error_body", "live_probe", "serving"]
+
+#: A predict body of one instance, ``1.0``: what a conformance model answers to it names it
+#: (``y = v * x`` models answer their version ``v``, ``half`` answers 2.5).
+ONE = {"instances": [1.0]}
 
 
 @dataclass(frozen=True)
