@@ -194,11 +194,11 @@ def zoo(zoo_server: ServedModelServer) -> RestProbe:
 
 @pytest.fixture(scope="module")
 def zoo_channel(zoo_server: ServedModelServer) -> Iterator[grpc.Channel]:
-    """A gRPC channel to the zoo that receives messages of any size (gRPC's default is 4 MiB)."""
-    import grpc
+    """A gRPC channel to the zoo that sends and receives messages of any size (gRPC's default
+    receive limit is 4 MiB)."""
+    from tests.support.grpc_predict import open_channel
 
-    options = [("grpc.max_receive_message_length", -1)]
-    with grpc.insecure_channel(zoo_server.grpc_target, options=options) as channel:
+    with open_channel(zoo_server.grpc_target) as channel:
         yield channel
 
 
