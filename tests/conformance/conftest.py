@@ -7,7 +7,8 @@ SavedModels written with TensorFlow's TF1 builder in milliseconds (``tests.suppo
 and ``tests.support.example_models``, imported inside the fixtures: TensorFlow must not be
 imported before the root conftest's ``pytest_configure``); nothing here looks inside the server.
 
-- ``zoo``: many models in one model config file, never changed. Read-only tests share it.
+- ``zoo``: many models in one model config file, never changed. Read-only tests share it:
+  ``zoo`` probes its REST port, ``zoo_stub`` its gRPC one.
 - ``watching``: polls its config file and base paths every second, gives up on a failed load
   at once (``--max_num_load_retries=0``), has CORS on and a 1 s predict deadline. Each test
   that changes files owns one model of it, so the tests stay independent of each other's order.
@@ -17,15 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from fashion.servers import wait_until
 from fashion.testing.served import READY_TIMEOUT, ServedModelServer, running_model_server
 from tests.support.config_files import ModelEntry, write_model_config
-from tests.support.rest_probe import RestProbe, live_probe
+from tests.support.rest_probe import RestProbe, live_probe, serving
 from tests.support.watched_server import WatchedServer
+
+if TYPE_CHECKING:
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 #: Versions each zoo model must show AVAILABLE before the zoo counts as ready.
 ZOO_AVAILABLE: Mapping[str, frozenset[int]] = {
@@ -145,14 +150,6 @@ def _build_zoo(root: Path) -> list[ModelEntry]:
     ]
 
 
-def _all_available(probe: RestProbe, expected: Mapping[str, frozenset[int]]) -> bool:
-    for model, versions in expected.items():
-        states = probe.version_states(model)
-        if not all(states.get(v) and states[v].state == "AVAILABLE" for v in versions):
-            return False
-    return True
-
-
 def _session_uses(request: pytest.FixtureRequest, fixture: str) -> bool:
     return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items)
 
@@ -184,7 +181,7 @@ def zoo_server(
             "--allow_version_labels_for_unavailable_models=true",
             "--file_system_poll_wait_seconds=1",
         ],
-        ready=lambda url: _all_available(RestProbe(int(url.rsplit(":", 1)[1])), ZOO_AVAILABLE),
+        ready=serving(ZOO_AVAILABLE),
     ) as server:
         yield server
 
@@ -193,6 +190,26 @@ def zoo_server(
 def zoo(zoo_server: ServedModelServer) -> RestProbe:
     """A raw HTTP probe for the zoo; fails at once, with the log, if the server died."""
     return live_probe(zoo_server)
+
+
+@pytest.fixture(scope="module")
+def zoo_channel(zoo_server: ServedModelServer) -> Iterator[grpc.Channel]:
+    """A gRPC channel to the zoo that sends and receives messages of any size (gRPC's default
+    receive limit is 4 MiB)."""
+    from tests.support.grpc_predict import open_channel
+
+    with open_channel(zoo_server.grpc_target) as channel:
+        yield channel
+
+
+@pytest.fixture
+def zoo_stub(
+    zoo_server: ServedModelServer, zoo_channel: grpc.Channel
+) -> prediction_service_pb2_grpc.PredictionServiceStub:
+    """The zoo's PredictionService; fails at once, with the log, if the server died."""
+    from tests.support.grpc_predict import live_stub
+
+    return live_stub(zoo_server, zoo_channel)
 
 
 #: Models of the watching server at start-up; each is owned by one test file.
@@ -245,7 +262,7 @@ def watching_server(watching_launch: WatchedServer) -> WatchedServer:
 
     def ready() -> bool:
         watching_launch.server.assert_alive()  # a dead server fails at once, with its log
-        return _all_available(watching_launch.rest, expected)
+        return watching_launch.rest.serves(expected)
 
     wait_until(ready, READY_TIMEOUT, "the watching server's models to be AVAILABLE")
     return watching_launch

@@ -15,11 +15,10 @@ import pytest
 
 from fashion.servers import wait_until
 from tests.support.config_files import ModelEntry
+from tests.support.rest_probe import ONE
 from tests.support.watched_server import WatchedServer
 
 pytestmark = pytest.mark.server
-
-ONE = {"instances": [1.0]}
 
 
 def test_rewriting_the_config_file_adds_and_removes_models_without_a_restart(

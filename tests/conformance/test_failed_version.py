@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.rest_probe import ONE
 from tests.support.savedmodels import write_broken_version
 from tests.support.watched_server import WatchedServer
 
 pytestmark = pytest.mark.server
-
-ONE = {"instances": [1.0]}
 
 
 def test_a_version_without_saved_model_pb_ends_with_not_found_and_version_1_serves_on(

@@ -15,11 +15,10 @@ import time
 import pytest
 
 from fashion.servers import wait_until
+from tests.support.rest_probe import ONE
 from tests.support.watched_server import WatchedServer, rename_into_place
 
 pytestmark = pytest.mark.server
-
-ONE = {"instances": [1.0]}
 
 
 def test_a_new_version_is_loaded_and_the_old_one_unloaded_without_a_restart(

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.rest_probe import RestProbe
+from tests.support.rest_probe import ONE, RestProbe
 
 pytestmark = pytest.mark.server
-
-ONE = {"instances": [1.0]}
 
 
 @pytest.mark.parametrize(

@@ -260,28 +260,38 @@ def test_wait_until_available_polls_through_404_and_loading(
     )
 
 
-def test_wait_until_available_fails_at_once_when_the_load_failed(
-    client: ServingClient, httpserver: HTTPServer
+@pytest.mark.parametrize(
+    ("entry", "waiting", "error", "match"),
+    [
+        pytest.param(
+            ("2", "END", "NOT_FOUND", "Could not find SavedModel .pb"),
+            {"timeout": 30},
+            ServingError,
+            "version 2 failed to load: NOT_FOUND: Could not find SavedModel",
+            id="at-once-when-the-load-failed",
+        ),
+        pytest.param(
+            ("2", "LOADING", "OK", ""),
+            {"timeout": 0.3, "interval": 0.05},
+            ServingTimeoutError,
+            "version 2 to be AVAILABLE; last seen: 2:LOADING",
+            id="at-the-timeout-saying-what-it-last-saw",
+        ),
+    ],
+)
+def test_wait_until_available_gives_up_saying_why(
+    client: ServingClient,
+    httpserver: HTTPServer,
+    entry: tuple[str, str, str, str],
+    waiting: dict[str, float],
+    error: type[ServingError],
+    match: str,
 ) -> None:
     httpserver.expect_request("/v1/models/fashion model/versions/2").respond_with_json(
-        _status_body(("2", "END", "NOT_FOUND", "Could not find SavedModel .pb"))
+        _status_body(entry)
     )
-    with pytest.raises(
-        ServingError, match="version 2 failed to load: NOT_FOUND: Could not find SavedModel"
-    ):
-        client.wait_until_available(2, timeout=30)
-
-
-def test_wait_until_available_times_out_saying_what_it_last_saw(
-    client: ServingClient, httpserver: HTTPServer
-) -> None:
-    httpserver.expect_request("/v1/models/fashion model/versions/2").respond_with_json(
-        _status_body(("2", "LOADING", "OK", ""))
-    )
-    with pytest.raises(
-        ServingTimeoutError, match="version 2 to be AVAILABLE; last seen: 2:LOADING"
-    ):
-        client.wait_until_available(2, timeout=0.3, interval=0.05)
+    with pytest.raises(error, match=match):
+        client.wait_until_available(2, **waiting)
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from tensorflow_serving.apis import predict_pb2
 
-from fashion.clients import ServingClient, ServingError
 from fashion.export import export_version
 from fashion.preprocess import scale_images
 from fashion.testing.served import ServedModelServer, running_model_server
@@ -28,6 +28,7 @@ from tests.support.example_models import write_half_plus_two_model
 from tests.support.fault_server import FAULT_MODELS, FaultServer
 from tests.support.fuzzing import EXAMPLE_MODEL, EXAMPLE_MODEL_VERSION, FUZZ_LABEL
 from tests.support.grpc_predict import predict_request
+from tests.support.rest_probe import serving
 from tests.support.traffic import VersionMatcher
 
 
@@ -81,21 +82,25 @@ def base_path(tmp_path: Path, pristine_versions: dict[int, Path]) -> Path:
     return base
 
 
-def _every_model_serves(versions: dict[str, int]) -> Callable[[str], bool]:
-    """A readiness check: each model's given version is AVAILABLE."""
-
-    def ready(url: str) -> bool:
-        for name, version in versions.items():
-            with ServingClient(url, name, timeout=2.0) as client:
-                try:
-                    entries = client.status()
-                except ServingError:
-                    return False
-            if not any(e.version == version and e.state == "AVAILABLE" for e in entries):
-                return False
-        return True
-
-    return ready
+@contextmanager
+def _serving_config(
+    xprocess: Any,
+    model_server_binary: Any,
+    name: str,
+    entries: list[ModelEntry],
+    *,
+    root: Path,
+    versions: Mapping[str, int],
+    extra_flags: list[str],
+) -> Iterator[ServedModelServer]:
+    """A server of ``entries`` from ``root/models.config``, ready once each model's version of
+    ``versions`` is AVAILABLE (the server of a config file has no single model to wait for)."""
+    config = write_model_config(root / "models.config", entries)
+    with running_model_server(
+        xprocess, model_server_binary, name, config_file=config, extra_flags=extra_flags,
+        ready=serving({model: {version} for model, version in versions.items()}),
+    ) as served:  # fmt: skip
+        yield served
 
 
 @pytest.fixture(scope="session")
@@ -115,42 +120,16 @@ def fault_server(
     for name, versions in FAULT_MODELS.items():
         for version in versions:
             shutil.copytree(pristine_versions[version], base_paths[name] / str(version))
-    config = write_model_config(
-        root / "models.config", [ModelEntry(name, base) for name, base in base_paths.items()]
-    )
-    with running_model_server(
-        xprocess, model_server_binary, "reliability-fault-server", config_file=config,
+    with _serving_config(
+        xprocess,
+        model_server_binary,
+        "reliability-fault-server",
+        [ModelEntry(name, base) for name, base in base_paths.items()],
+        root=root,
+        versions={name: max(versions) for name, versions in FAULT_MODELS.items()},
         extra_flags=["--file_system_poll_wait_seconds=1", "--max_num_load_retries=0"],
-        ready=_every_model_serves({name: max(v) for name, v in FAULT_MODELS.items()}),
-    ) as served:  # fmt: skip
+    ) as served:
         yield FaultServer(served, base_paths)
-
-
-@contextmanager
-def _serving_fuzz_models(
-    xprocess, model_server_binary, root: Path, pristine_versions: dict[int, Path], name: str
-) -> Iterator[ServedModelServer]:
-    """A server of ``fashion_model`` version 1 (labelled ``stable``), whose input is a float image
-    batch, and ``half_plus_two``, whose examples signatures take strings: strings, floats and
-    ``tf.Example``s all reach a model that reads them."""
-    fashion = root / MODEL_NAME
-    shutil.copytree(pristine_versions[1], fashion / "1")
-    examples = root / EXAMPLE_MODEL
-    write_half_plus_two_model(examples / str(EXAMPLE_MODEL_VERSION))
-    config = write_model_config(
-        root / "models.config",
-        [
-            ModelEntry(MODEL_NAME, fashion, labels={FUZZ_LABEL: 1}),
-            ModelEntry(EXAMPLE_MODEL, examples),
-        ],
-    )
-    with running_model_server(
-        xprocess, model_server_binary, name, config_file=config,
-        # The label is set before version 1 is loaded (server_core.cc refuses that otherwise).
-        extra_flags=["--allow_version_labels_for_unavailable_models=true"],
-        ready=_every_model_serves({MODEL_NAME: 1, EXAMPLE_MODEL: EXAMPLE_MODEL_VERSION}),
-    ) as served:  # fmt: skip
-        yield served
 
 
 @pytest.fixture(scope="session")
@@ -160,10 +139,27 @@ def fuzz_server(
     tmp_path_factory: pytest.TempPathFactory,
     pristine_versions: dict[int, Path],
 ) -> Iterator[ServedModelServer]:
-    """The server of both fuzz tests, REST and gRPC (see ``_serving_fuzz_models``)."""
+    """The server of both fuzz tests, REST and gRPC: ``fashion_model`` version 1 (labelled
+    ``stable``), whose input is a float image batch, and ``half_plus_two``, whose examples
+    signatures take strings: strings, floats and ``tf.Example``s all reach a model that reads
+    them."""
     root = tmp_path_factory.mktemp("fuzz")
-    with _serving_fuzz_models(
-        xprocess, model_server_binary, root, pristine_versions, "reliability-fuzz-server"
+    fashion = root / MODEL_NAME
+    shutil.copytree(pristine_versions[1], fashion / "1")
+    examples = root / EXAMPLE_MODEL
+    write_half_plus_two_model(examples / str(EXAMPLE_MODEL_VERSION))
+    with _serving_config(
+        xprocess,
+        model_server_binary,
+        "reliability-fuzz-server",
+        [
+            ModelEntry(MODEL_NAME, fashion, labels={FUZZ_LABEL: 1}),
+            ModelEntry(EXAMPLE_MODEL, examples),
+        ],
+        root=root,
+        versions={MODEL_NAME: 1, EXAMPLE_MODEL: EXAMPLE_MODEL_VERSION},
+        # The label is set before version 1 is loaded (server_core.cc refuses that otherwise).
+        extra_flags=["--allow_version_labels_for_unavailable_models=true"],
     ) as served:
         yield served
 

@@ -49,8 +49,8 @@ from tests.support.fuzzing import (
     Family,
     Tally,
     numpy_holds_rank,
+    quick_fuzz,
     rss_of,
-    run_families,
     warm_up_then_fuzz,
 )
 from tests.support.grpc_fuzz_requests import REQUEST_FAMILIES
@@ -203,8 +203,7 @@ def test_fuzzed_grpc_requests_get_an_allowed_status_and_never_a_crash_or_a_dropp
     matcher: VersionMatcher,
     predict_grpc_request: predict_pb2.PredictRequest,
 ) -> None:
-    run_families([family], lambda f: f.quick, 4_000 + FAMILIES.index(family), fuzz.check)
-    assert fuzz.tally.cases[family.name] >= family.quick
+    quick_fuzz(fuzz, FAMILIES, family, 4_000)
     _predict_matches_version_1(fuzz.channel, predict_grpc_request, matcher)
 
 

@@ -34,10 +34,14 @@ __all__ = [
     "RSS_LIMIT_BYTES",
     "SLOW_CASES",
     "Family",
+    "Fuzzer",
     "Tally",
+    "numpy_holds_rank",
+    "quick_fuzz",
     "rss_of",
     "run_families",
     "run_family",
+    "warm_up_then_fuzz",
 ]
 
 #: The fuzz server's second model (beside ``fashion_model``): TF Serving's ``half_plus_two``,
@@ -119,12 +123,23 @@ class Fuzzer(Protocol[CaseT]):
     """What the REST and gRPC fuzzers both offer."""
 
     server: ServedModelServer
+    tally: Tally
 
     def check(self, case: CaseT) -> None:
         """Send one case and assert its answer."""
 
     def restart_tally(self) -> None:
         """Count from zero."""
+
+
+def quick_fuzz(
+    fuzzer: Fuzzer[CaseT], families: Sequence[Family[CaseT]], family: Family[CaseT], first_seed: int
+) -> None:
+    """The default run of one of ``families``: its quick budget, with the seed of its place among
+    them (a test per family, each reproducible alone); every case must have been sent.
+    """
+    run_family(family, family.quick, first_seed + families.index(family), fuzzer.check)
+    assert fuzzer.tally.cases[family.name] >= family.quick
 
 
 def warm_up_then_fuzz(

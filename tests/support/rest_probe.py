@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -21,7 +21,11 @@ from tests.support import REQUEST_TIMEOUT
 if TYPE_CHECKING:
     from fashion.testing.served import ServedModelServer
 
-__all__ = ["Reply", "RestProbe", "VersionState", "error_body", "live_probe"]
+__all__ = ["ONE", "Reply", "RestProbe", "VersionState", "error_body", "live_probe", "serving"]
+
+#: A predict body of one instance, ``1.0``: what a conformance model answers to it names it
+#: (``y = v * x`` models answer their version ``v``, ``half`` answers 2.5).
+ONE = {"instances": [1.0]}
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,14 @@ class RestProbe:
             for entry in reply.json()["model_version_status"]
         }
 
+    def serves(self, expected: Mapping[str, Collection[int]]) -> bool:
+        """Whether each model of ``expected`` has every one of its versions AVAILABLE."""
+        for model, versions in expected.items():
+            states = self.version_states(model)
+            if not all(v in states and states[v].state == "AVAILABLE" for v in versions):
+                return False
+        return True
+
     def wait_for_states(
         self, model: str, expected: Mapping[int, str], *, timeout: float = 30.0
     ) -> dict[int, VersionState]:
@@ -208,6 +220,16 @@ def live_probe(server: ServedModelServer) -> RestProbe:
     """A probe for ``server``'s REST port; fails at once, with the server's log, if it died."""
     server.assert_alive()
     return RestProbe(server.rest_port)
+
+
+def serving(expected: Mapping[str, Collection[int]]) -> Callable[[str], bool]:
+    """A ``ready`` check for :func:`fashion.testing.served.running_model_server`: the server at
+    the URL it is given serves every version of ``expected`` (see :meth:`RestProbe.serves`)."""
+
+    def ready(url: str) -> bool:
+        return RestProbe(int(url.rsplit(":", 1)[1])).serves(expected)
+
+    return ready
 
 
 @dataclass(frozen=True)

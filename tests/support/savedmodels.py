@@ -29,6 +29,7 @@ __all__ = [
     "write_elementwise_affine_model",
     "write_identity_model",
     "write_matmul_model",
+    "write_slow_model",
     "write_two_tensor_model",
     "write_uninitialized_variable_model",
 ]
@@ -185,6 +186,35 @@ def write_identity_model(path: Path) -> Path:
         x = any_shape_placeholder(tf.float32, "x")
         y = tf.identity(x, name="y")
         return save_graph(path, graph, {"serving_default": build_signature({"x": x}, {"y": y})})
+
+
+def write_slow_model(path: Path, sleep_seconds: float) -> Path:
+    """``y = x`` after a sleep, with the wall-clock time the run started and finished.
+
+    The sleep is TensorFlow's ``SleepDataset`` (a real sleep, no CPU); ``started`` and
+    ``finished`` are ``tf.timestamp()`` before and after it, in seconds since the epoch, so a
+    test can tell whether two runs overlapped.
+    """
+    graph = tf.Graph()
+    with graph.as_default():
+        x = any_shape_placeholder(tf.float32, "x")
+        shapes = [tf.TensorShape(None)]
+        started = tf.timestamp(name="started")
+        with tf.control_dependencies([started]):
+            dataset = tf.raw_ops.TensorDataset(components=[x], output_shapes=shapes)
+        dataset = tf.raw_ops.SleepDataset(
+            input_dataset=dataset,
+            sleep_microseconds=tf.constant(int(sleep_seconds * 1e6), tf.int64),
+            output_types=[tf.float32],
+            output_shapes=shapes,
+        )
+        (value,) = tf.raw_ops.DatasetToSingleElement(
+            dataset=dataset, output_types=[tf.float32], output_shapes=shapes
+        )
+        with tf.control_dependencies([value]):
+            finished = tf.timestamp(name="finished")
+        outputs = {"y": tf.identity(value, name="y"), "started": started, "finished": finished}
+        return save_graph(path, graph, {"serving_default": build_signature({"x": x}, outputs)})
 
 
 def write_matmul_model(path: Path) -> Path:

@@ -9,7 +9,7 @@
   and ``PredictionService`` SERVING.
 - A port that cannot be bound: ``Failed to BuildAndStart gRPC server``.
 
-The served behaviour of the same flags is in tests/conformance/test_grpc_server.py.
+The served behaviour of the same flags is in tests/conformance/test_grpc_server_flags.py.
 """
 
 from __future__ import annotations
