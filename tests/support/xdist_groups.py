@@ -31,10 +31,10 @@ import pytest
 
 __all__ = ["SHARED_SERVER_FIXTURES", "groups_of_files"]
 
-#: Session fixtures that start a server the files using them share. A file using none of them
-#: stays a unit of its own.
+#: Session and package fixtures that start a server the files using them share (``served`` is
+#: ``tests/check``'s). A file using none of them stays a unit of its own.
 SHARED_SERVER_FIXTURES = frozenset(
-    {"fashion_server", "zoo_server", "watching_server", "fault_server", "fuzz_server"}
+    {"fashion_server", "zoo_server", "watching_server", "fault_server", "fuzz_server", "served"}
 )
 
 _DIRECTORY_VARIABLE = "FASHION_XDIST_GROUPS_DIR"
