@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -133,22 +134,46 @@ def _bind(options: ServerOptions) -> socket.socket | None:
     return sock
 
 
-def _serve_forever_without_rest(stop: threading.Event) -> int:
-    """What the real server does without a REST port: run (gRPC only) until a signal ends it.
+class _EndSignals:
+    """SIGTERM and SIGINT once serving has begun: each stops serving, and is remembered.
 
-    Returns:
-        The signal, for :func:`main` to end the process with once it has cleaned up.
+    ``tensorflow_model_server`` installs no handler, so either signal ends it at once. The
+    stand-in leaves both at their default action until it serves (a signal during start-up ends
+    it at once too), then catches them so that it can finish in-flight requests and clean up
+    before it ends the same way (:func:`_end_by_signal`). uvicorn's own handling is left out
+    (``rest.uvicorn_server``): it hands SIGINT to asyncio's runner, which turns it into
+    a cancelled task, a ``KeyboardInterrupt`` or, when the serving coroutine ends first, nothing
+    (exit status 0, seen under load).
     """
-    received: list[int] = []
 
-    def on_signal(signum: int, _frame: object) -> None:
-        received.append(signum)
-        stop.set()
+    def __init__(self, stop: threading.Event) -> None:
+        self.received: int | None = None
+        self._stop = stop
+        self._callbacks: list[Callable[[], None]] = []
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, on_signal)
-    stop.wait()
-    return received[0] if received else signal.SIGTERM
+    def catch(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+
+    def on_signal(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the first signal, or now if it has already come."""
+        self._callbacks.append(callback)
+        if self.received is not None:
+            callback()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.received is None:
+            self.received = signum
+        self._stop.set()
+        for callback in self._callbacks:
+            callback()
+
+
+def _leave_end_signals_to_their_default_action() -> None:
+    """Until serving begins, SIGINT ends the process as SIGTERM does (not ``KeyboardInterrupt``,
+    which a library may swallow, leaving a server that no longer stops)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _end_by_signal(signum: int) -> None:
@@ -171,22 +196,27 @@ def _serve(
     metrics: Metrics,
     metrics_path: str | None,
     stop: threading.Event,
-) -> int | None:
-    """Serve REST until stopped; returns the signal that stopped a server without REST port."""
+    end_signals: _EndSignals,
+) -> None:
+    """Serve REST, or only wait when there is no REST port, until a signal stops serving."""
     import uvicorn
 
     from fashion.serving.rest.app import RestApp
     from fashion.serving.rest.handlers import RestHandlers
+    from fashion.serving.rest.uvicorn_server import UvicornWithoutSignals
 
     if options.rest_api_port == 0:
-        return _serve_forever_without_rest(stop)
+        stop.wait()
+        return
     if options.rest_api_port == options.port:
         log.rest_port_same_as_grpc_port()
-        return _serve_forever_without_rest(stop)
+        stop.wait()
+        return
     sock = _bind(options)
     if sock is None:
         log.failed_to_start_http_server(options.rest_api_port)
-        return _serve_forever_without_rest(stop)
+        stop.wait()
+        return
     executor = ThreadPoolExecutor(options.rest_api_num_threads, thread_name_prefix="rest")
     handlers = RestHandlers(
         manager,
@@ -216,16 +246,16 @@ def _serve(
         timeout_graceful_shutdown=_SHUTDOWN_GRACE_SECONDS,
         timeout_keep_alive=60,
     )
-    server = uvicorn.Server(config)
+    server = UvicornWithoutSignals(config)
+    end_signals.on_signal(lambda: setattr(server, "should_exit", True))
     log.exporting_rest_api(options.rest_api_port)
     log.net_log_entering_event_loop()
     try:
-        server.run(sockets=[sock])  # SIGTERM: uvicorn re-raises it; SIGINT: KeyboardInterrupt
+        server.run(sockets=[sock])
     finally:
         stop.set()
         executor.shutdown(wait=False, cancel_futures=True)
         sock.close()
-    return None
 
 
 def _start_grpc(
@@ -299,8 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         config.models, version_loader(_load_options(options), metrics), _manager_options(options)
     )
     stop = threading.Event()
-    ended_by: int | None = None
+    end_signals = _EndSignals(stop)
     grpc_server = None
+    _leave_end_signals_to_their_default_action()
     try:
         try:
             manager.start()
@@ -324,15 +355,13 @@ def main(argv: list[str] | None = None) -> int:
             metrics_path = _metrics_path(options)
         except ServingStatusError as exc:
             return _fail(exc)
-        ended_by = _serve(options, manager, metrics, metrics_path, stop)
-        return 0
-    except KeyboardInterrupt:
-        ended_by = signal.SIGINT
+        end_signals.catch()
+        _serve(options, manager, metrics, metrics_path, stop, end_signals)
         return 0
     finally:
         stop.set()
         if grpc_server is not None:
             grpc_server.stop(_SHUTDOWN_GRACE_SECONDS).wait()
         manager.stop()
-        if ended_by is not None:
-            _end_by_signal(ended_by)
+        if end_signals.received is not None:
+            _end_by_signal(end_signals.received)

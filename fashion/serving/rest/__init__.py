@@ -1,6 +1,7 @@
 """The REST front door: TF Serving's HTTP API on uvicorn.
 
-Owns the ASGI app (bodies, gzip, limits, CORS, the worker pool), the URL grammar of
+Owns the ASGI app (bodies, gzip, limits, CORS, the worker pool), uvicorn's server (its signals
+left to ``server``), the URL grammar of
 ``http_rest_api_handler.cc`` and the handlers (decode, ask the model manager, run, encode). May
 import ``models``, ``runtime``, ``codec``, ``logs`` and ``status``.
 """
@@ -9,4 +10,5 @@ __all__ = [
     "app",
     "handlers",
     "routes",
+    "uvicorn_server",
 ]
