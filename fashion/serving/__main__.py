@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from fashion.serving.server import main
+from fashion.serving.server import leave_end_signals_to_their_default_action, main
 from fashion.serving.startup.tf_env import prepare_tensorflow_environment
 
 __all__ = ["main", "run"]
 
 
 def run() -> int:
-    """The command's entry point: TensorFlow's settings first, then the server."""
+    """The command's entry point: signals and TensorFlow's settings first, then the server."""
+    leave_end_signals_to_their_default_action()
     prepare_tensorflow_environment()
     return main()
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # TensorFlow is imported only once the flags are known to be 
     from fashion.serving.monitoring.metrics import Metrics
     from fashion.serving.runtime.servable import LoadOptions, Servable
 
-__all__ = ["main"]
+__all__ = ["leave_end_signals_to_their_default_action", "main"]
 
 #: How long in-flight requests may take to finish once a stop signal arrives.
 _SHUTDOWN_GRACE_SECONDS = 0.5
@@ -169,9 +169,10 @@ class _EndSignals:
             callback()
 
 
-def _leave_end_signals_to_their_default_action() -> None:
-    """Until serving begins, SIGINT ends the process as SIGTERM does (not ``KeyboardInterrupt``,
-    which a library may swallow, leaving a server that no longer stops)."""
+def leave_end_signals_to_their_default_action() -> None:
+    """Until serving begins, SIGINT ends the process as SIGTERM does: not ``KeyboardInterrupt``,
+    which an import or a library may swallow, leaving a server that no longer stops. Called
+    first thing by the command's entry point, before TensorFlow's slow import."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -331,7 +332,6 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     end_signals = _EndSignals(stop)
     grpc_server = None
-    _leave_end_signals_to_their_default_action()
     try:
         try:
             manager.start()
