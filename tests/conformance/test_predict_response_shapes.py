@@ -6,8 +6,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from tensorflow.core.framework import types_pb2
+from tensorflow_serving.apis import prediction_service_pb2_grpc
 
+from tests.support import REQUEST_TIMEOUT
+from tests.support.grpc_predict import predict_request
 from tests.support.rest_probe import RestProbe
 
 pytestmark = pytest.mark.server
@@ -71,6 +76,50 @@ def test_an_output_of_a_dtype_json_cannot_express_is_rejected(zoo: RestProbe) ->
     assert (reply.status, reply.error) == (
         400,
         "Failed to write JSON value for tensor type: half",
+    )
+
+
+@pytest.mark.real_server_only
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        pytest.param(
+            {"instances": [1.0, 2.0]},
+            "Tensor name: list has no shape information ",
+            id="row-format-refuses-the-rank-0-list-first",
+        ),
+        pytest.param(
+            {"inputs": [1.0, 2.0]},
+            "Failed to write JSON value for tensor type: variant",
+            id="columnar-format-meets-the-dtype",
+        ),
+    ],
+)
+def test_a_variant_output_runs_then_cannot_be_written_as_json(
+    zoo: RestProbe, body: dict[str, object], error: str
+) -> None:
+    # predict_util.cc copies the run's DT_VARIANT output into the response (AsProtoField);
+    # json_tensor.cc then checks the row format's shapes, and its value writer has no case
+    # for variant. The stand-in's Python session cannot fetch a variant at all: it answers 500
+    # "Tensorflow type 21 not convertible to numpy dtype." (docs/stand-in.md).
+    reply = zoo.predict("edge", {"signature_name": "variant_output", **body})
+    assert (reply.status, reply.error) == (400, error)
+
+
+@pytest.mark.real_server_only
+def test_a_variant_output_is_answered_over_grpc_as_a_variant_tensor(
+    zoo_stub: prediction_service_pb2_grpc.PredictionServiceStub,
+) -> None:
+    # The same run over gRPC: the response carries the TensorList as variant_val.
+    request = predict_request(
+        "edge", {"x": np.array([1.0, 2.0], np.float32)}, signature_name="variant_output"
+    )
+    response = zoo_stub.Predict(request, timeout=REQUEST_TIMEOUT)
+    output = response.outputs["list"]
+    assert (output.dtype, len(output.tensor_shape.dim), len(output.variant_val)) == (
+        types_pb2.DT_VARIANT,
+        0,
+        1,
     )
 
 

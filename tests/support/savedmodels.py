@@ -280,6 +280,7 @@ def write_edge_signatures_model(path: Path) -> Path:
     - ``half_input``: a float16 input ``h`` (JSON cannot be converted to it);
     - ``half_output``: ``h = float16(x)`` (cannot be written as JSON);
     - ``empty_output``: ``y = x[:0]``, an output whose first dimension is 0;
+    - ``variant_output``: ``list``, a TensorList made from ``x`` (a rank-0 ``DT_VARIANT``);
     - ``strings``: string input ``text`` echoed as ``text`` and as ``text_bytes``.
     """
     graph = tf.Graph()
@@ -293,6 +294,9 @@ def write_edge_signatures_model(path: Path) -> Path:
         h_as_float = tf.cast(h_in, tf.float32, name="h_as_float")
         h_out = tf.cast(x, tf.float16, name="h_out")
         emptied = tf.identity(x[:0], name="emptied")
+        listed = tf.raw_ops.TensorListFromTensor(
+            tensor=x, element_shape=tf.constant(-1, tf.int32), name="listed"
+        )
         text = any_shape_placeholder(tf.string, "text")
         signatures = {
             "serving_default": build_signature({}, {"c": constant}),
@@ -302,6 +306,7 @@ def write_edge_signatures_model(path: Path) -> Path:
             "half_input": build_signature({"h": h_in}, {"y": h_as_float}),
             "half_output": build_signature({"x": x}, {"h": h_out}),
             "empty_output": build_signature({"x": x}, {"y": emptied}),
+            "variant_output": build_signature({"x": x}, {"list": listed}),
             "strings": build_signature(
                 {"text": text},
                 {
