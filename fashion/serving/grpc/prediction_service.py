@@ -35,6 +35,7 @@ from fashion.serving.runtime.multi_inference import InferenceTask, multi_inferen
 from fashion.serving.runtime.predict import run_predict
 from fashion.serving.runtime.servable import Servable
 from fashion.serving.runtime.tensor_proto import tensor_from_proto, tensor_to_proto
+from fashion.serving.runtime.variant_outputs import VARIANT
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["PredictionService"]
@@ -127,7 +128,12 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 model_spec=response_spec(spec.name, version, prediction.signature_key)
             )
             for alias, tensor in prediction.outputs.items():
-                tensor_to_proto(tensor, as_content=self._as_content, into=response.outputs[alias])
+                tensor_to_proto(
+                    tensor,
+                    as_content=self._as_content,
+                    into=response.outputs[alias],
+                    variant=prediction.output_dtypes[alias] == VARIANT,
+                )
             return response
 
         return self._counted("Predict", request.model_spec.name, context, call)

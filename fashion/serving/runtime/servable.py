@@ -30,6 +30,7 @@ from fashion.serving.runtime.signature_info import (
     signature_info,
 )
 from fashion.serving.runtime.tf_errors import status_from_op_error, status_from_undecodable_message
+from fashion.serving.runtime.variant_outputs import serialize_variant_outputs
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["LoadOptions", "Servable", "SignatureInfo", "SignatureTensor"]
@@ -157,7 +158,12 @@ class Servable:
         }
         self._closed = False
         self._close_lock = threading.Lock()
-        self._callables = SessionCallables(session)
+        outputs = (
+            info.name for sig in self._signature_defs.values() for info in sig.outputs.values()
+        )
+        self._callables = SessionCallables(
+            session, serialize_variant_outputs(session.graph, outputs)
+        )
 
     @classmethod
     def load(cls, export_dir: str, options: LoadOptions | None = None) -> Servable:

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import config_pb2
+
+from fashion.serving.runtime.variant_outputs import variant_array
 
 __all__ = ["MAX_CALLABLES", "MAX_STRING_RANK", "SessionCallables"]
 
@@ -47,6 +49,13 @@ class _Run:
     call: Callable[..., list[Any]]
     dtypes: tuple[tf.DType, ...]  # each feed's endpoint dtype, in feed order
     name_order: tuple[int, ...]  # feed positions sorted by tensor name (the arg indices)
+    variant_positions: tuple[int, ...] = ()  # fetches made through their SerializeTensor node
+
+    def fetched(self, values: list[Any]) -> list[Any]:
+        """The run's values, each variant read back from its serialized form."""
+        for position in self.variant_positions:
+            values[position] = variant_array(values[position])
+        return values
 
     def check_dtypes(self, values: Sequence[np.ndarray]) -> None:
         for arg, position in enumerate(self.name_order):
@@ -97,8 +106,13 @@ class SessionCallables:
     under a lock, and TensorFlow runs one callable from several threads at once.
     """
 
-    def __init__(self, session: tf.compat.v1.Session) -> None:
+    def __init__(
+        self, session: tf.compat.v1.Session, serialized_variants: Mapping[str, str] | None = None
+    ) -> None:
+        """``serialized_variants``: variant tensor name -> its ``SerializeTensor`` node's output
+        (``variant_outputs.serialize_variant_outputs``), fetched in its place."""
         self._session = session
+        self._serialized_variants = dict(serialized_variants or {})
         self._callables: dict[_RunKey, _Run] = {}
         self._lock = threading.Lock()
 
@@ -131,7 +145,7 @@ class SessionCallables:
             run = self._kept_or_new(key)
         run.check_dtypes(values)
         _check_string_ranks(values)
-        return run.call(*values)
+        return run.fetched(run.call(*values))
 
     def clear(self) -> None:
         """Drop every callable; call it while their session is still open."""
@@ -148,7 +162,11 @@ class SessionCallables:
             return run
 
     def _make(self, feeds: tuple[str, ...], fetches: tuple[str, ...], timeout_ms: int) -> _Run:
-        options = config_pb2.CallableOptions(feed=feeds, fetch=fetches)
+        variant_positions = tuple(
+            position for position, name in enumerate(fetches) if name in self._serialized_variants
+        )
+        fetched = [self._serialized_variants.get(name, name) for name in fetches]
+        options = config_pb2.CallableOptions(feed=feeds, fetch=fetched)
         if timeout_ms > 0:
             options.run_options.timeout_in_ms = timeout_ms
         # TensorFlow's own wrapper of Session::MakeCallable (tf.compat.v1 has no public name for
@@ -158,4 +176,4 @@ class SessionCallables:
         graph = self._session.graph
         dtypes = tuple(graph.get_tensor_by_name(name).dtype.base_dtype for name in feeds)
         name_order = tuple(sorted(range(len(feeds)), key=feeds.__getitem__))
-        return _Run(call, dtypes, name_order)
+        return _Run(call, dtypes, name_order, variant_positions)

@@ -200,7 +200,11 @@ def _varint(number: int) -> bytes:
 
 
 def tensor_to_proto(
-    array: np.ndarray, *, as_content: bool = False, into: tensor_pb2.TensorProto | None = None
+    array: np.ndarray,
+    *,
+    as_content: bool = False,
+    into: tensor_pb2.TensorProto | None = None,
+    variant: bool = False,
 ) -> tensor_pb2.TensorProto:
     """The proto TF Serving writes for an output tensor.
 
@@ -209,13 +213,15 @@ def tensor_to_proto(
         as_content: ``AsProtoTensorContent`` (``--enable_serialization_as_tensor_content``)
             instead of ``AsProtoField``.
         into: an empty proto to fill in place (a response's map entry); a new one otherwise.
+        variant: ``array`` holds a variant's ``VariantTensorDataProto``s (``variant_outputs``):
+            written to ``variant_val``, or as content the way strings are (``EncodeVariantList``).
 
     Raises:
-        ServingStatusError: INTERNAL for a dtype neither form can carry (variant, resource).
+        ServingStatusError: INTERNAL for a dtype neither form can carry (resource).
     """
     array = np.asarray(array)
     try:
-        datatype = _datatype(array)
+        datatype = types_pb2.DT_VARIANT if variant else _datatype(array)
     except TypeError:
         raise ServingStatusError(
             Code.INTERNAL, f"Cannot serialize a tensor of numpy dtype {array.dtype}"
@@ -227,8 +233,13 @@ def tensor_to_proto(
     for size in array.shape:
         dims.add(size=size)
     flat = array.reshape(-1)
-    if datatype == types_pb2.DT_STRING:
-        values = [_as_bytes(value) for value in flat.tolist()]
+    if datatype == types_pb2.DT_VARIANT and not as_content:
+        proto.variant_val.extend(flat.tolist())
+    elif datatype in (types_pb2.DT_STRING, types_pb2.DT_VARIANT):
+        if datatype == types_pb2.DT_VARIANT:
+            values = [element.SerializeToString() for element in flat.tolist()]
+        else:
+            values = [_as_bytes(value) for value in flat.tolist()]
         if as_content:
             proto.tensor_content = b"".join(_varint(len(v)) for v in values) + b"".join(values)
         else:
