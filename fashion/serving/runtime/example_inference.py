@@ -22,6 +22,7 @@ from tensorflow_serving.apis import input_pb2
 
 from fashion.serving.runtime.servable import Servable
 from fashion.serving.runtime.signature_info import SignatureInfo
+from fashion.serving.runtime.variant_outputs import holds_variants
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = [
@@ -176,6 +177,8 @@ def _shape_text(array: np.ndarray) -> str:
 
 def _dtype_name(array: np.ndarray) -> str:
     """TensorFlow's name of an output's dtype (``DataType_Name``), e.g. ``DT_FLOAT``."""
+    if holds_variants(array):
+        return "DT_VARIANT"
     return types_pb2.DataType.Name(tf.as_dtype(array.dtype).as_datatype_enum)
 
 

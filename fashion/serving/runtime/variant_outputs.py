@@ -18,7 +18,7 @@ import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.framework.tensor_pb2 import VariantTensorDataProto
 
-__all__ = ["VARIANT", "serialize_variant_outputs", "variant_array"]
+__all__ = ["VARIANT", "holds_variants", "serialize_variant_outputs", "variant_array"]
 
 VARIANT = "variant"
 """The dtype name (``DataTypeString``) of a variant output, as ``output_dtypes`` gives it."""
@@ -62,6 +62,16 @@ def variant_array(serialized: bytes) -> np.ndarray:
         elements[index] = VariantTensorDataProto.FromString(content[offset : offset + length])
         offset += length
     return elements.reshape(shape)
+
+
+def holds_variants(array: np.ndarray) -> bool:
+    """Whether ``array`` came from :func:`variant_array` (an empty one cannot be told apart
+    from an empty string tensor, and counts as strings)."""
+    return (
+        array.dtype == object
+        and array.size > 0
+        and isinstance(array.reshape(-1)[0], VariantTensorDataProto)
+    )
 
 
 def _read_varint(data: bytes, offset: int) -> tuple[int, int]:

@@ -16,9 +16,15 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2, types_pb2
 
+from fashion.serving.runtime.example_inference import (
+    SignatureRun,
+    classification_results,
+    regression_results,
+)
 from fashion.serving.runtime.session_callables import SessionCallables
 from fashion.serving.runtime.tensor_proto import tensor_to_proto
 from fashion.serving.runtime.variant_outputs import serialize_variant_outputs, variant_array
+from fashion.serving.status import Code, ServingStatusError
 
 
 @pytest.fixture
@@ -80,3 +86,46 @@ def test_by_default_a_variant_is_written_to_variant_val_one_entry_per_element(
     assert [dim.size for dim in written.tensor_shape.dim] == list(array.shape)
     assert not written.tensor_content
     assert list(written.variant_val) == array.reshape(-1).tolist()
+
+
+def _variants(shape: tuple[int, ...]) -> np.ndarray:
+    elements = np.empty(int(np.prod(shape)), dtype=object)
+    for index in range(elements.size):
+        elements[index] = tensor_pb2.VariantTensorDataProto(type_name="tensorflow::TensorList")
+    return elements.reshape(shape)
+
+
+@pytest.mark.parametrize(
+    ("run", "outputs", "error"),
+    [
+        pytest.param(
+            SignatureRun("c", "in", classes="classes"),
+            {"classes": _variants((2, 3))},
+            "Expected classes Tensor of DT_STRING. Got: DT_VARIANT",
+            id="classes",
+        ),
+        pytest.param(
+            SignatureRun("c", "in", scores="scores"),
+            {"scores": _variants((2, 3))},
+            "Expected scores Tensor of DT_FLOAT. Got: DT_VARIANT",
+            id="scores",
+        ),
+    ],
+)
+def test_classify_names_a_variant_output_in_its_dtype_error(
+    run: SignatureRun, outputs: dict[str, np.ndarray], error: str
+) -> None:
+    # classifier.cc's texts, DataType_Name of the run's tensor.
+    with pytest.raises(ServingStatusError) as raised:
+        classification_results(run, outputs, 2)
+    assert (raised.value.code, raised.value.message) == (Code.INVALID_ARGUMENT, error)
+
+
+def test_regress_names_a_variant_output_in_its_dtype_error() -> None:
+    # regressor.cc's text (two spaces after the full stop).
+    with pytest.raises(ServingStatusError) as raised:
+        regression_results(SignatureRun("r", "in", outputs="y"), {"y": _variants((2,))}, 2)
+    assert (raised.value.code, raised.value.message) == (
+        Code.INVALID_ARGUMENT,
+        "Expected output Tensor of DT_FLOAT.  Got: DT_VARIANT",
+    )
