@@ -23,7 +23,7 @@ from fashion.data import CLASS_NAMES, Dataset, load_dataset, load_synthetic
 from fashion.export import export_version
 from fashion.preprocess import scale_images
 from fashion.servers.binary import resolve_model_server
-from fashion.servers.launcher import ServerProcess, free_port, plan_launch
+from fashion.servers.launcher import ServerProcess, plan_launch
 from fashion.servers.waiting import wait_until
 
 __all__ = ["DemoError", "DemoOptions", "run_demo"]
@@ -164,10 +164,8 @@ def _run(
         docker_pull=options.docker_pull,
     )
     say(f"== 2. start the model server: {binary.description}")
-    rest_port, grpc_port = free_port(), free_port()
-    launch = plan_launch(
-        binary, rest_port=rest_port, grpc_port=grpc_port, model_name=MODEL_NAME, base_path=base
-    )
+    launch = plan_launch(binary, model_name=MODEL_NAME, base_path=base)
+    rest_port, grpc_port = launch.rest_port, launch.grpc_port
     say("   $ " + " ".join(launch.args))
     with (
         ServerProcess(launch, work / "server.log") as server,

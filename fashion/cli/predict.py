@@ -99,19 +99,13 @@ def _served(args: argparse.Namespace) -> Iterator[None]:
     import tempfile
 
     from fashion.servers.binary import resolve_model_server
-    from fashion.servers.launcher import ServerProcess, free_port, plan_launch
+    from fashion.servers.launcher import ServerProcess, plan_launch
 
     binary = resolve_model_server(
         args.model_server, container_engine=args.container_engine, docker_pull=args.docker_pull
     )
-    rest_port, grpc_port = free_port(), free_port()
-    launch = plan_launch(
-        binary,
-        rest_port=rest_port,
-        grpc_port=grpc_port,
-        model_name=args.model_name,
-        base_path=args.serve,
-    )
+    launch = plan_launch(binary, model_name=args.model_name, base_path=args.serve)
+    rest_port, grpc_port = launch.rest_port, launch.grpc_port
     print(f"serving {args.serve} as {args.model_name}: {binary.description}", file=sys.stderr)
     with (
         tempfile.TemporaryDirectory(prefix="fashion-predict-") as work,

@@ -9,11 +9,12 @@ server runs is chosen before, by :mod:`fashion.servers.binary`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -25,6 +26,7 @@ __all__ = [
     "Launch",
     "ServerProcess",
     "free_port",
+    "free_ports",
     "log_tail",
     "plan_launch",
     "port_accepts_connections",
@@ -32,11 +34,29 @@ __all__ = [
 ]
 
 
+def free_ports(count: int, *, besides: Iterable[int] = ()) -> list[int]:
+    """``count`` distinct TCP ports on 127.0.0.1 that were free a moment ago, none in ``besides``.
+
+    Every probe stays bound until all are picked: a port released at once may be handed out
+    again by the next bind to port 0, and a server given the same port for REST and gRPC skips
+    REST (``server.cc``), which then answers in gRPC's HTTP/2 frames.
+    """
+    taken = set(besides)
+    with contextlib.ExitStack() as stack:
+        ports: list[int] = []
+        while len(ports) < count:
+            probe = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            if port not in taken:
+                taken.add(port)
+                ports.append(port)
+        return ports
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read, release)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def port_accepts_connections(port: int, timeout: float = 1.0) -> bool:
@@ -98,8 +118,9 @@ def plan_launch(
     """
     if (config_file is None) == (base_path is None):
         raise ValueError("give either base_path (with model_name) or config_file")
-    rest_port = rest_port if rest_port is not None else free_port()
-    grpc_port = grpc_port if grpc_port is not None else free_port()
+    spare = iter(free_ports(2, besides=(port for port in (rest_port, grpc_port) if port)))
+    rest_port = rest_port if rest_port is not None else next(spare)
+    grpc_port = grpc_port if grpc_port is not None else next(spare)
     flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}"]
     if config_file is not None:
         flags.append(f"--model_config_file={Path(config_file).absolute()}")

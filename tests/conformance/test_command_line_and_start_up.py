@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from fashion.servers import free_port, port_accepts_connections, wait_until
+from fashion.servers import free_ports, port_accepts_connections, wait_until
 from fashion.testing.served import spawn_model_server
 from tests.support.config_files import ModelEntry, write_model_config
 from tests.support.failed_start import failure_line
@@ -121,10 +121,11 @@ def failed_starts(
     )
 
     def command(*flags: str, grpc_port: int | None = None) -> list[str]:
+        rest_port, spare = free_ports(2, besides=[grpc_port] if grpc_port else [])
         return [
             *model_server_binary.command,
-            f"--port={free_port() if grpc_port is None else grpc_port}",
-            f"--rest_api_port={free_port()}",
+            f"--port={spare if grpc_port is None else grpc_port}",
+            f"--rest_api_port={rest_port}",
             *flags,
         ]
 

@@ -34,7 +34,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from fashion.servers.launcher import free_port
+from fashion.servers.launcher import free_ports
 from fashion.servers.waiting import wait_until
 from fashion.testing.served import ServedModelServer, running_model_server
 from tests.support.example_models import write_half_plus_two_model
@@ -249,7 +249,9 @@ def bad_config_starts(
     malformed = root / "malformed.config"
     malformed.write_text("prometheus_config { enable: true\n")
     missing = root / "missing.config"
-    ports = {name: free_port() for name in ("malformed", "missing", "same-port")}
+    picked = free_ports(6)  # all distinct: three gRPC ports, then three REST ports
+    ports_for_grpc, ports_for_rest = picked[:3], picked[3:]
+    ports = dict(zip(("malformed", "missing", "same-port"), ports_for_grpc, strict=True))
 
     def command(name: str, config: Path, rest_port: int) -> list[str]:
         return [
@@ -264,10 +266,10 @@ def bad_config_starts(
     with ThreadPoolExecutor(3) as pool:
         runs = {
             "malformed": pool.submit(
-                _run, command("malformed", malformed, free_port()), ports["malformed"], False
+                _run, command("malformed", malformed, ports_for_rest[0]), ports["malformed"], False
             ),
             "missing": pool.submit(
-                _run, command("missing", missing, free_port()), ports["missing"], False
+                _run, command("missing", missing, ports_for_rest[1]), ports["missing"], False
             ),
             "same-port": pool.submit(
                 _run,
