@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.xdist_groups import groups_of_files
+from tests.support.xdist_groups import groups_of_files, shared_servers_by_file
 
 pytest_plugins = ["pytester"]
 
@@ -38,6 +38,32 @@ def test_a_file_using_two_servers_joins_their_groups_whatever_the_order() -> Non
             "c.py": "watching_server+zoo_server",
             "d.py": "fuzz_server",
         }
+
+
+def test_a_file_whose_slow_tests_are_selected_stays_a_unit_of_its_own(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        "import pytest\n@pytest.fixture(scope='session')\ndef fuzz_server():\n    pass\n"
+    )
+    pytester.makepyfile(
+        test_rest_fuzz="import pytest\n"
+        "def test_quick(fuzz_server): pass\n"
+        "@pytest.mark.slow\n"
+        "def test_long(fuzz_server): pass\n",
+        test_grpc_fuzz="def test_quick(fuzz_server): pass\n",
+    )
+    pytester.makeini("[pytest]\nmarkers =\n    slow: slow\n")
+    items, _ = pytester.inline_genitems("-p", "no:cacheprovider")
+    assert shared_servers_by_file(items) == {
+        "test_grpc_fuzz.py": {"fuzz_server"},
+        "test_rest_fuzz.py": set(),
+    }
+    quick = [item for item in items if not item.get_closest_marker("slow")]
+    assert shared_servers_by_file(quick) == {
+        "test_grpc_fuzz.py": {"fuzz_server"},
+        "test_rest_fuzz.py": {"fuzz_server"},
+    }
 
 
 _SHARED_SERVER_CONFTEST = """

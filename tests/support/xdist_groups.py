@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["SHARED_SERVER_FIXTURES", "groups_of_files"]
+__all__ = ["SHARED_SERVER_FIXTURES", "groups_of_files", "shared_servers_by_file"]
 
 #: Session and package fixtures that start a server the files using them share (``served`` is
 #: ``tests/check``'s). A file using none of them stays a unit of its own.
@@ -61,6 +61,26 @@ def groups_of_files(servers_by_file: Mapping[str, Iterable[str]]) -> dict[str, s
     }
 
 
+def shared_servers_by_file(items: Iterable[pytest.Item]) -> dict[str, set[str]]:
+    """The shared servers each file's selected tests use.
+
+    A file with slow tests selected (``-m slow``, tox's whole suite) counts as using none: its
+    minutes of work are worth a server start of its own, and grouped with the other users of its
+    server they would run one after the other (the REST and gRPC 10,000-case fuzzes).
+    """
+    servers_by_file: dict[str, set[str]] = {}
+    with_slow_tests: set[str] = set()
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        used = SHARED_SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        servers_by_file.setdefault(path, set()).update(used)
+        if item.get_closest_marker("slow"):
+            with_slow_tests.add(path)
+    for path in with_slow_tests:
+        servers_by_file[path] = set()
+    return servers_by_file
+
+
 def _is_controller(config: pytest.Config) -> bool:
     return (
         not hasattr(config, "workerinput")
@@ -86,13 +106,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     worker = getattr(config, "workerinput", {}).get("workerid")
     if not directory or not worker:
         return
-    servers_by_file: dict[str, set[str]] = {}
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        used = SHARED_SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
-        servers_by_file.setdefault(path, set()).update(used)
+    groups = groups_of_files(shared_servers_by_file(items))
     written = Path(directory) / f"{worker}.json.part"
-    written.write_text(json.dumps(groups_of_files(servers_by_file)))
+    written.write_text(json.dumps(groups))
     written.replace(written.with_suffix(""))
 
 
