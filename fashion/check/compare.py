@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from google.protobuf import text_format
+from google.protobuf.message import Message
 
 if TYPE_CHECKING:
     from fashion.serving.status import ServingStatusError
@@ -118,7 +120,11 @@ class Comparison:
 
 
 def _describe(value: Any) -> str:
-    text = repr(value)
+    text = (
+        text_format.MessageToString(value, as_one_line=True)
+        if isinstance(value, Message)
+        else repr(value)
+    )
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -230,6 +236,8 @@ def grpc_error_text(text: str) -> str:
 
 
 def _dtype_text(array: np.ndarray) -> str:
+    if array.dtype.kind == "O" and array.size and isinstance(array.flat[0], Message):
+        return "variant"  # VariantTensorDataProtos, as the clients read a DT_VARIANT
     return "string" if array.dtype.kind in "OSU" else array.dtype.name
 
 

@@ -98,6 +98,8 @@ def send(
     """
     import tensorflow as tf
 
+    from fashion.clients.grpc_messages import output_arrays
+
     try:
         if api == "predict":
             declared = signature.inputs if signature is not None else {}
@@ -112,8 +114,8 @@ def send(
                 protos, version=version, signature_name=signature_name
             )
             try:
-                outputs = {alias: tf.make_ndarray(t) for alias, t in response.outputs.items()}
-            except (TypeError, ValueError) as exc:
+                outputs = output_arrays(response.outputs)
+            except ValueError as exc:
                 return GrpcAnswer(
                     code="DATA_LOSS", error=f"a tensor of the answer does not decode: {exc}"
                 )
@@ -264,7 +266,10 @@ def _tf_dtype_name(array: np.ndarray) -> str:
     import tensorflow as tf
 
     from fashion.serving.runtime.signature_info import dtype_name
+    from fashion.serving.runtime.variant_outputs import VARIANT, holds_variants
 
+    if holds_variants(array):
+        return VARIANT
     if array.dtype.kind in "OSU":
         return "string"
     return dtype_name(tf.as_dtype(array.dtype).as_datatype_enum)

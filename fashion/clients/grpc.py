@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
@@ -56,6 +55,7 @@ from fashion.clients.grpc_messages import (
     example_input,
     feeds,
     inference_results,
+    output_arrays,
     predict_request,
     regression_values,
     reload_config_request,
@@ -160,12 +160,12 @@ class GrpcServingClient(GrpcConnection):
         if not response.outputs:
             raise ServingProtocolError(f"Predict at {self.target} answered no outputs")
         try:
-            arrays = {name: tf.make_ndarray(response.outputs[name]) for name in response.outputs}
-        except (TypeError, ValueError) as exc:
+            arrays = output_arrays(response.outputs)
+        except ValueError as exc:
             raise ServingProtocolError(
                 f"Predict at {self.target} answered a tensor that does not decode ({exc})"
             ) from exc
-        return next(iter(arrays.values())) if len(arrays) == 1 else dict(sorted(arrays.items()))
+        return next(iter(arrays.values())) if len(arrays) == 1 else arrays
 
     def predict_response(
         self,

@@ -16,7 +16,7 @@ import tensorflow as tf
 from google.protobuf import text_format
 from google.protobuf.message import Message
 from tensorflow.core.example import example_pb2, feature_pb2
-from tensorflow.core.framework import tensor_pb2
+from tensorflow.core.framework import tensor_pb2, types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
@@ -33,6 +33,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from fashion.clients.version_status import VersionStatus
 from fashion.serving.codec.proto_json import message_dict
+from fashion.serving.runtime.variant_outputs import variant_proto_array
 
 __all__ = [
     "DEFAULT_SIGNATURE",
@@ -43,6 +44,7 @@ __all__ = [
     "example_input",
     "feeds",
     "inference_results",
+    "output_arrays",
     "predict_request",
     "regression_values",
     "reload_config_request",
@@ -159,6 +161,32 @@ def _feature(name: str, value: Any) -> feature_pb2.Feature:
             float_list=feature_pb2.FloatList(value=[float(v) for v in values])
         )
     raise ValueError(f"feature {name!r}: expected numbers, or str/bytes values, got {value!r}")
+
+
+def output_arrays(outputs: Mapping[str, tensor_pb2.TensorProto]) -> dict[str, np.ndarray]:
+    """Each answered tensor as an array of its dtype and shape, by output alias, sorted.
+
+    Strings come as bytes, and a ``DT_VARIANT`` (a TensorList, say) as an object array of its
+    ``VariantTensorDataProto`` s, as TF Serving answers them (``predict_util.cc``); numpy has no
+    type for a variant, so ``tf.make_ndarray`` cannot read one.
+
+    Raises:
+        ValueError: a tensor does not decode, or is of a dtype numpy cannot hold.
+    """
+    arrays = {}
+    for alias in sorted(outputs):
+        proto = outputs[alias]
+        try:
+            if proto.dtype == types_pb2.DT_VARIANT:
+                arrays[alias] = variant_proto_array(proto)
+            else:
+                arrays[alias] = tf.make_ndarray(proto)
+        except KeyError:  # make_ndarray's lookup of a dtype without a numpy type
+            name = types_pb2.DataType.Name(proto.dtype)
+            raise ValueError(f"output {alias!r} is a {name}, which has no numpy type") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"output {alias!r}: {exc}") from exc
+    return arrays
 
 
 def classes(result: classification_pb2.ClassificationResult) -> list[list[tuple[str, float]]]:

@@ -120,6 +120,23 @@ class _ConfigPoller(threading.Thread):
             log.reload_config_failed(exc)
 
 
+def _rest_socket(options: ServerOptions) -> socket.socket | None:
+    """The bound REST socket, or None when the server runs without REST (``server.cc``).
+
+    No REST port, the gRPC port given again, or a port that does not bind: TF Serving logs the
+    last two and serves gRPC alone, so each is a None here rather than an error.
+    """
+    if options.rest_api_port == 0:
+        return None
+    if options.rest_api_port == options.port:
+        log.rest_port_same_as_grpc_port()
+        return None
+    sock = _bind(options)
+    if sock is None:
+        log.failed_to_start_http_server(options.rest_api_port)
+    return sock
+
+
 def _bind(options: ServerOptions) -> socket.socket | None:
     family = socket.AF_INET6 if ":" in options.rest_api_bind_address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -206,16 +223,8 @@ def _serve(
     from fashion.serving.rest.handlers import RestHandlers
     from fashion.serving.rest.uvicorn_server import UvicornWithoutSignals
 
-    if options.rest_api_port == 0:
-        stop.wait()
-        return
-    if options.rest_api_port == options.port:
-        log.rest_port_same_as_grpc_port()
-        stop.wait()
-        return
-    sock = _bind(options)
+    sock = _rest_socket(options)
     if sock is None:
-        log.failed_to_start_http_server(options.rest_api_port)
         stop.wait()
         return
     executor = ThreadPoolExecutor(options.rest_api_num_threads, thread_name_prefix="rest")

@@ -120,7 +120,9 @@ def write_grpc_only_model(path: Path) -> Path:
       ``b32 = float(b)``, ``magnitude = |c|`` (float), ``conjugate = conj(c)`` (complex64),
       ``u`` itself (uint16) and ``u32 = int(u) + 1`` (int32);
     - ``constant``: no inputs; ``values = [1.5, -2.0]`` (REST cannot call it: 'Failed to get
-      input map for signature').
+      input map for signature');
+    - ``tensor_list``: ``x`` float [-1] in, ``list``, a TensorList of it, out: a ``DT_VARIANT``
+      that gRPC answers as ``variant_val`` and REST cannot write as JSON.
     """
     graph = tf.Graph()
     with graph.as_default():
@@ -136,6 +138,10 @@ def write_grpc_only_model(path: Path) -> Path:
         u_out = tf.identity(u, name="u_out")
         u32 = tf.identity(tf.cast(u, tf.int32) + 1, name="u32")
         values = tf.constant([1.5, -2.0], name="values")
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        listed = tf.raw_ops.TensorListFromTensor(
+            tensor=x, element_shape=tf.constant([], tf.int32), name="listed"
+        )
         signatures = {
             "serving_default": _signature(
                 {
@@ -155,6 +161,7 @@ def write_grpc_only_model(path: Path) -> Path:
                 },
             ),
             "constant": _signature({}, {"values": _info(values, [2])}),
+            "tensor_list": _signature({"x": _info(x, [-1])}, {"list": _info(listed, [])}),
         }
         return _save(path, graph, signatures)
 

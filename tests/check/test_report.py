@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tensorflow.core.framework.tensor_pb2 import VariantTensorDataProto
 
 from fashion.check import CheckInputError, CheckOptions, CheckReport, CheckRow, Result, parse_dim
 from fashion.check.compare import (
@@ -193,6 +194,26 @@ def test_grpc_tensors_compare_by_dtype_shape_and_value_within_the_tolerance() ->
     assert compare_outputs(expected, {"y": expected["y"]}, 0, 0).difference == (
         "outputs differ: expected ['label', 'y'], served ['y']"
     )
+
+
+def test_variant_tensors_compare_element_by_element_and_are_named_variant() -> None:
+    def variants(*type_names: str) -> np.ndarray:
+        elements = np.empty(len(type_names), dtype=object)
+        for index, type_name in enumerate(type_names):
+            elements[index] = VariantTensorDataProto(type_name=type_name)
+        return elements
+
+    expected = {"list": variants("tensorflow::TensorList", "tensorflow::TensorList")}
+    same = compare_outputs(expected, {"list": variants(*["tensorflow::TensorList"] * 2)}, 0, 0)
+    other = compare_outputs(expected, {"list": variants("tensorflow::TensorList", "x")}, 0, 0)
+    strings = compare_outputs(expected, {"list": np.array([b"a", b"b"], object)}, 0, 0)
+
+    assert same.same
+    assert other.difference == (
+        'list[1]: expected type_name: "tensorflow::TensorList", served type_name: "x"; '
+        "1 of 2 values differ"
+    )
+    assert strings.difference == "output 'list' is served as string, but in-process it is variant"
 
 
 def test_grpc_errors_compare_by_code_and_text_as_tf_serving_cuts_it_at_1024_bytes() -> None:

@@ -184,3 +184,20 @@ def test_inputs_json_cannot_carry_and_a_signature_without_inputs_are_checked_ove
     assert not [
         row for row in report.rows if row.transport == "rest" and row.result.value == "FAIL"
     ]
+
+
+def test_a_variant_output_is_compared_over_grpc_and_skipped_where_rest_cannot_write_it(
+    reports: dict[str, CheckReport],
+) -> None:
+    # TF Serving answers a TensorList as variant_val over gRPC (predict_util.cc's AsProtoField)
+    # and fails writing it as JSON (json_tensor.cc); a traceback here was KeyError: 21.
+    rows = {row.check: row for row in reports["grpc_only"].rows if row.signature == "tensor_list"}
+    assert {check: row.result.value for check, row in rows.items() if "grpc" in check} == {
+        "predict grpc batch 1": "PASS",
+        "predict grpc batch 4": "PASS",
+        "declared shapes grpc": "PASS",
+    }
+    assert rows["predict columnar batch 4"].result.value == "SKIP"
+    assert rows["predict columnar batch 4"].detail.endswith(
+        "400 Failed to write JSON value for tensor type: variant"
+    )

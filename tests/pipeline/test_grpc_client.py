@@ -17,6 +17,7 @@ from typing import Any
 
 import grpc
 import pytest
+from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
 from fashion.clients import (
@@ -132,6 +133,16 @@ def test_no_answer_before_the_clients_deadline_is_a_timeout_error(
         client.status()
 
 
+def _predict_answer_of(dtype: int, shape: list[int], variants: int = 0) -> Any:
+    answer = predict_answer()
+    answer.outputs["y"].dtype = dtype
+    for size in shape:
+        answer.outputs["y"].tensor_shape.dim.add(size=size)
+    for _ in range(variants):
+        answer.outputs["y"].variant_val.add(type_name="tensorflow::TensorList")
+    return answer
+
+
 @pytest.mark.parametrize(
     ("rpc", "answer", "call", "message"),
     [
@@ -149,8 +160,27 @@ def test_no_answer_before_the_clients_deadline_is_a_timeout_error(
             lambda c: c.status(),
             "unknown state",
         ),
+        (
+            "Predict",
+            _predict_answer_of(types_pb2.DT_RESOURCE, [1]),
+            lambda c: c.predict({"x": [1.0]}),
+            "output 'y' is a DT_RESOURCE, which has no numpy type",
+        ),
+        (
+            "Predict",
+            _predict_answer_of(types_pb2.DT_VARIANT, [2], variants=1),
+            lambda c: c.predict({"x": [1.0]}),
+            "output 'y': 1 variant values for a shape of 2 elements",
+        ),
     ],
-    ids=["undecodable", "predict-without-outputs", "metadata-without-signatures", "state-35"],
+    ids=[
+        "undecodable",
+        "predict-without-outputs",
+        "metadata-without-signatures",
+        "state-35",
+        "dtype-without-a-numpy-type",
+        "variants-short-of-the-shape",
+    ],
 )
 def test_an_answer_that_is_not_what_the_api_promises_is_a_protocol_error(
     script: ScriptedServing,

@@ -165,3 +165,41 @@ def test_the_response_methods_send_one_rpc_as_given_and_return_the_whole_respons
     assert request.inputs["s"].string_val == [b"a"]
     assert request.model_spec.signature_name == "serving_default"
     assert client.classify_response([{"x": 1.0}]).model_spec.signature_name == "c"
+
+
+def _tensor_list_answer(values: list[float], *, as_content: bool) -> Any:
+    """A Predict answer whose ``list`` output is a TensorList of ``values``, as TensorFlow writes
+    it: ``SerializeTensor`` gives the content form; its elements, moved, the ``variant_val`` one."""
+    from tensorflow.core.framework import tensor_pb2, types_pb2
+    from tensorflow.core.framework.tensor_pb2 import VariantTensorDataProto
+
+    from fashion.serving.runtime.encoded_lists import decode_list
+
+    listed = tf.raw_ops.TensorListFromTensor(
+        tensor=tf.constant(values), element_shape=tf.constant([], tf.int32)
+    )
+    proto = tensor_pb2.TensorProto.FromString(tf.io.serialize_tensor(listed).numpy())
+    assert proto.dtype == types_pb2.DT_VARIANT
+    assert proto.tensor_content
+    if not as_content:
+        for encoded in decode_list(proto.tensor_content, 1):
+            proto.variant_val.append(VariantTensorDataProto.FromString(encoded))
+        proto.ClearField("tensor_content")
+    answer = predict_answer()
+    answer.outputs["list"].CopyFrom(proto)
+    return answer
+
+
+@pytest.mark.parametrize("as_content", [False, True], ids=["variant_val", "tensor_content"])
+def test_a_variant_output_is_read_as_its_variant_protos_in_either_form_tf_serving_writes(
+    script: ScriptedServing, client: GrpcServingClient, as_content: bool
+) -> None:
+    # tf.make_ndarray has no numpy type for DT_VARIANT (a KeyError, before any reading).
+    script.answers["GetModelMetadata"] = metadata_answer(serving_default=signature("x"))
+    script.answers["Predict"] = _tensor_list_answer([1.5, -2.0], as_content=as_content)
+    result = client.predict([1.5, -2.0])
+    assert result.shape == ()
+    assert result.dtype == object
+    element = result[()]
+    assert element.type_name == "tensorflow::TensorList"
+    assert [tf.make_ndarray(tensor).item() for tensor in element.tensors] == [1.5, -2.0]

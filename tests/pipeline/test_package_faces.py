@@ -46,3 +46,14 @@ def test_the_grpc_client_is_handed_out_on_first_access() -> None:
 def test_a_name_the_package_does_not_have_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'ServingClientt'"):
         _ = fashion.clients.ServingClientt  # type: ignore[attr-defined]
+
+
+def test_every_public_name_resolves_including_each_error_errors_py_exports() -> None:
+    # A static __all__ (what ruff and IDEs read) repeats errors.py's list: this keeps them equal.
+    import fashion.clients.errors
+
+    assert set(fashion.clients.errors.__all__) <= set(fashion.clients.__all__)
+    for name in fashion.clients.errors.__all__:
+        assert getattr(fashion.clients, name) is getattr(fashion.clients.errors, name)
+    for name in fashion.clients.__all__:
+        assert hasattr(fashion.clients, name), name

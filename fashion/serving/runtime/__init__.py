@@ -7,6 +7,7 @@ classify/regress on ``tf.Example`` signatures (``classifier.cc``, ``regressor.cc
 """
 
 __all__ = [
+    "encoded_lists",
     "example_inference",
     "loader",
     "servable",

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2, types_pb2
 
+from fashion.serving.runtime.encoded_lists import encode_list
 from fashion.serving.runtime.session_callables import MAX_STRING_RANK
 from fashion.serving.status import Code, ServingStatusError
 
@@ -187,18 +188,6 @@ def _as_bytes(value: object) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)  # type: ignore[arg-type]
 
 
-def _varint(number: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = number & 0x7F
-        number >>= 7
-        if number:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def tensor_to_proto(
     array: np.ndarray,
     *,
@@ -241,7 +230,7 @@ def tensor_to_proto(
         else:
             values = [_as_bytes(value) for value in flat.tolist()]
         if as_content:
-            proto.tensor_content = b"".join(_varint(len(v)) for v in values) + b"".join(values)
+            proto.tensor_content = encode_list(values)
         else:
             proto.string_val.extend(values)
     elif as_content:

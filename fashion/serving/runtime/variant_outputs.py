@@ -18,7 +18,15 @@ import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.framework.tensor_pb2 import VariantTensorDataProto
 
-__all__ = ["VARIANT", "holds_variants", "serialize_variant_outputs", "variant_array"]
+from fashion.serving.runtime.encoded_lists import decode_list
+
+__all__ = [
+    "VARIANT",
+    "holds_variants",
+    "serialize_variant_outputs",
+    "variant_array",
+    "variant_proto_array",
+]
 
 VARIANT = "variant"
 """The dtype name (``DataTypeString``) of a variant output, as ``output_dtypes`` gives it."""
@@ -49,18 +57,30 @@ def variant_array(serialized: bytes) -> np.ndarray:
     ``SerializeTensor`` writes ``AsProtoTensorContent``: for a variant, the length of each
     element's encoding as a varint, then the encodings (TensorFlow's ``EncodeVariantList``).
     """
-    proto = tensor_pb2.TensorProto.FromString(serialized)
+    return variant_proto_array(tensor_pb2.TensorProto.FromString(serialized))
+
+
+def variant_proto_array(proto: tensor_pb2.TensorProto) -> np.ndarray:
+    """A ``DT_VARIANT`` TensorProto in either of the forms TF Serving answers it, as an array.
+
+    ``AsProtoField`` writes ``variant_val``; ``AsProtoTensorContent`` (the fetch above, and
+    answers under ``--enable_serialization_as_tensor_content``) writes the encoded list.
+
+    Raises:
+        ValueError: the proto holds more or fewer elements than its shape.
+    """
     shape = tuple(dim.size for dim in proto.tensor_shape.dim)
     count = int(np.prod(shape, dtype=np.int64))
-    content = proto.tensor_content
-    lengths, offset = [], 0
-    for _ in range(count):
-        length, offset = _read_varint(content, offset)
-        lengths.append(length)
+    if proto.tensor_content or not proto.variant_val:
+        encoded = decode_list(proto.tensor_content, count)
+        values = [VariantTensorDataProto.FromString(element) for element in encoded]
+    else:
+        values = list(proto.variant_val)
+        if len(values) != count:
+            raise ValueError(f"{len(values)} variant values for a shape of {count} elements")
     elements = np.empty(count, dtype=object)
-    for index, length in enumerate(lengths):
-        elements[index] = VariantTensorDataProto.FromString(content[offset : offset + length])
-        offset += length
+    for index, value in enumerate(values):
+        elements[index] = value
     return elements.reshape(shape)
 
 
@@ -72,14 +92,3 @@ def holds_variants(array: np.ndarray) -> bool:
         and array.size > 0
         and isinstance(array.reshape(-1)[0], VariantTensorDataProto)
     )
-
-
-def _read_varint(data: bytes, offset: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, offset
-        shift += 7
