@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fashion.check.compare import Answer, GrpcAnswer, compare_grpc
+from fashion.check.determinism import masked, masked_grpc
 from fashion.check.golden import GoldenCase
 from fashion.check.options import CheckOptions
 from fashion.check.report import CheckRow, Result
@@ -220,9 +221,11 @@ def grpc_signature_rows(
     ) -> CheckRow:
         for alias, tensor in (answers[0].outputs or {}).items():
             served_outputs.setdefault(alias, []).append(tensor)
+        unstable = prepared.unstable.get(name, frozenset())
         return _request_row(
-            version, name, request.check, expected, answers, p50, options, client.model_name
-        )
+            version, name, request.check, masked(expected, unstable, ()),
+            [masked_grpc(answer, unstable) for answer in answers], p50, options, client.model_name,
+        )  # fmt: skip
 
     def not_sent(request: BuiltRequest, expected: Answer) -> CheckRow:
         return _not_sent_row(version, name, request, expected)
@@ -327,8 +330,13 @@ def golden_grpc_row(
     client: GrpcServingClient,
     rtol: float,
     atol: float,
+    unstable: frozenset[str] = frozenset(),
 ) -> CheckRow:
-    """``golden line N grpc``: the case's values over gRPC, against in-process and ``expected``."""
+    """``golden line N grpc``: the case's values over gRPC, against in-process and ``expected``.
+
+    ``unstable`` outputs (:mod:`fashion.check.determinism`) are compared with in-process by
+    dtype and shape only; against ``expected``, which the user wrote, by value.
+    """
     check = f"golden line {case.number} grpc"
     version = case.resolved_version
     if expected.stage == "decode":
@@ -345,7 +353,9 @@ def golden_grpc_row(
     problems = []
     if not expected.ok and expected.stage != "encode":
         problems.append(f"in-process the request fails: {expected.code} {expected.error}")
-    comparison = compare_grpc(expected, served, rtol, atol)
+    comparison = compare_grpc(
+        masked(expected, unstable, ()), masked_grpc(served, unstable), rtol, atol
+    )
     if not comparison.same:
         problems.append(f"the server differs from in-process: {comparison.difference}")
     elif spec := _spec_problem(served, client.model_name, version, case.signature_key):

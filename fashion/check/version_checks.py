@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fashion.check.compare import Answer, compare_answers
+from fashion.check.compare import Answer, Comparison, compare_answers
+from fashion.check.determinism import determinism_row, masked, unstable_outputs
 from fashion.check.golden import GoldenCase
 from fashion.check.grpc_rows import (
     golden_grpc_row,
@@ -87,6 +88,8 @@ class PreparedVersion:
         plans: what is sent to each signature.
         expected: (signature, check) -> the in-process answer (a gRPC request's is the REST
             request's of the same body, the very same answer).
+        unstable: signature -> the outputs whose values differ between two in-process runs of
+            one request (:mod:`fashion.check.determinism`).
     """
 
     version: int
@@ -96,6 +99,7 @@ class PreparedVersion:
     load_error: str = ""
     plans: list[SignaturePlan] = field(default_factory=list)
     expected: dict[tuple[str, str], Answer] = field(default_factory=dict)
+    unstable: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def close(self) -> None:
         """Release the in-process session."""
@@ -133,7 +137,27 @@ def prepare_version(
             prepared.expected[(name, request.check)] = answer
             if answer.stage == "run":
                 break
+        prepared.unstable[name] = _unstable(prepared.reference, name, plan, prepared.expected)
     return prepared
+
+
+def _unstable(
+    reference: Reference,
+    name: str,
+    plan: SignaturePlan,
+    expected: dict[tuple[str, str], Answer],
+) -> frozenset[str]:
+    """Run the signature's first request that ran once more, and compare the two answers."""
+    for request in (*plan.requests, *plan.grpc_requests):
+        first = expected.get((name, request.check))
+        if first is None or (first.outputs is None and first.results is None):
+            continue
+        if request.tensors is not None:
+            again = reference.answer_tensors(name, request.tensors)
+        else:
+            again = reference.answer(request.api, request.body)
+        return unstable_outputs(first, again)
+    return frozenset()
 
 
 def _grpc_expected(
@@ -211,7 +235,9 @@ def _metadata_row(prepared: PreparedVersion, client: ServingClient) -> CheckRow:
 def _signature_rows(
     prepared: PreparedVersion, plan: SignaturePlan, clients: Clients, options: CheckOptions
 ) -> list[CheckRow]:
-    rows = _rest_rows(prepared, plan, clients.rest, options)
+    unstable = prepared.unstable.get(plan.name)
+    rows = [determinism_row(prepared.version, plan.name, unstable)] if unstable else []
+    rows += _rest_rows(prepared, plan, clients.rest, options)
     served_outputs = None
     if clients.grpc is not None:
         grpc_rows, served_outputs = grpc_signature_rows(prepared, plan, clients.grpc, options)
@@ -254,7 +280,14 @@ def _rest_rows(
         return _post(client, request.api, request.body, version)
 
     def row(request: BuiltRequest, expected: Answer, answers: list[Answer], p50: float) -> CheckRow:
-        return _request_row(version, name, request, expected, answers, p50, options)
+        unstable = prepared.unstable.get(name, frozenset())
+        aliases = list(expected.outputs or ())
+        return _request_row(
+            version, name, request, expected,
+            [compare_answers(masked(expected, unstable, aliases), masked(a, unstable, aliases),
+                             options.rtol, options.atol) for a in answers],
+            p50,
+        )  # fmt: skip
 
     return rows + request_rows(prepared, name, plan.requests, REST, options.repeat, sent, row)
 
@@ -264,13 +297,10 @@ def _request_row(
     name: str,
     request: BuiltRequest,
     expected: Answer,
-    answers: list[Answer],
+    comparisons: list[Comparison],
     p50: float,
-    options: CheckOptions,
 ) -> CheckRow:
-    max_diff, wrong = judged(
-        [compare_answers(expected, a, options.rtol, options.atol) for a in answers]
-    )
+    max_diff, wrong = judged(comparisons)
     if wrong is not None:
         return CheckRow(
             name, request.check, Result.FAIL, version, max_diff, p50, detail=wrong.difference,
@@ -332,8 +362,9 @@ def golden_rows(
         expected = item.reference.answer(case.api, case.body)
         rtol = options.rtol if case.rtol is None else case.rtol
         atol = options.atol if case.atol is None else case.atol
+        unstable = item.unstable.get(case.signature_key, frozenset())
         if options.over_rest:
-            rows.append(_golden_rest_row(case, expected, clients.rest, rtol, atol))
+            rows.append(_golden_rest_row(case, expected, clients.rest, rtol, atol, unstable))
         if not options.over_grpc:
             continue
         if clients.grpc is None:
@@ -343,19 +374,27 @@ def golden_rows(
             )  # fmt: skip
             continue
         signature = item.meta_graph.signature_def[case.signature_key]
-        rows.append(golden_grpc_row(case, expected, signature, clients.grpc, rtol, atol))
+        rows.append(golden_grpc_row(case, expected, signature, clients.grpc, rtol, atol, unstable))
     return rows
 
 
 def _golden_rest_row(
-    case: GoldenCase, expected: Answer, client: ServingClient, rtol: float, atol: float
+    case: GoldenCase,
+    expected: Answer,
+    client: ServingClient,
+    rtol: float,
+    atol: float,
+    unstable: frozenset[str],
 ) -> CheckRow:
     answers, p50 = timed(lambda: _post(client, case.api, case.body, case.version), 1)
     served = answers[0]
     problems = []
     if not expected.ok:
         problems.append(f"in-process the request fails: {expected.status} {expected.error}")
-    comparison = compare_answers(expected, served, rtol, atol)
+    aliases = list(expected.outputs or ())
+    comparison = compare_answers(
+        masked(expected, unstable, aliases), masked(served, unstable, aliases), rtol, atol
+    )
     if not comparison.same:
         problems.append(f"the server differs from in-process: {comparison.difference}")
     as_rest = None

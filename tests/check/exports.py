@@ -191,9 +191,12 @@ def write_lying_model(path: Path) -> Path:
 def write_warnings_model(path: Path) -> Path:
     """A model that serves, with everything the checks only warn about.
 
-    One signature, ``predict`` (no ``serving_default``): input ``keras_tensor`` float [-1, 2]
-    (Keras 3's ``model.export`` name), outputs ``y = 2 x`` [-1, 2] and ``total = sum(x)``, a
-    scalar with no batch dimension.
+    Two signatures, no ``serving_default``:
+
+    - ``predict``: input ``keras_tensor`` float [-1, 2] (Keras 3's ``model.export`` name),
+      outputs ``y = 2 x`` [-1, 2] and ``total = sum(x)``, a scalar with no batch dimension;
+    - ``unstable``: input ``x`` float [-1, 2], outputs ``noisy = x + uniform noise``, ``calls``
+      (a counter every run increments, one per row) and the deterministic ``doubled = 2 x``.
     """
     graph = tf.Graph()
     with graph.as_default():
@@ -203,7 +206,20 @@ def write_warnings_model(path: Path) -> Path:
         signature = _signature(
             {"keras_tensor": _info(x, [-1, 2])}, {"y": _info(y, [-1, 2]), "total": _info(total, [])}
         )
-        return _save(path, graph, {"predict": signature})
+        u = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
+        noisy = tf.identity(u + tf.random.uniform(tf.shape(u)), name="noisy")
+        counter = tf.compat.v1.Variable(0, dtype=tf.int64, name="counter")
+        calls = tf.fill(tf.shape(u, out_type=tf.int64)[:1], counter.assign_add(1), name="calls")
+        doubled = tf.identity(2.0 * u, name="doubled")
+        unstable = _signature(
+            {"x": _info(u, [-1, 2])},
+            {
+                "noisy": _info(noisy, [-1, 2]),
+                "calls": _info(calls, [-1]),
+                "doubled": _info(doubled, [-1, 2]),
+            },
+        )
+        return _save(path, graph, {"predict": signature, "unstable": unstable}, init=True)
 
 
 def write_half_written_version(path: Path) -> Path:

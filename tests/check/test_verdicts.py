@@ -150,6 +150,7 @@ def test_keras_tensor_inputs_no_serving_default_and_non_batch_outputs_warn_witho
         ("", "serving_default"),
         ("predict", "input names"),
         ("predict", "outputs: batch dimension"),
+        ("unstable", "outputs: determinism"),
     }
     results = _results(report)
     # Row format cannot carry the scalar output, in-process as on the server: skipped, not failed.
@@ -158,6 +159,20 @@ def test_keras_tensor_inputs_no_serving_default_and_non_batch_outputs_warn_witho
     # gRPC has no row format: the scalar comes back as a tensor of shape [], as in-process.
     assert results[("predict", "predict grpc batch 4")] == "PASS"
     assert results[("predict", "declared shapes grpc")] == "PASS"
+
+
+def test_outputs_that_differ_run_to_run_are_compared_by_shape_and_named_in_a_warning(
+    reports: dict[str, CheckReport],
+) -> None:
+    # Random noise and a counter differ between any two runs, in-process as on the server: a
+    # value comparison would fail every request and blame the server for the model.
+    rows = {row.check: row for row in reports["warnings"].rows if row.signature == "unstable"}
+    assert rows["outputs: determinism"].detail.startswith(
+        "outputs 'calls', 'noisy' differ between two in-process runs of the same request"
+    )
+    requests = [check for check in rows if check.startswith("predict")]
+    assert len(requests) == 6
+    assert {rows[check].result.value for check in requests} == {"PASS"}
 
 
 def test_inputs_json_cannot_carry_and_a_signature_without_inputs_are_checked_over_grpc_only(
