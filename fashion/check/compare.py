@@ -265,7 +265,7 @@ def compare_outputs(
         return Comparison(
             False, None, f"outputs differ: expected {sorted(expected)}, served {sorted(served)}"
         )
-    numbers: list[tuple[str, np.ndarray, np.ndarray]] = []
+    numbers: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for alias in sorted(expected):
         want, got = np.asarray(expected[alias]), np.asarray(served[alias])
         if _dtype_text(want) != _dtype_text(got):
@@ -284,7 +284,7 @@ def compare_outputs(
             )
         wanted, found = _numbers(want), _numbers(got)
         if wanted is not None and found is not None:
-            numbers.append((alias, wanted, found))
+            numbers.append((alias, want, got, wanted, found))
             continue
         same = np.array([a == b for a, b in zip(want.flat, got.flat, strict=True)], dtype=bool)
         if not same.all():
@@ -296,26 +296,27 @@ def compare_outputs(
                 f"served {_describe(_item(got, first))}; {int((~same).sum())} of {same.size} "
                 "values differ",
             )
-    if not numbers or not any(wanted.size for _, wanted, _ in numbers):
+    if not numbers or not any(want.size for _, want, *_ in numbers):
         return Comparison(True, None)
     with np.errstate(invalid="ignore", over="ignore"):
-        diffs = [np.abs(found - wanted).reshape(-1) for _, wanted, found in numbers]
+        diffs = [np.abs(found - wanted).reshape(-1) for *_, wanted, found in numbers]
         closes = [
             np.isclose(found, wanted, rtol=rtol, atol=atol, equal_nan=True).reshape(-1)
-            for _, wanted, found in numbers
+            for *_, wanted, found in numbers
         ]
     diff, close = np.concatenate(diffs), np.concatenate(closes)
     finite = diff[np.isfinite(diff)]
     max_diff = float(finite.max()) if finite.size else (0.0 if close.all() else float("inf"))
-    for (alias, wanted, found), one_diff, one_close in zip(numbers, diffs, closes, strict=True):
+    for (alias, want, got, *_), one_diff, one_close in zip(numbers, diffs, closes, strict=True):
         if one_close.all():
             continue
         first = int(np.argmin(one_close))
+        # Each value as its own dtype prints it: int64 7, not 7.0; float32 0.1, not 0.100000001.
         return Comparison(
             False,
             max_diff,
-            f"{alias}{_index(first, wanted.shape)}: expected {_item(wanted, first)!r}, served "
-            f"{_item(found, first)!r} (|diff| {one_diff[first]:.3g} > atol {atol:g} + rtol "
+            f"{alias}{_index(first, want.shape)}: expected {want.flat[first]!s}, served "
+            f"{got.flat[first]!s} (|diff| {one_diff[first]:.3g} > atol {atol:g} + rtol "
             f"{rtol:g} x |expected|); {int((~one_close).sum())} of {one_close.size} numbers "
             "differ",
         )

@@ -196,6 +196,16 @@ def test_grpc_tensors_compare_by_dtype_shape_and_value_within_the_tolerance() ->
     )
 
 
+def test_a_differing_tensor_value_is_shown_as_its_own_dtype_prints_it() -> None:
+    def difference(dtype: type, expected: list, served: list) -> str:
+        return compare_outputs(
+            {"v": np.array(expected, dtype)}, {"v": np.array(served, dtype)}, 0, 0
+        ).difference
+
+    assert difference(np.int64, [2, 3], [2, 13]).startswith("v[1]: expected 3, served 13 ")
+    assert difference(np.float32, [0.1], [0.2]).startswith("v[0]: expected 0.1, served 0.2 ")
+
+
 def test_variant_tensors_compare_element_by_element_and_are_named_variant() -> None:
     def variants(*type_names: str) -> np.ndarray:
         elements = np.empty(len(type_names), dtype=object)
