@@ -32,6 +32,8 @@ __all__ = [
 
 #: The check name of the Keras 3 trap's row.
 KERAS3_SAVED_MODEL_TRAP = "Keras 3 export trap"
+#: TensorFlow refuses a tensor both fed and fetched (``subgraph.cc``); TF Serving passes it on.
+_FED_AND_FETCHED = " is both fed and fetched"
 _KERAS_TENSOR = re.compile(r"^keras_tensor(_\d+)?$")
 _MISSING_VARIABLE = "Could not find variable"
 # Attributes every Keras 3 Layer tracks; tf.saved_model.save writes them as children of the root
@@ -144,6 +146,8 @@ def explain_run_failure(
     error: str, meta_graph: meta_graph_pb2.MetaGraphDef, signature: meta_graph_pb2.SignatureDef
 ) -> Explanation | None:
     """The explanation and fix for a run error that is a known trap, or None."""
+    if _FED_AND_FETCHED in error:
+        return _fed_and_fetched_explanation(signature)
     if _MISSING_VARIABLE not in error:
         return None
     if is_keras3_model_saved_directly(meta_graph):
@@ -154,6 +158,22 @@ def explain_run_failure(
         "session loader TF Serving uses (the graph reads it by a name nothing restores). Save a "
         "tf.Module that tracks the serving function's own variables (concrete.variables), as "
         "fashion.export.export_version does.",
+    )
+
+
+def _fed_and_fetched_explanation(signature: meta_graph_pb2.SignatureDef) -> Explanation:
+    fed = {info.name: alias for alias, info in signature.inputs.items()}
+    both = [
+        f"{alias!r} is input {fed[info.name]!r} ({info.name})"
+        for alias, info in sorted(signature.outputs.items())
+        if info.name in fed
+    ]
+    return Explanation(
+        "",
+        f"The signature's output {' and '.join(both) or 'is one of its inputs'}: TensorFlow "
+        "refuses to fetch a tensor that the same run feeds (subgraph.cc), so TF Serving fails "
+        "every request to this signature. Export such an output through tf.identity, so that "
+        "it is a tensor of its own.",
     )
 
 
