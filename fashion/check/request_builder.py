@@ -5,8 +5,9 @@ dimension is the batch, other unknown dimensions come from ``--dim`` or are the 
 and an input of unknown rank is sent as one value per example. Predict signatures get both of
 TF Serving's JSON forms, row (``instances``) and columnar (``inputs``); classify and regress
 signatures that take serialised ``tf.Example`` s get ``examples`` with the features their
-``ParseExample`` node reads. The bodies are JSON bytes: the in-process side decodes the very
-bytes the server receives.
+``ParseExample`` node reads, and so does a predict signature's string input that the graph
+parses as examples (sent as ``{"b64": ...}``). The bodies are JSON bytes: the in-process side
+decodes the very bytes the server receives.
 
 gRPC requests send the same values: a gRPC request names the JSON body (the columnar one, or
 the examples) whose decoded tensors or examples it carries, so both APIs are asked the same
@@ -16,6 +17,7 @@ signatures without inputs, which REST cannot call, get gRPC requests of tensors 
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import math
@@ -144,7 +146,7 @@ def plan_signature(
     elif is_examples_signature(signature):
         plan = _examples_plan(name, signature, meta_graph, options, batches)
     else:
-        plan = _predict_plan(name, signature, options, batches)
+        plan = _predict_plan(name, signature, meta_graph, options, batches)
     if not options.over_rest:
         plan = dataclasses.replace(plan, requests=[], skipped=[])
     if not options.over_grpc:
@@ -192,9 +194,8 @@ def _numpy_dtype(dtype: str) -> Any:
 def _tensor(array: np.ndarray) -> np.ndarray:
     """A gRPC-only request's tensor: strings as bytes, as a TensorProto holds them."""
     if array.dtype == object:
-        return np.array([str(v).encode() for v in array.reshape(-1)], dtype=object).reshape(
-            array.shape
-        )
+        flat = [v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1)]
+        return np.array(flat, dtype=object).reshape(array.shape)
     return array
 
 
@@ -218,12 +219,22 @@ def _input_shape(
 def _predict_plan(
     name: str,
     signature: meta_graph_pb2.SignatureDef,
+    meta_graph: meta_graph_pb2.MetaGraphDef,
     options: CheckOptions,
     batches: list[int],
 ) -> SignaturePlan:
     from fashion.serving.runtime.signature_info import signature_info
 
     info = signature_info(signature)
+    # A string input the graph parses as tf.Examples (TFX and Estimator exports' predict
+    # signatures) gets serialised Examples with the features it reads; seeded words would only
+    # fail to parse.
+    parsed = {
+        alias: features
+        for alias, spec in info.inputs.items()
+        if spec.dtype == "string"
+        and (features := example_features(meta_graph, signature.inputs[alias].name)) is not None
+    }
     uncarried = {a: s.dtype for a, s in info.inputs.items() if s.dtype not in _JSON_DTYPES}
     unsendable = {a: d for a, d in uncarried.items() if d not in _GRPC_ONLY_DTYPES}
     if unsendable:
@@ -254,15 +265,14 @@ def _predict_plan(
             "(instances) request was built; the columnar one sends the declared shapes"
         )
     for batch in batches if batched else [0]:
-        arrays = {
-            alias: _array(
-                spec.dtype,
-                _input_shape(alias, spec.shape, dim_names[alias], batch, options),
-                _rng(options, name, alias, batch),
-                alias,
-            )
-            for alias, spec in info.inputs.items()
-        }
+        arrays = {}
+        for alias, spec in info.inputs.items():
+            shape = _input_shape(alias, spec.shape, dim_names[alias], batch, options)
+            rng = _rng(options, name, alias, batch)
+            if alias in parsed:
+                arrays[alias] = _serialized_examples(parsed[alias], shape, rng)
+            else:
+                arrays[alias] = _array(spec.dtype, shape, rng, alias)
         label = f" batch {batch}" if batched else ""
         if uncarried:
             tensors = {alias: _tensor(array) for alias, array in arrays.items()}
@@ -270,7 +280,7 @@ def _predict_plan(
                 BuiltRequest("predict", f"predict grpc{label}", b"", GRPC, tensors=tensors)
             )
             continue
-        values = {alias: array.tolist() for alias, array in arrays.items()}
+        values = {alias: _json_values(array.tolist()) for alias, array in arrays.items()}
         if batched:
             if len(values) == 1:
                 instances: list[Any] = next(iter(values.values()))
@@ -304,6 +314,37 @@ def _feature_value(feature: Feature, rng: np.random.Generator) -> list[Any]:
     if feature.dtype == "int64":
         return [int(v) for v in rng.integers(0, _INT_HIGH, count)]
     return [f"{feature.key}-{rng.integers(0, 1000)}" for _ in range(count)]
+
+
+def _serialized_examples(
+    features: list[Feature], shape: tuple[int, ...], rng: np.random.Generator
+) -> np.ndarray:
+    """Serialised ``tf.Example`` s with seeded values of ``features``, one per element."""
+    from tensorflow.core.example import example_pb2
+
+    serialized = np.empty(math.prod(shape), dtype=object)
+    for index in range(serialized.size):
+        example = example_pb2.Example()
+        for feature in features:
+            values = _feature_value(feature, rng)
+            field = example.features.feature[feature.key]
+            if feature.dtype == "float":
+                field.float_list.value.extend(values)
+            elif feature.dtype == "int64":
+                field.int64_list.value.extend(values)
+            else:
+                field.bytes_list.value.extend(value.encode() for value in values)
+        serialized[index] = example.SerializeToString()
+    return serialized.reshape(shape)
+
+
+def _json_values(value: Any) -> Any:
+    """Nested values as TF Serving's JSON carries them: bytes as ``{"b64": ...}``."""
+    if isinstance(value, list):
+        return [_json_values(item) for item in value]
+    if isinstance(value, bytes):
+        return {"b64": base64.b64encode(value).decode()}
+    return value
 
 
 def _examples_plan(

@@ -3,6 +3,7 @@ from the graph; all in-process (protos and the TF1 builder), no model server."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -229,3 +230,50 @@ def test_an_input_no_request_can_carry_is_skipped_over_both_apis() -> None:
         "these dtypes; give the inputs numeric, bool or string dtypes"
     )
     assert plan.skipped == plan.grpc_skipped == [reason]
+
+
+def _parsing_predict_model(path: Path) -> Path:
+    """A predict signature as TFX and Estimator exports write it: ``examples`` (serialised
+    tf.Examples with a float ``x`` [2] and an int64 ``k``) and a plain string ``note``."""
+    graph = tf.Graph()
+    with graph.as_default():
+        examples = tf.compat.v1.placeholder(tf.string, [None], name="examples")
+        note = tf.compat.v1.placeholder(tf.string, [None], name="note")
+        parsed = tf.io.parse_example(
+            examples,
+            {"x": tf.io.FixedLenFeature([2], tf.float32), "k": tf.io.FixedLenFeature([], tf.int64)},
+        )
+        score = tf.identity(
+            tf.reduce_sum(parsed["x"], axis=1) + tf.cast(parsed["k"], tf.float32), name="score"
+        )
+        length = tf.strings.length(note, name="length")
+        signature = tf.compat.v1.saved_model.predict_signature_def(
+            {"examples": examples, "note": note}, {"score": score, "length": length}
+        )
+        with tf.compat.v1.Session(graph=graph) as session:
+            return save_session(path, graph, session, {"serving_default": signature})
+
+
+def test_a_predict_input_the_graph_parses_as_examples_gets_serialised_examples(
+    tmp_path: Path,
+) -> None:
+    from tensorflow.core.example import example_pb2
+
+    from fashion.check.reference import Reference
+
+    version = _parsing_predict_model(tmp_path / "1")
+    meta_graph = _meta_graph(version)
+    plan = plan_signature(
+        "serving_default", meta_graph.signature_def["serving_default"], meta_graph, CheckOptions()
+    )
+    inputs = json.loads(plan.requests[-1].body)["inputs"]
+    assert all(isinstance(word, str) for word in inputs["note"])
+    examples = [
+        example_pb2.Example.FromString(base64.b64decode(v["b64"])) for v in inputs["examples"]
+    ]
+    assert len(examples) == 4
+    assert {key: len(f.float_list.value) + len(f.int64_list.value)
+            for key, f in examples[0].features.feature.items()} == {"x": 2, "k": 1}  # fmt: skip
+    with Reference.load(str(version)) as reference:
+        answers = [reference.answer(r.api, r.body) for r in plan.requests]
+    assert [answer.error for answer in answers] == [None] * len(plan.requests)
