@@ -3,17 +3,17 @@
 Classify and regress signatures take serialised ``tf.Example`` protos; which features they need
 is written nowhere but in the graph, in the ``ParseExample`` (TF1 ``tf.parse_example``),
 ``ParseExampleV2`` (``tf.io.parse_example``) or ``ParseSingleExample`` node that reads the
-input. This module walks the MetaGraph's data flow from the input tensor, into the functions
-that call ops invoke (TF2 exports keep their ops there), to the first such node, and reads its
-keys (constants), dtypes and dense shapes. No TensorFlow runtime: protos only.
+input. This module reads the keys (constants), dtypes and dense shapes of the first such node
+the input reaches (:func:`fashion.check.graph_flow.first_reached`). No TensorFlow runtime:
+protos only.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from fashion.check.graph_flow import Scope, first_reached
 
 if TYPE_CHECKING:
     from tensorflow.core.framework import node_def_pb2
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["Feature", "example_features"]
 
 _PARSE_OPS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
-_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 # DataType enum values (types.proto) a tf.Example feature can have.
 _FEATURE_DTYPES = {1: "float", 9: "int64", 7: "string"}
 
@@ -44,28 +43,6 @@ class Feature:
     shape: tuple[int, ...] = ()
 
 
-class _Scope:
-    """The nodes of the graph or of one function, with who consumes what."""
-
-    def __init__(self, nodes: Sequence[node_def_pb2.NodeDef]) -> None:
-        self.nodes = {node.name: node for node in nodes}
-        self.consumers: dict[str, list[tuple[Any, int]]] = {}
-        for node in nodes:
-            for index, source in enumerate(node.input):
-                if source.startswith("^"):
-                    continue
-                self.consumers.setdefault(source.split(":")[0], []).append((node, index))
-
-    def constant(self, source: str) -> Any:
-        """The value of the Const node behind an input, or None."""
-        node = self.nodes.get(source.split(":")[0].lstrip("^"))
-        if node is None or node.op != "Const":
-            return None
-        from tensorflow import make_ndarray
-
-        return make_ndarray(node.attr["value"].tensor)
-
-
 def example_features(
     meta_graph: meta_graph_pb2.MetaGraphDef, input_tensor: str
 ) -> list[Feature] | None:
@@ -79,28 +56,8 @@ def example_features(
         The features of the first parse node reading the input, or None when there is none or
         its keys are not constants.
     """
-    functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
-    scopes: dict[str, _Scope] = {}
-    main = _Scope(meta_graph.graph_def.node)
-    queue: deque[tuple[_Scope, str]] = deque([(main, input_tensor.split(":")[0])])
-    seen: set[tuple[int, str]] = set()
-    while queue:
-        scope, name = queue.popleft()
-        if (id(scope), name) in seen:
-            continue
-        seen.add((id(scope), name))
-        for node, index in scope.consumers.get(name, ()):
-            if node.op in _PARSE_OPS:
-                return _features(scope, node)
-            called = node.attr["f"].func.name if node.op in _CALL_OPS else ""
-            if called in functions:
-                body = functions[called]
-                if called not in scopes:
-                    scopes[called] = _Scope(body.node_def)
-                if index < len(body.signature.input_arg):
-                    queue.append((scopes[called], body.signature.input_arg[index].name))
-            queue.append((scope, node.name))
-    return None
+    found = first_reached(meta_graph, input_tensor, _PARSE_OPS)
+    return _features(*found) if found is not None else None
 
 
 def _types(node: node_def_pb2.NodeDef, attr: str) -> list[str]:
@@ -120,7 +77,7 @@ def _keys(value: Any) -> list[str] | None:
     return [k.decode() if isinstance(k, bytes) else str(k) for k in value.reshape(-1).tolist()]
 
 
-def _features(scope: _Scope, node: node_def_pb2.NodeDef) -> list[Feature] | None:
+def _features(scope: Scope, node: node_def_pb2.NodeDef) -> list[Feature] | None:
     inputs = [source for source in node.input if not source.startswith("^")]
     if node.op == "ParseSingleExample":
         dense_keys = [k.decode() for k in node.attr["dense_keys"].list.s]

@@ -5,9 +5,10 @@ dimension is the batch, other unknown dimensions come from ``--dim`` or are the 
 and an input of unknown rank is sent as one value per example. Predict signatures get both of
 TF Serving's JSON forms, row (``instances``) and columnar (``inputs``); classify and regress
 signatures that take serialised ``tf.Example`` s get ``examples`` with the features their
-``ParseExample`` node reads, and so does a predict signature's string input that the graph
-parses as examples (sent as ``{"b64": ...}``). The bodies are JSON bytes: the in-process side
-decodes the very bytes the server receives.
+``ParseExample`` node reads. A predict signature's string input gets serialised examples too
+when the graph parses it as examples, and seeded PNG or JPEG images of :data:`IMAGE_SIZE` when
+the graph decodes it as images, both sent as ``{"b64": ...}``. The bodies are JSON bytes: the
+in-process side decodes the very bytes the server receives.
 
 gRPC requests send the same values: a gRPC request names the JSON body (the columnar one, or
 the examples) whose decoded tensors or examples it carries, so both APIs are asked the same
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fashion.check.example_features import Feature, example_features
+from fashion.check.graph_flow import first_reached
 from fashion.check.options import CheckOptions
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CLASSIFY_METHOD",
     "GRPC",
+    "IMAGE_SIZE",
     "INIT_OP_SIGNATURE",
     "REGRESS_METHOD",
     "REST",
@@ -59,6 +62,15 @@ _INTEGERS = {
 } | {"uint64": np.uint64}
 # Small values: they are valid indices into any embedding table or vocabulary of 4 or more.
 _INT_HIGH = 4
+#: Height and width of the images sent to an input the graph decodes as images.
+IMAGE_SIZE = (32, 32)
+#: The decoders this check can feed, and the ``tf.io`` encoder of a format each reads.
+_IMAGE_FORMATS = {
+    "DecodeImage": "encode_png",
+    "DecodePng": "encode_png",
+    "DecodeJpeg": "encode_jpeg",
+    "DecodeAndCropJpeg": "encode_jpeg",
+}
 _JSON_DTYPES = frozenset({*_FLOATS, *_INTEGERS, "bool", "string"})
 # Dtypes TF Serving's JSON API has no conversion for, which a TensorProto carries.
 _GRPC_ONLY_FLOATS = ("half", "bfloat16")
@@ -227,13 +239,23 @@ def _predict_plan(
 
     info = signature_info(signature)
     # A string input the graph parses as tf.Examples (TFX and Estimator exports' predict
-    # signatures) gets serialised Examples with the features it reads; seeded words would only
-    # fail to parse.
-    parsed = {
-        alias: features
+    # signatures) gets serialised Examples with the features it reads, and one it decodes as
+    # images gets encoded images; seeded words would only fail to parse.
+    strings = {
+        alias: signature.inputs[alias].name
         for alias, spec in info.inputs.items()
         if spec.dtype == "string"
-        and (features := example_features(meta_graph, signature.inputs[alias].name)) is not None
+    }
+    parsed = {
+        alias: features
+        for alias, tensor in strings.items()
+        if (features := example_features(meta_graph, tensor)) is not None
+    }
+    images = {
+        alias: found[1].op
+        for alias, tensor in strings.items()
+        if alias not in parsed
+        and (found := first_reached(meta_graph, tensor, _IMAGE_FORMATS)) is not None
     }
     uncarried = {a: s.dtype for a, s in info.inputs.items() if s.dtype not in _JSON_DTYPES}
     unsendable = {a: d for a, d in uncarried.items() if d not in _GRPC_ONLY_DTYPES}
@@ -271,6 +293,8 @@ def _predict_plan(
             rng = _rng(options, name, alias, batch)
             if alias in parsed:
                 arrays[alias] = _serialized_examples(parsed[alias], shape, rng)
+            elif alias in images:
+                arrays[alias] = _encoded_images(images[alias], shape, rng)
             else:
                 arrays[alias] = _array(spec.dtype, shape, rng, alias)
         label = f" batch {batch}" if batched else ""
@@ -336,6 +360,18 @@ def _serialized_examples(
                 field.bytes_list.value.extend(value.encode() for value in values)
         serialized[index] = example.SerializeToString()
     return serialized.reshape(shape)
+
+
+def _encoded_images(decoder: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Seeded RGB images of :data:`IMAGE_SIZE`, encoded in the format ``decoder`` reads."""
+    import tensorflow as tf
+
+    encode = _IMAGE_FORMATS[decoder]
+    encoded = np.empty(math.prod(shape), dtype=object)
+    for index in range(encoded.size):
+        pixels = rng.integers(0, 256, (*IMAGE_SIZE, 3)).astype(np.uint8)
+        encoded[index] = getattr(tf.io, encode)(pixels).numpy()
+    return encoded.reshape(shape)
 
 
 def _json_values(value: Any) -> Any:

@@ -277,3 +277,53 @@ def test_a_predict_input_the_graph_parses_as_examples_gets_serialised_examples(
     with Reference.load(str(version)) as reference:
         answers = [reference.answer(r.api, r.body) for r in plan.requests]
     assert [answer.error for answer in answers] == [None] * len(plan.requests)
+
+
+def _image_models(tmp_path: Path) -> dict[str, Path]:
+    """Two inputs that carry encoded images: ``jpeg`` (a TF1 graph's DecodeJpeg on a scalar
+    string) and ``images`` (a TF2 export that decodes a batch with ``tf.map_fn``, so its
+    DecodeImage sits in a while loop's body inside the function library)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        jpeg = tf.compat.v1.placeholder(tf.string, [], name="jpeg")
+        pixels = tf.io.decode_jpeg(jpeg, channels=3)
+        mean = tf.reduce_mean(tf.cast(pixels, tf.float32), name="mean")
+        signature = tf.compat.v1.saved_model.predict_signature_def({"jpeg": jpeg}, {"mean": mean})
+        with tf.compat.v1.Session(graph=graph) as session:
+            tf1 = save_session(
+                tmp_path / "tf1" / "1", graph, session, {"serving_default": signature}
+            )
+
+    class Images(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")])
+        def serve(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
+            def decoded(data: tf.Tensor) -> tf.Tensor:
+                image = tf.io.decode_image(data, channels=3, expand_animations=False)
+                return tf.reduce_mean(tf.cast(image, tf.float32))
+
+            return {"mean": tf.map_fn(decoded, images, fn_output_signature=tf.float32)}
+
+    module = Images()
+    tf2 = tmp_path / "tf2" / "1"
+    tf.saved_model.save(module, str(tf2), signatures={"serving_default": module.serve})
+    return {"jpeg": tf1, "images": tf2}
+
+
+def test_an_input_the_graph_decodes_as_images_gets_images_in_the_format_it_reads(
+    tmp_path: Path,
+) -> None:
+    from fashion.check.reference import Reference
+
+    for alias, version in _image_models(tmp_path).items():
+        meta_graph = _meta_graph(version)
+        plan = plan_signature(
+            "serving_default", meta_graph.signature_def["serving_default"], meta_graph,
+            CheckOptions(),
+        )  # fmt: skip
+        sent = json.loads(plan.requests[-1].body)["inputs"][alias]
+        first = base64.b64decode((sent if alias == "jpeg" else sent[0])["b64"])
+        assert first.startswith(b"\xff\xd8" if alias == "jpeg" else b"\x89PNG"), alias
+        assert tf.io.decode_image(first).shape == (32, 32, 3)
+        with Reference.load(str(version)) as reference:
+            answers = [reference.answer(r.api, r.body) for r in plan.requests]
+        assert [answer.error for answer in answers] == [None] * len(plan.requests), alias
