@@ -12,6 +12,7 @@ imports TensorFlow's protos) while the server starts.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +24,12 @@ from fashion.serving.models.discovery import parse_version
 if TYPE_CHECKING:
     from tensorflow.core.protobuf import meta_graph_pb2
 
-__all__ = ["ModelLayout", "find_versions", "read_meta_graph"]
+__all__ = ["SERVE_TAGS", "ModelLayout", "find_versions", "read_meta_graph"]
 
 _PB = "saved_model.pb"
 _PBTXT = "saved_model.pbtxt"
-_TAGS = ("serve",)
+#: The MetaGraph TF Serving loads unless ``--saved_model_tags`` says otherwise.
+SERVE_TAGS = ("serve",)
 _SHARD = re.compile(r"^variables\.data-(\d+)-of-(\d+)$")
 # Names exporters and copy tools give a directory that is still being written.
 _TEMPORARY = re.compile(r"^[.~_]|tmp|temp|partial|incomplete|staging|export-", re.IGNORECASE)
@@ -248,12 +250,16 @@ def _wire_problem(pb: Path) -> str:
 
 
 def read_meta_graph(
-    version: int, directory: Path, *, single_version: bool
+    version: int,
+    directory: Path,
+    *,
+    single_version: bool,
+    tags: Sequence[str] = SERVE_TAGS,
 ) -> tuple[meta_graph_pb2.MetaGraphDef | None, CheckRow | None]:
     """Parse ``saved_model.pb`` and apply the rules that need its contents.
 
     Returns:
-        The MetaGraph tagged ``serve`` (None when a rule is broken) and the broken rule's row.
+        The MetaGraph of ``tags`` (None when a rule is broken) and the broken rule's row.
 
     Raises:
         CheckInputError: ``directory`` is the one SavedModel given and it cannot be read at all.
@@ -279,12 +285,14 @@ def read_meta_graph(
         )
         return None, CheckRow("", "layout: saved_model.pb", Result.FAIL, version, detail=detail)
     for meta_graph in saved_model.meta_graphs:
-        if set(meta_graph.meta_info_def.tags) == set(_TAGS):
+        if set(meta_graph.meta_info_def.tags) == set(tags):
             return meta_graph, _variables_row(version, directory, meta_graph)
     found = [sorted(m.meta_info_def.tags) for m in saved_model.meta_graphs]
-    detail = (
-        f"no MetaGraph tagged {list(_TAGS)} (found {found}); TF Serving loads the 'serve' "
-        "MetaGraph unless --saved_model_tags says otherwise. tf.saved_model.save writes it."
+    detail = f"no MetaGraph tagged {list(tags)} (found {found}); " + (
+        "TF Serving loads the 'serve' MetaGraph unless --saved_model_tags says otherwise "
+        "(--server-flag=--saved_model_tags=...). tf.saved_model.save writes it."
+        if tuple(tags) == SERVE_TAGS
+        else "the server loads the MetaGraph whose tags are exactly those of --saved_model_tags."
     )
     return None, CheckRow("", "layout: serve tag", Result.FAIL, version, detail=detail)
 

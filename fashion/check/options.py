@@ -87,6 +87,11 @@ class CheckOptions:
         new_version: a SavedModel to hot-load as the next version once the checks ran.
         repeat: how many times each built request is sent (for the p50 column).
         seed: seeds the built inputs' values.
+        server_flags: more ``tensorflow_model_server`` flags for a server the check starts
+            (``--server-flag``), as production runs it: ``--enable_batching``,
+            ``--saved_model_tags=serve,gpu`` (the in-process side loads the same MetaGraph).
+            The check sets the ports, the model config file, ``--max_num_load_retries`` and
+            ``--file_system_poll_wait_seconds`` itself, and refuses them here.
         ready_timeout: seconds to wait for every version to be AVAILABLE.
         request_timeout: seconds for each request.
         work_dir: keep the staged base path and the server's log here (default: a temporary
@@ -112,6 +117,7 @@ class CheckOptions:
     request_timeout: float = DEFAULT_TIMEOUT
     work_dir: Path | None = None
     transport: str = "both"
+    server_flags: tuple[str, ...] = ()
     _dim_index: Mapping[str, tuple[DimOverride, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -128,6 +134,8 @@ class CheckOptions:
         for name, value in (("rtol", self.rtol), ("atol", self.atol)):
             if not (math.isfinite(value) and value >= 0):
                 raise CheckInputError(f"{name} must be a non-negative number, got {value!r}")
+        for flag in self.server_flags:
+            _check_server_flag(flag)
         index: dict[str, tuple[DimOverride, ...]] = {}
         for dim in self.dims:
             index[dim.name] = (*index.get(dim.name, ()), dim)
@@ -143,6 +151,17 @@ class CheckOptions:
         """Whether the served checks go over gRPC."""
         return self.transport in ("grpc", "both")
 
+    @property
+    def saved_model_tags(self) -> tuple[str, ...]:
+        """The MetaGraph tags the server loads: ``--saved_model_tags`` among the server flags,
+        split on commas as ``main.cc`` splits it, else ``serve``."""
+        tags = ("serve",)
+        for flag in self.server_flags:
+            name, _, value = flag.removeprefix("--").partition("=")
+            if name == "saved_model_tags":
+                tags = tuple(tag for tag in value.split(",") if tag)
+        return tags
+
     def dim_size(self, input_name: str, axis: int, dim_name: str = "") -> int | None:
         """The ``--dim`` size for an unknown axis of an input, or None when none was given."""
         for key in (input_name, dim_name):
@@ -150,3 +169,28 @@ class CheckOptions:
                 if dim.axis is None or dim.axis == axis:
                     return dim.size
         return None
+
+
+#: Flags a server started by the check always gets from the check itself.
+_CHECK_OWNS = frozenset(
+    {
+        "port",
+        "rest_api_port",
+        "model_config_file",
+        "model_name",
+        "model_base_path",
+        "max_num_load_retries",
+        "file_system_poll_wait_seconds",
+    }
+)
+_FLAG = re.compile(r"^--(?P<name>[A-Za-z_][A-Za-z0-9_]*)(=.*)?$", re.DOTALL)
+
+
+def _check_server_flag(flag: str) -> None:
+    match = _FLAG.match(flag)
+    if match is None:
+        raise CheckInputError(f"a server flag is --name or --name=value, got {flag!r}")
+    if match.group("name") in _CHECK_OWNS:
+        raise CheckInputError(
+            f"--{match.group('name')} is set by fashion check itself; it cannot be a server flag"
+        )

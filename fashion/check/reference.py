@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from fashion.serving.codec.predict_request import decode_inputs, read_predict_re
 from fashion.serving.codec.predict_response import encode_predict_response
 from fashion.serving.runtime.example_inference import classify, regress
 from fashion.serving.runtime.predict import run_predict
-from fashion.serving.runtime.servable import Servable
+from fashion.serving.runtime.servable import LoadOptions, Servable
 from fashion.serving.status import Code, ServingStatusError
 
 __all__ = ["Reference"]
@@ -44,13 +44,14 @@ class Reference:
         self.servable = servable
 
     @classmethod
-    def load(cls, export_dir: str) -> Reference:
-        """Load a version directory with the session loader (no warm-up replay).
+    def load(cls, export_dir: str, tags: Sequence[str] = ("serve",)) -> Reference:
+        """Load a version directory's ``tags`` MetaGraph with the session loader (no warm-up
+        replay), as the server loads it under ``--saved_model_tags``.
 
         Raises:
             ServingStatusError: the load failed, with TensorFlow's code and text.
         """
-        return cls(Servable.load(export_dir))
+        return cls(Servable.load(export_dir, LoadOptions(tags=tuple(tags))))
 
     def __enter__(self) -> Reference:
         return self

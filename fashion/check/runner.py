@@ -86,7 +86,9 @@ def run_check(
     report.server = binary.description
     with _work_dir(options) as work:
         say(f"starting the model server: {binary.description}")
-        with start_server(binary, layout.model_name, layout.versions, work) as served:
+        with start_server(
+            binary, layout.model_name, layout.versions, work, options.server_flags
+        ) as served:
             started = time.monotonic()
             _check(served, layout, golden, new_version, options, report, say, started)
     report.timings["total"] = time.monotonic() - begin
@@ -200,7 +202,12 @@ def _check(
 
     meta_graphs = {}
     for version, directory in sorted(layout.versions.items()):
-        meta_graph, row = read_meta_graph(version, directory, single_version=layout.single_version)
+        meta_graph, row = read_meta_graph(
+            version,
+            directory,
+            single_version=layout.single_version,
+            tags=options.saved_model_tags,
+        )
         if row is not None:
             report.rows.append(row)
         if meta_graph is not None:
@@ -307,7 +314,9 @@ def _hot_load(
     if new_version.broken:
         return
     (directory,) = new_version.versions.values()
-    meta_graph, row = read_meta_graph(number, directory, single_version=True)
+    meta_graph, row = read_meta_graph(
+        number, directory, single_version=True, tags=options.saved_model_tags
+    )
     if row is not None:
         report.rows.append(row)
     if meta_graph is None or row is not None:

@@ -287,8 +287,10 @@ def start_server(
     model_name: str,
     versions: Mapping[int, Path],
     work_dir: Path,
+    extra_flags: Sequence[str] = (),
 ) -> Iterator[ServedModel]:
-    """Stage the versions and start a server on them; stop it when the block ends.
+    """Stage the versions and start a server on them, with :data:`CHECK_SERVER_FLAGS` and
+    ``extra_flags``; stop it when the block ends.
 
     Raises:
         ServerStartError: the server cannot be started.
@@ -298,7 +300,7 @@ def start_server(
     copies = binary.kind == "docker"
     config = work_dir / "models.config"
     config.write_text(_config_text(model_name, base))
-    launch = plan_launch(binary, config_file=config, extra=CHECK_SERVER_FLAGS)
+    launch = plan_launch(binary, config_file=config, extra=(*CHECK_SERVER_FLAGS, *extra_flags))
     served = ServedModel(
         url=f"http://127.0.0.1:{launch.rest_port}",
         model_name=model_name,

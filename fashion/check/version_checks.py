@@ -116,7 +116,7 @@ def prepare_version(
     """Load a version in-process, build its requests and answer them there."""
     prepared = PreparedVersion(version, directory, meta_graph)
     try:
-        prepared.reference = Reference.load(str(directory))
+        prepared.reference = Reference.load(str(directory), options.saved_model_tags)
     except ServingStatusError as exc:
         prepared.load_error = exc.as_status_text()
         return prepared

@@ -75,6 +75,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--junit-xml", type=Path, metavar="FILE", help="also write the report as JUnit XML"
     )
     check.add_argument(
+        "--server-flag", action="append", default=[], metavar="--FLAG[=VALUE]",
+        help="one more tensorflow_model_server flag for the server the check starts, as "
+        "production runs it; write it with '=': --server-flag=--enable_batching. Repeatable. "
+        "--saved_model_tags is honoured in-process too",
+    )  # fmt: skip
+    check.add_argument(
         "--work-dir", type=Path, metavar="DIR",
         help="keep the server's log and staged base path here (default: removed)",
     )  # fmt: skip
@@ -128,6 +134,7 @@ def _check(args: argparse.Namespace) -> int:
         ready_timeout=args.timeout,
         work_dir=args.work_dir,
         transport=args.transport,
+        server_flags=tuple(args.server_flag),
     )
     report = run_check(args.path, options, progress=_say_progress)
     print(report.table())

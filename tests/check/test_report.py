@@ -255,6 +255,29 @@ def test_the_transport_option_is_rest_grpc_or_both() -> None:
 
 
 @pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        ("--port=9000", "--port is set by fashion check itself"),
+        ("--model_config_file=/x", "--model_config_file is set by fashion check itself"),
+        ("--file_system_poll_wait_seconds=5", "--file_system_poll_wait_seconds is set by"),
+        ("enable_batching", "a server flag is --name or --name=value, got 'enable_batching'"),
+        ("--", "a server flag is --name or --name=value"),
+    ],
+)
+def test_a_server_flag_the_check_sets_itself_or_not_a_flag_is_refused(
+    flag: str, message: str
+) -> None:
+    with pytest.raises(CheckInputError, match=message):
+        CheckOptions(server_flags=("--enable_batching", flag))
+
+
+def test_the_in_process_side_loads_the_metagraph_of_the_servers_saved_model_tags() -> None:
+    assert CheckOptions().saved_model_tags == ("serve",)
+    flags = ("--enable_batching", "--saved_model_tags=serve,gpu")
+    assert CheckOptions(server_flags=flags).saved_model_tags == ("serve", "gpu")
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [("images=28", ("images", 28, None)), ("tokens:1=16", ("tokens", 16, 1))],
 )
