@@ -9,14 +9,14 @@ optionally hot-loads a new version, and explains the known traps. The result is 
 :class:`CheckReport`; nothing here prints.
 
 Modules, one job each: ``options`` (what was asked), ``layout`` (the model on disk), ``server``
-(the server side), ``readiness`` (each version's load), ``request_builder``, ``graph_flow`` and
-``example_features`` (requests from a signature), ``golden`` (the user's cases), ``reference`` (the
-in-process answers), ``compare`` (answers against answers), ``determinism`` (outputs that differ
-run to run), ``traps`` (warnings and explanations), ``version_checks`` (the rows of one version),
-``grpc_rows`` (its gRPC rows), ``rows`` (what the rows of both APIs share), ``report`` (table,
-JSON, JUnit XML) and ``runner`` (the order of it all). Importing the package imports no TensorFlow:
-the runner imports it (quietly, with the server's kernels) once the server is starting, so both
-start-ups overlap. May import ``fashion.servers``, ``fashion.clients``,
+(the server side), ``readiness`` (each version's load), ``request_builder``, ``seeded_values``,
+``graph_flow`` and ``example_features`` (requests from a signature), ``golden`` (the user's cases),
+``reference`` (the in-process answers), ``compare`` (answers against answers), ``determinism``
+(outputs that differ run to run), ``traps`` (warnings and explanations), ``version_checks`` (the
+rows of one version), ``grpc_rows`` (its gRPC rows), ``rows`` (what the rows of both APIs share),
+``report`` (table, JSON, JUnit XML) and ``runner`` (the order of it all). Importing the package
+imports no TensorFlow: the runner imports it (quietly, with the server's kernels) once the server
+is starting, so both start-ups overlap. May import ``fashion.servers``, ``fashion.clients``,
 ``fashion.quiet_tensorflow`` and the stand-in's ``runtime``, ``codec``, ``status``,
 ``startup.tf_env`` and ``models.discovery``; never Keras or the training pipeline
 (``fashion.export`` is named in explanations, not imported), nor ``fashion.testing``: a server a

@@ -13,15 +13,26 @@ them (:func:`determinism_row`). Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fashion.check.compare import Answer, GrpcAnswer, compare_json, compare_outputs
 from fashion.check.report import CheckRow, Result
 
-__all__ = ["WHOLE_ANSWER", "determinism_row", "masked", "masked_grpc", "unstable_outputs"]
+if TYPE_CHECKING:
+    from fashion.check.reference import Reference
+    from fashion.check.request_builder import SignaturePlan
+
+__all__ = [
+    "WHOLE_ANSWER",
+    "determinism_row",
+    "masked",
+    "masked_grpc",
+    "rerun_unstable",
+    "unstable_outputs",
+]
 
 #: Classify and regress answers have no output aliases: their results vary as a whole.
 WHOLE_ANSWER = "*"
@@ -45,6 +56,32 @@ def unstable_outputs(first: Answer, second: Answer) -> frozenset[str]:
         )
     if first.ok and second.ok and not compare_json(first.results, second.results, 0, 0).same:
         return frozenset({WHOLE_ANSWER})
+    return frozenset()
+
+
+def rerun_unstable(
+    reference: Reference,
+    name: str,
+    plan: SignaturePlan,
+    expected: Mapping[tuple[str, str], Answer],
+) -> frozenset[str]:
+    """Run the signature's first request that ran once more, and compare the two answers.
+
+    Args:
+        reference: the version loaded in-process.
+        name: the signature.
+        plan: its requests (REST's first, then gRPC's).
+        expected: (signature, check) -> the in-process answers already given.
+    """
+    for request in (*plan.requests, *plan.grpc_requests):
+        first = expected.get((name, request.check))
+        if first is None or (first.outputs is None and first.results is None):
+            continue
+        if request.tensors is not None:
+            again = reference.answer_tensors(name, request.tensors)
+        else:
+            again = reference.answer(request.api, request.body)
+        return unstable_outputs(first, again)
     return frozenset()
 
 

@@ -6,7 +6,7 @@ and an input of unknown rank is sent as one value per example. Predict signature
 TF Serving's JSON forms, row (``instances``) and columnar (``inputs``); classify and regress
 signatures that take serialised ``tf.Example`` s get ``examples`` with the features their
 ``ParseExample`` node reads. A predict signature's string input gets serialised examples too
-when the graph parses it as examples, and seeded PNG or JPEG images of :data:`IMAGE_SIZE` when
+when the graph parses it as examples, and seeded PNG or JPEG images when
 the graph decodes it as images, both sent as ``{"b64": ...}``. The bodies are JSON bytes: the
 in-process side decodes the very bytes the server receives.
 
@@ -18,20 +18,27 @@ signatures without inputs, which REST cannot call, get gRPC requests of tensors 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
-import math
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fashion.check.example_features import Feature, example_features
-from fashion.check.graph_flow import first_reached
+from fashion.check.example_features import example_features
 from fashion.check.options import CheckOptions
+from fashion.check.seeded_values import (
+    GRPC_ONLY_DTYPES,
+    JSON_DTYPES,
+    Filler,
+    feature_values,
+    json_values,
+    seeded_array,
+    seeded_rng,
+    string_fillers,
+    tensor_values,
+)
 
 if TYPE_CHECKING:
     from tensorflow.core.protobuf import meta_graph_pb2
@@ -39,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CLASSIFY_METHOD",
     "GRPC",
-    "IMAGE_SIZE",
     "INIT_OP_SIGNATURE",
     "REGRESS_METHOD",
     "REST",
@@ -55,27 +61,6 @@ REGRESS_METHOD = "tensorflow/serving/regress"
 INIT_OP_SIGNATURE = "__saved_model_init_op"
 #: The transports, as rows and requests name them.
 REST, GRPC = "rest", "grpc"
-
-_FLOATS = {"float": np.float32, "double": np.float64}
-_INTEGERS = {
-    name: getattr(np, name) for name in ("int8", "int16", "int32", "int64", "uint8", "uint32")
-} | {"uint64": np.uint64}
-# Small values: they are valid indices into any embedding table or vocabulary of 4 or more.
-_INT_HIGH = 4
-#: Height and width of the images sent to an input the graph decodes as images.
-IMAGE_SIZE = (32, 32)
-#: The decoders this check can feed, and the ``tf.io`` encoder of a format each reads.
-_IMAGE_FORMATS = {
-    "DecodeImage": "encode_png",
-    "DecodePng": "encode_png",
-    "DecodeJpeg": "encode_jpeg",
-    "DecodeAndCropJpeg": "encode_jpeg",
-}
-_JSON_DTYPES = frozenset({*_FLOATS, *_INTEGERS, "bool", "string"})
-# Dtypes TF Serving's JSON API has no conversion for, which a TensorProto carries.
-_GRPC_ONLY_FLOATS = ("half", "bfloat16")
-_GRPC_ONLY_COMPLEX = {"complex64": np.complex64, "complex128": np.complex128}
-_GRPC_ONLY_DTYPES = frozenset({*_GRPC_ONLY_FLOATS, *_GRPC_ONLY_COMPLEX, "uint16"})
 
 
 @dataclass(frozen=True)
@@ -158,7 +143,9 @@ def plan_signature(
     elif is_examples_signature(signature):
         plan = _examples_plan(name, signature, meta_graph, options, batches)
     else:
-        plan = _predict_plan(name, signature, meta_graph, options, batches)
+        plan = _predict_plan(
+            name, signature, options, batches, string_fillers(signature, meta_graph)
+        )
     if not options.over_rest:
         plan = dataclasses.replace(plan, requests=[], skipped=[])
     if not options.over_grpc:
@@ -166,49 +153,8 @@ def plan_signature(
     return plan
 
 
-def _rng(options: CheckOptions, *parts: object) -> np.random.Generator:
-    return np.random.default_rng(
-        [options.seed, *(zlib.crc32(str(part).encode()) for part in parts)]
-    )
-
-
 def _json(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
-
-
-def _array(dtype: str, shape: tuple[int, ...], rng: np.random.Generator, label: str) -> np.ndarray:
-    """Seeded values of a dtype (strings as ``str``)."""
-    if dtype in _FLOATS:
-        return rng.random(shape).astype(_FLOATS[dtype])
-    if dtype in _INTEGERS:
-        return rng.integers(0, _INT_HIGH, shape).astype(_INTEGERS[dtype])
-    if dtype == "bool":
-        return rng.integers(0, 2, shape) == 1
-    if dtype in _GRPC_ONLY_FLOATS:
-        return rng.random(shape).astype(_numpy_dtype(dtype))
-    if dtype in _GRPC_ONLY_COMPLEX:
-        real, imaginary = rng.random(shape), rng.random(shape)
-        return (real + 1j * imaginary).astype(_GRPC_ONLY_COMPLEX[dtype])
-    if dtype == "uint16":
-        return rng.integers(0, _INT_HIGH, shape).astype(np.uint16)
-    count = math.prod(shape)
-    words = np.array([f"{label}-{rng.integers(0, 1000)}" for _ in range(count)], dtype=object)
-    return words.reshape(shape)
-
-
-def _numpy_dtype(dtype: str) -> Any:
-    """numpy's twin of a TensorFlow dtype name (``bfloat16`` is ml_dtypes', through TensorFlow)."""
-    import tensorflow as tf
-
-    return tf.as_dtype(dtype).as_numpy_dtype
-
-
-def _tensor(array: np.ndarray) -> np.ndarray:
-    """A gRPC-only request's tensor: strings as bytes, as a TensorProto holds them."""
-    if array.dtype == object:
-        flat = [v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1)]
-        return np.array(flat, dtype=object).reshape(array.shape)
-    return array
 
 
 def _input_shape(
@@ -231,34 +177,17 @@ def _input_shape(
 def _predict_plan(
     name: str,
     signature: meta_graph_pb2.SignatureDef,
-    meta_graph: meta_graph_pb2.MetaGraphDef,
     options: CheckOptions,
     batches: list[int],
+    fillers: Mapping[str, Filler],
 ) -> SignaturePlan:
+    """The predict requests; ``fillers`` fill the string inputs that must carry examples or
+    images (:func:`~fashion.check.seeded_values.string_fillers`)."""
     from fashion.serving.runtime.signature_info import signature_info
 
     info = signature_info(signature)
-    # A string input the graph parses as tf.Examples (TFX and Estimator exports' predict
-    # signatures) gets serialised Examples with the features it reads, and one it decodes as
-    # images gets encoded images; seeded words would only fail to parse.
-    strings = {
-        alias: signature.inputs[alias].name
-        for alias, spec in info.inputs.items()
-        if spec.dtype == "string"
-    }
-    parsed = {
-        alias: features
-        for alias, tensor in strings.items()
-        if (features := example_features(meta_graph, tensor)) is not None
-    }
-    images = {
-        alias: found[1].op
-        for alias, tensor in strings.items()
-        if alias not in parsed
-        and (found := first_reached(meta_graph, tensor, _IMAGE_FORMATS)) is not None
-    }
-    uncarried = {a: s.dtype for a, s in info.inputs.items() if s.dtype not in _JSON_DTYPES}
-    unsendable = {a: d for a, d in uncarried.items() if d not in _GRPC_ONLY_DTYPES}
+    uncarried = {a: s.dtype for a, s in info.inputs.items() if s.dtype not in JSON_DTYPES}
+    unsendable = {a: d for a, d in uncarried.items() if d not in GRPC_ONLY_DTYPES}
     if unsendable:
         reasons = [
             f"{_inputs_text(unsendable)}: neither TF Serving's JSON API nor this check's gRPC "
@@ -290,21 +219,19 @@ def _predict_plan(
         arrays = {}
         for alias, spec in info.inputs.items():
             shape = _input_shape(alias, spec.shape, dim_names[alias], batch, options)
-            rng = _rng(options, name, alias, batch)
-            if alias in parsed:
-                arrays[alias] = _serialized_examples(parsed[alias], shape, rng)
-            elif alias in images:
-                arrays[alias] = _encoded_images(images[alias], shape, rng)
+            rng = seeded_rng(options, name, alias, batch)
+            if alias in fillers:
+                arrays[alias] = fillers[alias](shape, rng)
             else:
-                arrays[alias] = _array(spec.dtype, shape, rng, alias)
+                arrays[alias] = seeded_array(spec.dtype, shape, rng, alias)
         label = f" batch {batch}" if batched else ""
         if uncarried:
-            tensors = {alias: _tensor(array) for alias, array in arrays.items()}
+            tensors = {alias: tensor_values(array) for alias, array in arrays.items()}
             grpc_requests.append(
                 BuiltRequest("predict", f"predict grpc{label}", b"", GRPC, tensors=tensors)
             )
             continue
-        values = {alias: _json_values(array.tolist()) for alias, array in arrays.items()}
+        values = {alias: json_values(array.tolist()) for alias, array in arrays.items()}
         if batched:
             if len(values) == 1:
                 instances: list[Any] = next(iter(values.values()))
@@ -330,59 +257,6 @@ def _inputs_text(dtypes: Mapping[str, str]) -> str:
     return f"inputs {', '.join(named[:-1])} and {named[-1]}"
 
 
-def _feature_value(feature: Feature, rng: np.random.Generator) -> list[Any]:
-    count = math.prod(feature.shape) if feature.kind == "dense" else 2
-    if feature.dtype == "float":
-        # Written with a fraction (json writes 1.0, never 1), so TF Serving makes a float feature.
-        return [float(v) for v in rng.random(count).astype(np.float32)]
-    if feature.dtype == "int64":
-        return [int(v) for v in rng.integers(0, _INT_HIGH, count)]
-    return [f"{feature.key}-{rng.integers(0, 1000)}" for _ in range(count)]
-
-
-def _serialized_examples(
-    features: list[Feature], shape: tuple[int, ...], rng: np.random.Generator
-) -> np.ndarray:
-    """Serialised ``tf.Example`` s with seeded values of ``features``, one per element."""
-    from tensorflow.core.example import example_pb2
-
-    serialized = np.empty(math.prod(shape), dtype=object)
-    for index in range(serialized.size):
-        example = example_pb2.Example()
-        for feature in features:
-            values = _feature_value(feature, rng)
-            field = example.features.feature[feature.key]
-            if feature.dtype == "float":
-                field.float_list.value.extend(values)
-            elif feature.dtype == "int64":
-                field.int64_list.value.extend(values)
-            else:
-                field.bytes_list.value.extend(value.encode() for value in values)
-        serialized[index] = example.SerializeToString()
-    return serialized.reshape(shape)
-
-
-def _encoded_images(decoder: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    """Seeded RGB images of :data:`IMAGE_SIZE`, encoded in the format ``decoder`` reads."""
-    import tensorflow as tf
-
-    encode = _IMAGE_FORMATS[decoder]
-    encoded = np.empty(math.prod(shape), dtype=object)
-    for index in range(encoded.size):
-        pixels = rng.integers(0, 256, (*IMAGE_SIZE, 3)).astype(np.uint8)
-        encoded[index] = getattr(tf.io, encode)(pixels).numpy()
-    return encoded.reshape(shape)
-
-
-def _json_values(value: Any) -> Any:
-    """Nested values as TF Serving's JSON carries them: bytes as ``{"b64": ...}``."""
-    if isinstance(value, list):
-        return [_json_values(item) for item in value]
-    if isinstance(value, bytes):
-        return {"b64": base64.b64encode(value).decode()}
-    return value
-
-
 def _examples_plan(
     name: str,
     signature: meta_graph_pb2.SignatureDef,
@@ -400,8 +274,8 @@ def _examples_plan(
     api = "classify" if signature.method_name == CLASSIFY_METHOD else "regress"
     requests, grpc_requests = [], []
     for batch in batches:
-        rng = _rng(options, name, batch)
-        examples = [{f.key: _feature_value(f, rng) for f in features} for _ in range(batch)]
+        rng = seeded_rng(options, name, batch)
+        examples = [{f.key: feature_values(f, rng) for f in features} for _ in range(batch)]
         body = _json({"signature_name": name, "examples": examples})
         requests.append(BuiltRequest(api, f"{api} batch {batch}", body))
         # gRPC sends the tf.Examples the body converts to.

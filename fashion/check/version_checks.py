@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fashion.check.compare import Answer, Comparison, compare_answers
-from fashion.check.determinism import determinism_row, masked, unstable_outputs
+from fashion.check.determinism import determinism_row, masked, rerun_unstable
 from fashion.check.golden import GoldenCase
 from fashion.check.grpc_rows import (
     golden_grpc_row,
@@ -137,27 +137,8 @@ def prepare_version(
             prepared.expected[(name, request.check)] = answer
             if answer.stage == "run":
                 break
-        prepared.unstable[name] = _unstable(prepared.reference, name, plan, prepared.expected)
+        prepared.unstable[name] = rerun_unstable(prepared.reference, name, plan, prepared.expected)
     return prepared
-
-
-def _unstable(
-    reference: Reference,
-    name: str,
-    plan: SignaturePlan,
-    expected: dict[tuple[str, str], Answer],
-) -> frozenset[str]:
-    """Run the signature's first request that ran once more, and compare the two answers."""
-    for request in (*plan.requests, *plan.grpc_requests):
-        first = expected.get((name, request.check))
-        if first is None or (first.outputs is None and first.results is None):
-            continue
-        if request.tensors is not None:
-            again = reference.answer_tensors(name, request.tensors)
-        else:
-            again = reference.answer(request.api, request.body)
-        return unstable_outputs(first, again)
-    return frozenset()
 
 
 def _grpc_expected(
