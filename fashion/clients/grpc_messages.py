@@ -33,6 +33,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from fashion.clients.version_status import VersionStatus
 from fashion.serving.codec.proto_json import message_dict
+from fashion.serving.runtime.encoded_lists import decode_list
 from fashion.serving.runtime.variant_outputs import variant_proto_array
 
 __all__ = [
@@ -168,7 +169,8 @@ def output_arrays(outputs: Mapping[str, tensor_pb2.TensorProto]) -> dict[str, np
 
     Strings come as bytes, and a ``DT_VARIANT`` (a TensorList, say) as an object array of its
     ``VariantTensorDataProto`` s, as TF Serving answers them (``predict_util.cc``); numpy has no
-    type for a variant, so ``tf.make_ndarray`` cannot read one.
+    type for a variant, so ``tf.make_ndarray`` cannot read one, nor strings packed into
+    ``tensor_content``.
 
     Raises:
         ValueError: a tensor does not decode, or is of a dtype numpy cannot hold.
@@ -179,6 +181,8 @@ def output_arrays(outputs: Mapping[str, tensor_pb2.TensorProto]) -> dict[str, np
         try:
             if proto.dtype == types_pb2.DT_VARIANT:
                 arrays[alias] = variant_proto_array(proto)
+            elif proto.dtype == types_pb2.DT_STRING and proto.tensor_content:
+                arrays[alias] = _string_content_array(proto)
             else:
                 arrays[alias] = tf.make_ndarray(proto)
         except KeyError:  # make_ndarray's lookup of a dtype without a numpy type
@@ -187,6 +191,17 @@ def output_arrays(outputs: Mapping[str, tensor_pb2.TensorProto]) -> dict[str, np
         except (TypeError, ValueError) as exc:
             raise ValueError(f"output {alias!r}: {exc}") from exc
     return arrays
+
+
+def _string_content_array(proto: tensor_pb2.TensorProto) -> np.ndarray:
+    """Strings packed into ``tensor_content`` (``AsProtoTensorContent``: what TF Serving answers
+    under ``--enable_serialization_as_tensor_content``), which ``tf.make_ndarray`` cannot read."""
+    shape = tuple(dim.size for dim in proto.tensor_shape.dim)
+    values = decode_list(proto.tensor_content, int(np.prod(shape, dtype=np.int64)))
+    array = np.empty(len(values), dtype=object)
+    for index, value in enumerate(values):
+        array[index] = value
+    return array.reshape(shape)
 
 
 def classes(result: classification_pb2.ClassificationResult) -> list[list[tuple[str, float]]]:

@@ -15,12 +15,16 @@ pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
 def _write_gpu_tagged_model(path: Path) -> Path:
-    """``y = 2 x`` saved under the tags ``serve`` and ``gpu`` only, as a GPU export is."""
+    """``y = 2 x`` and its text ``words``, saved under the tags ``serve`` and ``gpu`` only, as a
+    GPU export is."""
     graph = tf.Graph()
     with graph.as_default():
         x = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
         y = tf.identity(2.0 * x, name="y")
-        signature = tf.compat.v1.saved_model.predict_signature_def({"x": x}, {"y": y})
+        words = tf.strings.as_string(y, name="words")
+        signature = tf.compat.v1.saved_model.predict_signature_def(
+            {"x": x}, {"y": y, "words": words}
+        )
         with tf.compat.v1.Session(graph=graph) as session:
             builder = tf.compat.v1.saved_model.Builder(str(path))
             builder.add_meta_graph_and_variables(
@@ -39,7 +43,14 @@ def test_a_model_of_other_tags_is_checked_with_the_servers_saved_model_tags(
     plain = run_check(base, CheckOptions(), binary=model_server_binary)
     tagged = run_check(
         base,
-        CheckOptions(server_flags=("--saved_model_tags=serve,gpu", "--enable_batching")),
+        CheckOptions(
+            server_flags=(
+                "--saved_model_tags=serve,gpu",
+                "--enable_batching",
+                # Outputs, strings too, come packed into tensor_content over gRPC.
+                "--enable_serialization_as_tensor_content",
+            )
+        ),
         binary=model_server_binary,
     )
 

@@ -133,9 +133,12 @@ def test_no_answer_before_the_clients_deadline_is_a_timeout_error(
         client.status()
 
 
-def _predict_answer_of(dtype: int, shape: list[int], variants: int = 0) -> Any:
+def _predict_answer_of(
+    dtype: int, shape: list[int], variants: int = 0, content: bytes = b""
+) -> Any:
     answer = predict_answer()
     answer.outputs["y"].dtype = dtype
+    answer.outputs["y"].tensor_content = content
     for size in shape:
         answer.outputs["y"].tensor_shape.dim.add(size=size)
     for _ in range(variants):
@@ -172,6 +175,12 @@ def _predict_answer_of(dtype: int, shape: list[int], variants: int = 0) -> Any:
             lambda c: c.predict({"x": [1.0]}),
             "output 'y': 1 variant values for a shape of 2 elements",
         ),
+        (
+            "Predict",
+            _predict_answer_of(types_pb2.DT_VARIANT, [1], content=b"\x03\xff\xff\xff"),
+            lambda c: c.predict({"x": [1.0]}),
+            "output 'y': a variant element does not decode",
+        ),
     ],
     ids=[
         "undecodable",
@@ -180,6 +189,7 @@ def _predict_answer_of(dtype: int, shape: list[int], variants: int = 0) -> Any:
         "state-35",
         "dtype-without-a-numpy-type",
         "variants-short-of-the-shape",
+        "a-variant-that-does-not-decode",
     ],
 )
 def test_an_answer_that_is_not_what_the_api_promises_is_a_protocol_error(

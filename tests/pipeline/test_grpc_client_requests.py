@@ -203,3 +203,24 @@ def test_a_variant_output_is_read_as_its_variant_protos_in_either_form_tf_servin
     element = result[()]
     assert element.type_name == "tensorflow::TensorList"
     assert [tf.make_ndarray(tensor).item() for tensor in element.tensors] == [1.5, -2.0]
+
+
+def test_strings_packed_into_tensor_content_are_read_back_as_bytes(
+    script: ScriptedServing, client: GrpcServingClient
+) -> None:
+    # What TF Serving answers under --enable_serialization_as_tensor_content
+    # (AsProtoTensorContent's string list), which tf.make_ndarray cannot read.
+    from tensorflow.core.framework import types_pb2
+
+    from fashion.serving.runtime.encoded_lists import encode_list
+
+    script.answers["GetModelMetadata"] = metadata_answer(serving_default=signature("x"))
+    answer = predict_answer()
+    words = answer.outputs["words"]
+    words.dtype = types_pb2.DT_STRING
+    words.tensor_shape.dim.add(size=2)
+    words.tensor_shape.dim.add(size=2)
+    words.tensor_content = encode_list([b"ab", b"", b"\xff", b"xyz"])
+    script.answers["Predict"] = answer
+    result = client.predict([1.0])
+    assert result.tolist() == [[b"ab", b""], [b"\xff", b"xyz"]]

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import tensorflow as tf
+from google.protobuf.message import DecodeError
 from tensorflow.core.framework import tensor_pb2
 from tensorflow.core.framework.tensor_pb2 import VariantTensorDataProto
 
@@ -67,13 +68,17 @@ def variant_proto_array(proto: tensor_pb2.TensorProto) -> np.ndarray:
     answers under ``--enable_serialization_as_tensor_content``) writes the encoded list.
 
     Raises:
-        ValueError: the proto holds more or fewer elements than its shape.
+        ValueError: the proto holds more or fewer elements than its shape, or an element that
+            is not a ``VariantTensorDataProto``.
     """
     shape = tuple(dim.size for dim in proto.tensor_shape.dim)
     count = int(np.prod(shape, dtype=np.int64))
     if proto.tensor_content or not proto.variant_val:
         encoded = decode_list(proto.tensor_content, count)
-        values = [VariantTensorDataProto.FromString(element) for element in encoded]
+        try:
+            values = [VariantTensorDataProto.FromString(element) for element in encoded]
+        except DecodeError as exc:
+            raise ValueError(f"a variant element does not decode ({exc})") from exc
     else:
         values = list(proto.variant_val)
         if len(values) != count:
