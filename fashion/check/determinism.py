@@ -38,8 +38,12 @@ __all__ = [
 WHOLE_ANSWER = "*"
 
 
-def unstable_outputs(first: Answer, second: Answer) -> frozenset[str]:
-    """The output aliases whose values differ between two in-process answers to one request.
+def unstable_outputs(
+    first: Answer, second: Answer, rtol: float = 0.0, atol: float = 0.0
+) -> frozenset[str]:
+    """The output aliases whose values differ between two in-process answers to one request,
+    beyond the check's tolerances (a rounding difference that a comparison would pass is not
+    instability).
 
     Predict answers compare by their tensors, which a run that succeeded has even when JSON
     cannot carry them; classify and regress answers by their results. Answers without either
@@ -51,10 +55,10 @@ def unstable_outputs(first: Answer, second: Answer) -> frozenset[str]:
             for alias in first.outputs
             if alias in second.outputs
             and not compare_outputs(
-                {alias: first.outputs[alias]}, {alias: second.outputs[alias]}, 0, 0
+                {alias: first.outputs[alias]}, {alias: second.outputs[alias]}, rtol, atol
             ).same
         )
-    if first.ok and second.ok and not compare_json(first.results, second.results, 0, 0).same:
+    if first.ok and second.ok and not compare_json(first.results, second.results, rtol, atol).same:
         return frozenset({WHOLE_ANSWER})
     return frozenset()
 
@@ -64,14 +68,19 @@ def rerun_unstable(
     name: str,
     plan: SignaturePlan,
     expected: Mapping[tuple[str, str], Answer],
+    rtol: float,
+    atol: float,
 ) -> frozenset[str]:
-    """Run the signature's first request that ran once more, and compare the two answers.
+    """Run the signature's first request that ran once more, and compare the two answers
+    within the check's tolerances.
 
     Args:
         reference: the version loaded in-process.
         name: the signature.
         plan: its requests (REST's first, then gRPC's).
         expected: (signature, check) -> the in-process answers already given.
+        rtol: the check's relative tolerance.
+        atol: the check's absolute tolerance.
     """
     for request in (*plan.requests, *plan.grpc_requests):
         first = expected.get((name, request.check))
@@ -81,7 +90,7 @@ def rerun_unstable(
             again = reference.answer_tensors(name, request.tensors)
         else:
             again = reference.answer(request.api, request.body)
-        return unstable_outputs(first, again)
+        return unstable_outputs(first, again, rtol, atol)
     return frozenset()
 
 

@@ -2,10 +2,12 @@
 
 What a string input must carry is written nowhere but in the graph: serialised ``tf.Example`` s
 when it reaches a ``ParseExample`` node (:mod:`fashion.check.example_features`), encoded images
-when it reaches a ``DecodeJpeg`` or ``DecodeImage`` node. TF2 exports keep their ops in the
-function library, called by ``(Stateful)PartitionedCall`` nodes, and ``tf.map_fn`` puts the
-decoding into a ``While`` loop's body; the walk follows an input into each, by argument
-position. No TensorFlow runtime: protos only.
+when it reaches a ``DecodeJpeg`` or ``DecodeImage`` node. The walk goes only through ops that
+keep the strings as they are (identities, reshapes, slices, the lists ``tf.map_fn`` makes):
+after a ``DecodeBase64`` or a ``ReadFile`` the input holds something else. TF2 exports keep
+their ops in the function library, called by ``(Stateful)PartitionedCall`` nodes, ``tf.map_fn``
+puts the decoding into a ``While`` loop's body and ``tf.cond`` into an ``If`` node's branches;
+the walk follows an input into each, by argument position. No TensorFlow runtime: protos only.
 """
 
 from __future__ import annotations
@@ -20,14 +22,43 @@ if TYPE_CHECKING:
 
 __all__ = ["Scope", "first_reached"]
 
-#: Ops that run a function on their inputs, and the attribute that names it: a call passes its
-#: inputs as the function's arguments, a while loop its loop variables as the body's.
+#: Ops that run functions on their inputs, the attributes that name them, and how many leading
+#: inputs are not the functions' arguments: a call passes its inputs as the function's
+#: arguments, a while loop its loop variables as the body's, a conditional all but its
+#: condition as each branch's.
 _FUNCTION_ATTRS = {
-    "PartitionedCall": "f",
-    "StatefulPartitionedCall": "f",
-    "While": "body",
-    "StatelessWhile": "body",
+    "PartitionedCall": (("f",), 0),
+    "StatefulPartitionedCall": (("f",), 0),
+    "While": (("body",), 0),
+    "StatelessWhile": (("body",), 0),
+    "If": (("then_branch", "else_branch"), 1),
+    "StatelessIf": (("then_branch", "else_branch"), 1),
 }
+#: Ops whose outputs hold the very strings of their inputs, rearranged: the walk goes on
+#: through them. Anything else (``DecodeBase64``, ``ReadFile``, ``Substr``, ...) makes other
+#: strings, so what its input must hold is not what the op further on reads.
+_PASS_THROUGH = frozenset(
+    {
+        "Identity",
+        "IdentityN",
+        "Reshape",
+        "ExpandDims",
+        "Squeeze",
+        "StridedSlice",
+        "Slice",
+        "GatherV2",
+        "Unpack",
+        "Pack",
+        "ConcatV2",
+        "TensorListFromTensor",
+        "TensorListGetItem",
+        "TensorListStack",
+        "TensorArrayScatterV3",
+        "TensorArrayReadV3",
+        "TensorArrayGatherV3",
+        *_FUNCTION_ATTRS,
+    }
+)
 
 
 class Scope:
@@ -78,13 +109,18 @@ def first_reached(
         for node, index in scope.consumers.get(name, ()):
             if node.op in ops:
                 return scope, node
-            attr = _FUNCTION_ATTRS.get(node.op)
-            called = node.attr[attr].func.name if attr else ""
-            if called in functions:
+            if node.op not in _PASS_THROUGH:
+                continue
+            attrs, skipped = _FUNCTION_ATTRS.get(node.op, ((), 0))
+            for attr in attrs:
+                called = node.attr[attr].func.name
+                if called not in functions or index < skipped:
+                    continue
                 body = functions[called]
                 if called not in scopes:
                     scopes[called] = Scope(body.node_def)
-                if index < len(body.signature.input_arg):
-                    queue.append((scopes[called], body.signature.input_arg[index].name))
+                arguments = body.signature.input_arg
+                if index - skipped < len(arguments):
+                    queue.append((scopes[called], arguments[index - skipped].name))
             queue.append((scope, node.name))
     return None

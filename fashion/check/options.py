@@ -194,3 +194,5 @@ def _check_server_flag(flag: str) -> None:
         raise CheckInputError(
             f"--{match.group('name')} is set by fashion check itself; it cannot be a server flag"
         )
+    if match.group("name") == "saved_model_tags" and not flag.partition("=")[2].strip(","):
+        raise CheckInputError("--saved_model_tags needs at least one tag, such as serve,gpu")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import re
 import textwrap
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CheckReport", "CheckRow", "Result"]
+__all__ = ["CheckReport", "CheckRow", "Result", "printable"]
 
 _COLUMNS = ("signature", "check", "result", "max abs diff", "p50 ms")
 _DETAIL_WIDTH = 100
@@ -30,6 +31,15 @@ class Result(str, enum.Enum):
     FAIL = "FAIL"
     WARN = "WARN"
     SKIP = "SKIP"
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with what no terminal or XML document can hold written as escapes (``\\x00``,
+    ``\\udcff``); tabs and line breaks stay."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,11 @@ class CheckRow:
     p50_ms: float | None = None
     detail: str = ""
     transport: str = ""
+
+    def __post_init__(self) -> None:
+        # A server's error can quote the request's bytes: lone surrogates (bytes that were not
+        # UTF-8) and control characters would stop the table's print and the JUnit XML.
+        object.__setattr__(self, "detail", printable(self.detail))
 
     def as_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data."""

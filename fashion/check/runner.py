@@ -114,7 +114,8 @@ def run_check_on_server(
             :class:`~fashion.check.server.StartedServer` such as ``serve_model``'s; its model is
             the one its ``--model_name`` or config file gives ``path``, unless
             ``options.model_name`` says).
-        options: as for :func:`run_check` (``new_version`` excepted).
+        options: as for :func:`run_check` (``new_version`` and server flags other than
+            ``--saved_model_tags`` excepted).
         progress: called with a line at the start and end of each long step.
 
     Raises:
@@ -128,6 +129,13 @@ def run_check_on_server(
     begin = time.monotonic()
     if options.new_version is not None:
         raise CheckInputError("--new-version needs a server that fashion check starts")
+    started_with = [f for f in options.server_flags if not f.startswith("--saved_model_tags")]
+    if started_with:
+        raise CheckInputError(
+            f"server flags ({' '.join(started_with)}) are for a server that fashion check "
+            "starts; only --saved_model_tags, which says which MetaGraph the running server "
+            "loads, applies to one already running"
+        )
     if not isinstance(server, RunningServer):
         server = RunningServer.of(server, Path(path), options.model_name)
     if options.transport == "grpc" and server.grpc_target is None:

@@ -137,7 +137,9 @@ def prepare_version(
             prepared.expected[(name, request.check)] = answer
             if answer.stage == "run":
                 break
-        prepared.unstable[name] = rerun_unstable(prepared.reference, name, plan, prepared.expected)
+        prepared.unstable[name] = rerun_unstable(
+            prepared.reference, name, plan, prepared.expected, options.rtol, options.atol
+        )
     return prepared
 
 

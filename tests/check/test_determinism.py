@@ -30,6 +30,14 @@ def test_the_outputs_whose_values_differ_between_two_runs_are_unstable() -> None
     assert unstable_outputs(first, first) == frozenset()
 
 
+def test_a_difference_within_the_checks_tolerance_is_not_instability() -> None:
+    first = _predicted(total=[100.0])
+    rounded = _predicted(total=[100.00001])
+    assert unstable_outputs(first, rounded) == {"total"}
+    assert unstable_outputs(first, rounded, rtol=1e-6) == frozenset()
+    assert unstable_outputs(first, rounded, atol=1e-3) == frozenset()
+
+
 def test_classify_results_that_differ_are_unstable_as_a_whole_and_errors_say_nothing() -> None:
     first = Answer(body={}, results=[[["a", 0.25]]])
     second = Answer(body={}, results=[[["a", 0.5]]])

@@ -262,6 +262,8 @@ def test_the_transport_option_is_rest_grpc_or_both() -> None:
         ("--file_system_poll_wait_seconds=5", "--file_system_poll_wait_seconds is set by"),
         ("enable_batching", "a server flag is --name or --name=value, got 'enable_batching'"),
         ("--", "a server flag is --name or --name=value"),
+        ("--saved_model_tags=", "--saved_model_tags needs at least one tag"),
+        ("--saved_model_tags", "--saved_model_tags needs at least one tag"),
     ],
 )
 def test_a_server_flag_the_check_sets_itself_or_not_a_flag_is_refused(
@@ -325,3 +327,12 @@ def test_a_golden_line_that_is_not_a_request_is_refused(
     with pytest.raises(CheckInputError) as raised:
         read_golden_lines(requests)
     assert str(raised.value) == f"{requests}:1: {message}"
+
+
+def test_a_detail_quoting_bytes_that_are_not_text_is_escaped_for_the_table_and_xml() -> None:
+    # A server error can quote a request's bytes: json gives lone surrogates for non-UTF-8.
+    row = CheckRow("s", "predict row batch 1", Result.FAIL, 1, detail="at \udcff\x00;\tok\nnext")
+    assert row.detail == "at \\udcff\\x00;\tok\nnext"
+    report = CheckReport("p", "m", rows=[row])
+    ET.fromstring(report.to_junit_xml().encode("utf-8"))
+    report.table().encode("utf-8")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -327,3 +328,35 @@ def test_an_input_the_graph_decodes_as_images_gets_images_in_the_format_it_reads
         with Reference.load(str(version)) as reference:
             answers = [reference.answer(r.api, r.body) for r in plan.requests]
         assert [answer.error for answer in answers] == [None] * len(plan.requests), alias
+
+
+def _graph_meta(build: Any) -> meta_graph_pb2.MetaGraphDef:
+    graph = tf.Graph()
+    with graph.as_default():
+        data = tf.compat.v1.placeholder(tf.string, [], name="data")
+        build(data)
+    return meta_graph_pb2.MetaGraphDef(graph_def=graph.as_graph_def())
+
+
+def test_the_walk_follows_conditionals_but_not_ops_that_make_other_strings() -> None:
+    from fashion.check.graph_flow import first_reached
+
+    def in_a_branch(data: tf.Tensor) -> None:
+        tf.cond(
+            tf.strings.length(data) > 0,
+            lambda: tf.reduce_sum(tf.cast(tf.io.decode_png(data), tf.int32)),
+            lambda: tf.constant(0),
+        )
+
+    def after_base64(data: tf.Tensor) -> None:
+        tf.io.decode_png(tf.io.decode_base64(data))
+
+    def after_read_file(data: tf.Tensor) -> None:
+        tf.io.decode_jpeg(tf.io.read_file(data))
+
+    decoders = {"DecodePng", "DecodeJpeg"}
+    found = first_reached(_graph_meta(in_a_branch), "data:0", decoders)
+    assert found is not None
+    assert found[1].op == "DecodePng"
+    assert first_reached(_graph_meta(after_base64), "data:0", decoders) is None
+    assert first_reached(_graph_meta(after_read_file), "data:0", decoders) is None

@@ -60,6 +60,17 @@ def test_a_server_without_a_grpc_target_skips_the_grpc_rows_and_says_why(
         run_check_on_server(bases["keras_good"], rest_only, CheckOptions(transport="grpc"))
 
 
+def test_server_flags_other_than_the_tags_are_refused_for_a_server_already_running(
+    served: tuple[ServedModelServer, dict[str, Path]],
+) -> None:
+    server, bases = served
+    flags = ("--saved_model_tags=serve", "--enable_batching")
+    with pytest.raises(CheckInputError, match=r"server flags \(--enable_batching\) are for a"):
+        run_check_on_server(bases["keras_good"], server, CheckOptions(server_flags=flags))
+    tags_only = CheckOptions(server_flags=flags[:1])
+    assert run_check_on_server(bases["keras_good"], server, tags_only).passed
+
+
 def test_golden_cases_are_checked_over_both_apis(
     served: tuple[ServedModelServer, dict[str, Path]], tmp_path: Path
 ) -> None:
