@@ -26,6 +26,7 @@ __all__ = [
     "Explanation",
     "explain_run_failure",
     "is_keras3_model_saved_directly",
+    "python_ops",
     "same_failure",
     "signature_warnings",
 ]
@@ -34,6 +35,9 @@ __all__ = [
 KERAS3_SAVED_MODEL_TRAP = "Keras 3 export trap"
 #: TensorFlow refuses a tensor both fed and fetched (``subgraph.cc``); TF Serving passes it on.
 _FED_AND_FETCHED = " is both fed and fetched"
+#: Ops that call a Python function (``script_ops``): registered in TensorFlow's C++ core,
+#: with kernels only in its Python package.
+_PYTHON_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
 _KERAS_TENSOR = re.compile(r"^keras_tensor(_\d+)?$")
 _MISSING_VARIABLE = "Could not find variable"
 # Attributes every Keras 3 Layer tracks; tf.saved_model.save writes them as children of the root
@@ -146,6 +150,9 @@ def explain_run_failure(
     error: str, meta_graph: meta_graph_pb2.MetaGraphDef, signature: meta_graph_pb2.SignatureDef
 ) -> Explanation | None:
     """The explanation and fix for a run error that is a known trap, or None."""
+    python = python_ops(meta_graph)
+    if python:
+        return Explanation("", _python_explanation(python))
     if _FED_AND_FETCHED in error:
         return _fed_and_fetched_explanation(signature)
     if _MISSING_VARIABLE not in error:
@@ -158,6 +165,24 @@ def explain_run_failure(
         "session loader TF Serving uses (the graph reads it by a name nothing restores). Save a "
         "tf.Module that tracks the serving function's own variables (concrete.variables), as "
         "fashion.export.export_version does.",
+    )
+
+
+def python_ops(meta_graph: meta_graph_pb2.MetaGraphDef) -> list[str]:
+    """The ops in the graph or its functions that call back into Python, by op name."""
+    nodes = [*meta_graph.graph_def.node]
+    for function in meta_graph.graph_def.library.function:
+        nodes += function.node_def
+    return sorted({node.op for node in nodes if node.op in _PYTHON_OPS})
+
+
+def _python_explanation(ops: list[str]) -> str:
+    return (
+        f"The graph calls Python ({', '.join(ops)}: tf.py_function, tf.numpy_function or "
+        "tf.compat.v1.py_func). Such an op runs a function that lives only in the Python "
+        "process that built the graph: TF Serving's C++ server has no kernel for it, and a "
+        "process that loads the SavedModel cannot find the function, so every request to a "
+        "signature that reaches it fails on any server. Write that step with TensorFlow ops."
     )
 
 

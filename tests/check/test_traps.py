@@ -46,3 +46,29 @@ def test_an_output_that_is_an_input_names_both_and_says_to_export_it_through_ide
     assert explanation is not None
     assert explanation.text.startswith("The signature's output 'same' is input 'x' (x:0): ")
     assert "tf.identity" in explanation.text
+
+
+def test_a_graph_that_calls_python_is_named_as_the_cause_of_its_run_failures(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    class CallsPython(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            doubled = tf.numpy_function(lambda a: (2 * a).astype(np.float32), [x], tf.float32)
+            return {"y": doubled}
+
+    # In this process the function is still registered, so the run would succeed here; the
+    # stand-in and the real server (no kernel at all) load it in a process that does not have it.
+    module = CallsPython()
+    version = tmp_path / "1"
+    tf.saved_model.save(module, str(version), signatures={"serving_default": module.serve})
+    model = saved_model_pb2.SavedModel.FromString((version / "saved_model.pb").read_bytes())
+    meta_graph = model.meta_graphs[0]
+    error = "ValueError: Could not find callback with key=pyfunc_0 in the registry."
+    explanation = explain_run_failure(
+        error, meta_graph, meta_graph.signature_def["serving_default"]
+    )
+    assert explanation is not None
+    assert explanation.text.startswith("The graph calls Python (PyFunc: tf.py_function, ")
