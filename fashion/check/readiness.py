@@ -13,13 +13,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from fashion.check.report import CheckRow, Result
 from fashion.check.server import ServedModel
+from fashion.check.traps import python_explanation, python_ops
 from fashion.clients.errors import ServingConnectionError, ServingHTTPError, ServingTimeoutError
 from fashion.servers.binary import ServerStartError
 from fashion.servers.waiting import WaitTimeoutError, wait_until
 
-__all__ = ["LoadOutcome", "wait_for_versions"]
+if TYPE_CHECKING:
+    from fashion.check.version_checks import PreparedVersion
+
+__all__ = ["LoadOutcome", "load_row", "wait_for_versions"]
 
 _PROGRESS_EVERY = 5.0
 _STATUS_TIMEOUT = 2.0
@@ -124,3 +130,27 @@ def _exited(
         if not line and not start_line:
             error += "; its last log lines:\n" + "\n".join(served.log_text().splitlines()[-15:])
         outcomes[version] = LoadOutcome(False, elapsed, error, line)
+
+
+def load_row(item: PreparedVersion, outcome: LoadOutcome) -> CheckRow:
+    """The ``load`` row of a version: the server's verdict beside the in-process one, and
+    why, when a graph that calls Python is the cause."""
+    version, in_process_error = item.version, item.load_error
+    if outcome.available and not in_process_error:
+        return CheckRow("", "load", Result.PASS, version)
+    parts = []
+    if not outcome.available:
+        parts.append(f"the server did not serve it: {outcome.error}")
+        if outcome.log_line:
+            parts.append(f"the server's log: {outcome.log_line}")
+        elif outcome.error.startswith("the server exited"):
+            parts.append("(TF Serving exits when any initial version fails to load)")
+    if in_process_error:
+        first = in_process_error.strip().splitlines()[0]
+        parts.append(f"in-process, the session loader fails too: {first}")
+    elif not outcome.available:
+        parts.append("in-process, the session loader loads it.")
+    python = python_ops(item.meta_graph)
+    if python and not outcome.available:
+        parts.append(python_explanation(python))
+    return CheckRow("", "load", Result.FAIL, version, detail="\n".join(parts))

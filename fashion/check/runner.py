@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from fashion.check.golden import GoldenLine, read_golden_lines, resolve_golden_cases
 from fashion.check.layout import ModelLayout, find_versions, read_meta_graph
 from fashion.check.options import CheckInputError, CheckOptions
-from fashion.check.readiness import LoadOutcome, wait_for_versions
+from fashion.check.readiness import load_row, wait_for_versions
 from fashion.check.report import CheckReport, CheckRow, Result
 from fashion.check.server import (
     NO_GRPC_TARGET,
@@ -247,7 +247,7 @@ def _check(
         say("comparing the served answers with the in-process ones")
         with _clients(served, options) as clients:
             for version, item in sorted(prepared.items()):
-                report.rows.append(_load_row(version, outcomes[version], item.load_error))
+                report.rows.append(load_row(item, outcomes[version]))
                 if outcomes[version].available and item.reference is not None:
                     report.rows.extend(served_rows(item, clients, options))
             available = {v: p for v, p in prepared.items() if outcomes[v].available}
@@ -286,24 +286,6 @@ def _clients(served: ServedModel, options: CheckOptions) -> Iterator[Clients]:
                 yield Clients(rest, grpc)
 
 
-def _load_row(version: int, outcome: LoadOutcome, in_process_error: str) -> CheckRow:
-    if outcome.available and not in_process_error:
-        return CheckRow("", "load", Result.PASS, version)
-    parts = []
-    if not outcome.available:
-        parts.append(f"the server did not serve it: {outcome.error}")
-        if outcome.log_line:
-            parts.append(f"the server's log: {outcome.log_line}")
-        elif outcome.error.startswith("the server exited"):
-            parts.append("(TF Serving exits when any initial version fails to load)")
-    if in_process_error:
-        first = in_process_error.strip().splitlines()[0]
-        parts.append(f"in-process, the session loader fails too: {first}")
-    elif not outcome.available:
-        parts.append("in-process, the session loader loads it.")
-    return CheckRow("", "load", Result.FAIL, version, detail="\n".join(parts))
-
-
 def _hot_load(
     served: ServedModel,
     new_version: ModelLayout,
@@ -339,7 +321,7 @@ def _hot_load(
             served, [number], timeout=options.ready_timeout, progress=say, started=staged
         )[number]
         report.timings["hot_load"] = outcome.seconds
-        row = _load_row(number, outcome, item.load_error)
+        row = load_row(item, outcome)
         if row.result is Result.PASS:
             try:
                 served.check_alive()

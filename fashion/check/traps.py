@@ -26,6 +26,7 @@ __all__ = [
     "Explanation",
     "explain_run_failure",
     "is_keras3_model_saved_directly",
+    "python_explanation",
     "python_ops",
     "same_failure",
     "signature_warnings",
@@ -152,7 +153,7 @@ def explain_run_failure(
     """The explanation and fix for a run error that is a known trap, or None."""
     python = python_ops(meta_graph)
     if python:
-        return Explanation("", _python_explanation(python))
+        return Explanation("", python_explanation(python))
     if _FED_AND_FETCHED in error:
         return _fed_and_fetched_explanation(signature)
     if _MISSING_VARIABLE not in error:
@@ -176,13 +177,16 @@ def python_ops(meta_graph: meta_graph_pb2.MetaGraphDef) -> list[str]:
     return sorted({node.op for node in nodes if node.op in _PYTHON_OPS})
 
 
-def _python_explanation(ops: list[str]) -> str:
+def python_explanation(ops: list[str]) -> str:
+    """Why a graph that calls Python cannot serve, and what to do."""
     return (
         f"The graph calls Python ({', '.join(ops)}: tf.py_function, tf.numpy_function or "
         "tf.compat.v1.py_func). Such an op runs a function that lives only in the Python "
-        "process that built the graph: TF Serving's C++ server has no kernel for it, and a "
-        "process that loads the SavedModel cannot find the function, so every request to a "
-        "signature that reaches it fails on any server. Write that step with TensorFlow ops."
+        "process that built the graph. TF Serving's C++ server has no kernel for it: it fails "
+        "to load a graph that holds one outside a function (a TF1 graph), and fails every "
+        "request that reaches one inside a function (a TF2 export). A Python process that "
+        "loads the SavedModel cannot find the function either. Write that step with "
+        "TensorFlow ops."
     )
 
 

@@ -72,3 +72,31 @@ def test_a_graph_that_calls_python_is_named_as_the_cause_of_its_run_failures(
     )
     assert explanation is not None
     assert explanation.text.startswith("The graph calls Python (PyFunc: tf.py_function, ")
+
+
+def test_a_tf1_graph_that_calls_python_and_fails_to_load_is_explained_on_theload_row(
+    tmp_path: Path,
+) -> None:
+    # The real server fails the load of such a graph (no kernel to place the node on); the
+    # stand-in, a Python process, loads it. The row is built from the server's outcome.
+    from fashion.check.readiness import LoadOutcome, load_row
+    from fashion.check.version_checks import PreparedVersion
+
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        y = tf.compat.v1.py_func(lambda a: a, [x], tf.float32, name="y")
+        version = save_graph(
+            tmp_path / "1", graph, {"serving_default": build_signature({"x": x}, {"y": y})}
+        )
+    model = saved_model_pb2.SavedModel.FromString((version / "saved_model.pb").read_bytes())
+    prepared = PreparedVersion(1, version, model.meta_graphs[0])
+    failed = LoadOutcome(
+        False, 3.0, "INVALID_ARGUMENT: No OpKernel was registered to support Op 'PyFunc'"
+    )
+
+    row = load_row(prepared, failed)
+
+    assert row.result.value == "FAIL"
+    assert "The graph calls Python (PyFunc: " in row.detail
+    assert "Python (" not in load_row(prepared, LoadOutcome(True, 3.0)).detail
