@@ -145,34 +145,31 @@ def _serialized_examples(
     features: list[Feature], shape: tuple[int, ...], rng: np.random.Generator
 ) -> np.ndarray:
     """Serialised ``tf.Example`` s with seeded values of ``features``, one per element."""
-    from tensorflow.core.example import example_pb2
+    from fashion.clients.grpc_messages import as_tf_example
 
-    serialized = np.empty(math.prod(shape), dtype=object)
-    for index in range(serialized.size):
-        example = example_pb2.Example()
-        for feature in features:
-            values = feature_values(feature, rng)
-            field = example.features.feature[feature.key]
-            if feature.dtype == "float":
-                field.float_list.value.extend(values)
-            elif feature.dtype == "int64":
-                field.int64_list.value.extend(values)
-            else:
-                field.bytes_list.value.extend(value.encode() for value in values)
-        serialized[index] = example.SerializeToString()
-    return serialized.reshape(shape)
+    def example() -> bytes:
+        values = {feature.key: feature_values(feature, rng) for feature in features}
+        return as_tf_example(values).SerializeToString()
+
+    return _each(shape, example)
 
 
 def _encoded_images(decoder: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Seeded RGB images of :data:`IMAGE_SIZE`, encoded in the format ``decoder`` reads."""
     import tensorflow as tf
 
-    encode = _IMAGE_FORMATS[decoder]
-    encoded = np.empty(math.prod(shape), dtype=object)
-    for index in range(encoded.size):
-        pixels = rng.integers(0, 256, (*IMAGE_SIZE, 3)).astype(np.uint8)
-        encoded[index] = getattr(tf.io, encode)(pixels).numpy()
-    return encoded.reshape(shape)
+    encode = getattr(tf.io, _IMAGE_FORMATS[decoder])
+    return _each(
+        shape, lambda: encode(rng.integers(0, 256, (*IMAGE_SIZE, 3)).astype(np.uint8)).numpy()
+    )
+
+
+def _each(shape: tuple[int, ...], make: Callable[[], bytes]) -> np.ndarray:
+    """An object array of ``shape`` whose elements ``make`` makes, one call each."""
+    made = np.empty(math.prod(shape), dtype=object)
+    for index in range(made.size):
+        made[index] = make()
+    return made.reshape(shape)
 
 
 def json_values(value: Any) -> Any:

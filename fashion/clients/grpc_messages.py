@@ -33,7 +33,6 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from fashion.clients.version_status import VersionStatus
 from fashion.serving.codec.proto_json import message_dict
-from fashion.serving.runtime.encoded_lists import decode_list
 from fashion.serving.runtime.variant_outputs import variant_proto_array
 
 __all__ = [
@@ -41,6 +40,7 @@ __all__ = [
     "Example",
     "Result",
     "as_rest_json",
+    "as_tf_example",
     "classes",
     "example_input",
     "feeds",
@@ -130,17 +130,23 @@ def example_input(examples: Sequence[Example], context: Example | None) -> input
     Raises:
         ValueError: a feature value that is neither numbers nor str/bytes.
     """
-    protos = [_example(example) for example in examples]
+    protos = [as_tf_example(example) for example in examples]
     if context is None:
         return input_pb2.Input(example_list=input_pb2.ExampleList(examples=protos))
     return input_pb2.Input(
         example_list_with_context=input_pb2.ExampleListWithContext(
-            examples=protos, context=_example(context)
+            examples=protos, context=as_tf_example(context)
         )
     )
 
 
-def _example(example: Example) -> example_pb2.Example:
+def as_tf_example(example: Example) -> example_pb2.Example:
+    """A ``tf.train.Example`` as it is, or one built from a dict of feature values as REST's
+    JSON gives them (numbers: int64 or float features; str/bytes: bytes features).
+
+    Raises:
+        ValueError: a feature value that is neither numbers nor str/bytes.
+    """
     if isinstance(example, example_pb2.Example):
         return example
     return example_pb2.Example(
@@ -195,13 +201,12 @@ def output_arrays(outputs: Mapping[str, tensor_pb2.TensorProto]) -> dict[str, np
 
 def _string_content_array(proto: tensor_pb2.TensorProto) -> np.ndarray:
     """Strings packed into ``tensor_content`` (``AsProtoTensorContent``: what TF Serving answers
-    under ``--enable_serialization_as_tensor_content``), which ``tf.make_ndarray`` cannot read."""
-    shape = tuple(dim.size for dim in proto.tensor_shape.dim)
-    values = decode_list(proto.tensor_content, int(np.prod(shape, dtype=np.int64)))
-    array = np.empty(len(values), dtype=object)
-    for index, value in enumerate(values):
-        array[index] = value
-    return array.reshape(shape)
+    under ``--enable_serialization_as_tensor_content``), read by TensorFlow's own parser, since
+    ``tf.make_ndarray`` reads only ``string_val``."""
+    try:
+        return tf.io.parse_tensor(proto.SerializeToString(), tf.string).numpy()
+    except tf.errors.InvalidArgumentError as exc:
+        raise ValueError(exc.message) from exc
 
 
 def classes(result: classification_pb2.ClassificationResult) -> list[list[tuple[str, float]]]:
