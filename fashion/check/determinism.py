@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fashion.check.compare import Answer, GrpcAnswer, compare_json, compare_outputs
+from fashion.check.compare import (
+    Answer,
+    Comparison,
+    GrpcAnswer,
+    compare_answers,
+    compare_grpc,
+    compare_json,
+    compare_outputs,
+)
 from fashion.check.report import CheckRow, Result
 
 if TYPE_CHECKING:
@@ -27,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WHOLE_ANSWER",
+    "compared",
+    "compared_grpc",
     "determinism_row",
     "masked",
     "masked_grpc",
@@ -92,6 +102,25 @@ def rerun_unstable(
             again = reference.answer(request.api, request.body)
         return unstable_outputs(first, again, rtol, atol)
     return frozenset()
+
+
+def compared(
+    expected: Answer, served: Answer, unstable: Collection[str], rtol: float, atol: float
+) -> Comparison:
+    """:func:`~fashion.check.compare.compare_answers` with the values of ``unstable`` outputs
+    blanked on both sides."""
+    aliases = list(expected.outputs or ())
+    return compare_answers(
+        masked(expected, unstable, aliases), masked(served, unstable, aliases), rtol, atol
+    )
+
+
+def compared_grpc(
+    expected: Answer, served: GrpcAnswer, unstable: Collection[str], rtol: float, atol: float
+) -> Comparison:
+    """:func:`~fashion.check.compare.compare_grpc` with the values of ``unstable`` outputs
+    blanked on both sides."""
+    return compare_grpc(masked(expected, unstable, ()), masked_grpc(served, unstable), rtol, atol)
 
 
 def masked(answer: Answer, unstable: Collection[str], aliases: Collection[str]) -> Answer:

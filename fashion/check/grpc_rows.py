@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fashion.check.compare import Answer, GrpcAnswer, compare_grpc
-from fashion.check.determinism import masked, masked_grpc
+from fashion.check.compare import Answer, Comparison, GrpcAnswer
+from fashion.check.determinism import compared_grpc
 from fashion.check.golden import GoldenCase
 from fashion.check.options import CheckOptions
 from fashion.check.report import CheckRow, Result
@@ -222,10 +222,13 @@ def grpc_signature_rows(
         for alias, tensor in (answers[0].outputs or {}).items():
             served_outputs.setdefault(alias, []).append(tensor)
         unstable = prepared.unstable.get(name, frozenset())
+        comparisons = [
+            compared_grpc(expected, answer, unstable, options.rtol, options.atol)
+            for answer in answers
+        ]
         return _request_row(
-            version, name, request.check, masked(expected, unstable, ()),
-            [masked_grpc(answer, unstable) for answer in answers], p50, options, client.model_name,
-        )  # fmt: skip
+            version, name, request.check, answers, comparisons, p50, client.model_name
+        )
 
     def not_sent(request: BuiltRequest, expected: Answer) -> CheckRow:
         return _not_sent_row(version, name, request, expected)
@@ -249,15 +252,12 @@ def _request_row(
     version: int,
     name: str,
     check: str,
-    expected: Answer,
     answers: list[GrpcAnswer],
+    comparisons: list[Comparison],
     p50: float,
-    options: CheckOptions,
     model_name: str,
 ) -> CheckRow:
-    max_diff, failed = judged(
-        [compare_grpc(expected, a, options.rtol, options.atol) for a in answers]
-    )
+    max_diff, failed = judged(comparisons)
     wrong = failed.difference if failed is not None else ""
     if not wrong:
         wrong = next((p for a in answers if (p := _spec_problem(a, model_name, version, name))), "")
@@ -353,9 +353,7 @@ def golden_grpc_row(
     problems = []
     if not expected.ok and expected.stage != "encode":
         problems.append(f"in-process the request fails: {expected.code} {expected.error}")
-    comparison = compare_grpc(
-        masked(expected, unstable, ()), masked_grpc(served, unstable), rtol, atol
-    )
+    comparison = compared_grpc(expected, served, unstable, rtol, atol)
     if not comparison.same:
         problems.append(f"the server differs from in-process: {comparison.difference}")
     elif spec := _spec_problem(served, client.model_name, version, case.signature_key):

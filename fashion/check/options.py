@@ -157,9 +157,8 @@ class CheckOptions:
         split on commas as ``main.cc`` splits it, else ``serve``."""
         tags = ("serve",)
         for flag in self.server_flags:
-            name, _, value = flag.removeprefix("--").partition("=")
-            if name == "saved_model_tags":
-                tags = tuple(tag for tag in value.split(",") if tag)
+            if server_flag_name(flag) == "saved_model_tags":
+                tags = tuple(tag for tag in flag.partition("=")[2].split(",") if tag)
         return tags
 
     def dim_size(self, input_name: str, axis: int, dim_name: str = "") -> int | None:
@@ -186,13 +185,23 @@ _CHECK_OWNS = frozenset(
 _FLAG = re.compile(r"^--(?P<name>[A-Za-z_][A-Za-z0-9_]*)(=.*)?$", re.DOTALL)
 
 
-def _check_server_flag(flag: str) -> None:
+def server_flag_name(flag: str) -> str:
+    """The name of a ``--name`` or ``--name=value`` server flag.
+
+    Raises:
+        CheckInputError: the flag has another form.
+    """
     match = _FLAG.match(flag)
     if match is None:
         raise CheckInputError(f"a server flag is --name or --name=value, got {flag!r}")
-    if match.group("name") in _CHECK_OWNS:
+    return match.group("name")
+
+
+def _check_server_flag(flag: str) -> None:
+    name = server_flag_name(flag)
+    if name in _CHECK_OWNS:
         raise CheckInputError(
-            f"--{match.group('name')} is set by fashion check itself; it cannot be a server flag"
+            f"--{name} is set by fashion check itself; it cannot be a server flag"
         )
-    if match.group("name") == "saved_model_tags" and not flag.partition("=")[2].strip(","):
+    if name == "saved_model_tags" and not flag.partition("=")[2].strip(","):
         raise CheckInputError("--saved_model_tags needs at least one tag, such as serve,gpu")

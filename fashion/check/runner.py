@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from fashion.check.golden import GoldenLine, read_golden_lines, resolve_golden_cases
 from fashion.check.layout import ModelLayout, find_versions, read_meta_graph
-from fashion.check.options import CheckInputError, CheckOptions
+from fashion.check.options import CheckInputError, CheckOptions, server_flag_name
 from fashion.check.readiness import load_row, wait_for_versions
 from fashion.check.report import CheckReport, CheckRow, Result
 from fashion.check.server import (
@@ -129,7 +129,9 @@ def run_check_on_server(
     begin = time.monotonic()
     if options.new_version is not None:
         raise CheckInputError("--new-version needs a server that fashion check starts")
-    started_with = [f for f in options.server_flags if not f.startswith("--saved_model_tags")]
+    started_with = [
+        flag for flag in options.server_flags if server_flag_name(flag) != "saved_model_tags"
+    ]
     if started_with:
         raise CheckInputError(
             f"server flags ({' '.join(started_with)}) are for a server that fashion check "

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fashion.check.compare import Answer, Comparison, compare_answers
-from fashion.check.determinism import determinism_row, masked, rerun_unstable
+from fashion.check.compare import Answer, Comparison
+from fashion.check.determinism import compared, determinism_row, rerun_unstable
 from fashion.check.golden import GoldenCase
 from fashion.check.grpc_rows import (
     golden_grpc_row,
@@ -264,13 +264,10 @@ def _rest_rows(
 
     def row(request: BuiltRequest, expected: Answer, answers: list[Answer], p50: float) -> CheckRow:
         unstable = prepared.unstable.get(name, frozenset())
-        aliases = list(expected.outputs or ())
-        return _request_row(
-            version, name, request, expected,
-            [compare_answers(masked(expected, unstable, aliases), masked(a, unstable, aliases),
-                             options.rtol, options.atol) for a in answers],
-            p50,
-        )  # fmt: skip
+        comparisons = [
+            compared(expected, answer, unstable, options.rtol, options.atol) for answer in answers
+        ]
+        return _request_row(version, name, request, expected, comparisons, p50)
 
     return rows + request_rows(prepared, name, plan.requests, REST, options.repeat, sent, row)
 
@@ -374,10 +371,7 @@ def _golden_rest_row(
     problems = []
     if not expected.ok:
         problems.append(f"in-process the request fails: {expected.status} {expected.error}")
-    aliases = list(expected.outputs or ())
-    comparison = compare_answers(
-        masked(expected, unstable, aliases), masked(served, unstable, aliases), rtol, atol
-    )
+    comparison = compared(expected, served, unstable, rtol, atol)
     if not comparison.same:
         problems.append(f"the server differs from in-process: {comparison.difference}")
     as_rest = None
