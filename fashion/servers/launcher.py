@@ -118,7 +118,8 @@ def plan_launch(
     """
     if (config_file is None) == (base_path is None):
         raise ValueError("give either base_path (with model_name) or config_file")
-    spare = iter(free_ports(2, besides=(port for port in (rest_port, grpc_port) if port)))
+    given = [port for port in (rest_port, grpc_port) if port is not None]
+    spare = iter(free_ports(2 - len(given), besides=given))
     rest_port = rest_port if rest_port is not None else next(spare)
     grpc_port = grpc_port if grpc_port is not None else next(spare)
     flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}"]
